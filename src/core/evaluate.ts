@@ -1,0 +1,117 @@
+/** Held-out metrics: bits per byte of the negative ELBO, KL, active units, mutual information. */
+import * as tf from '@tensorflow/tfjs-core';
+import { makeBatch, type TextVaeModel } from './model';
+import type { Example } from './dataset';
+import { objective } from './objective';
+import { Random } from './random';
+
+export interface EvalMetrics {
+  examples: number;
+  bytes: number;
+  tokens: number;
+  /** Negative ELBO (reconstruction + KL) in bits per UTF-8 byte. */
+  bits_per_byte: number;
+  recon_bits_per_byte: number;
+  kl_bits_per_byte: number;
+  /** KL per example, in nats. */
+  kl_nats: number;
+  /** Dimensions whose posterior mean varies across texts (Cov_x E[z|x] > 0.01). */
+  active_units: number;
+  /** Estimate of I(x; z) in nats under the aggregate posterior of these examples. */
+  mutual_information: number;
+  /** Fraction of code entries that are (near) zero: the sparsity of 'sparse' codes. */
+  sparsity: number;
+  token_accuracy: number;
+}
+
+const LN2 = Math.LN2;
+
+export async function evaluate(model: TextVaeModel, examples: Example[], options: { batchSize?: number; seed?: number } = {}): Promise<EvalMetrics> {
+  const batchSize = options.batchSize ?? 32;
+  const rng = new Random(options.seed ?? 12345);
+  const Z = model.config.latentDim;
+  let recon = 0, kl = 0, correct = 0, tokens = 0, bytes = 0;
+  const mus: Float32Array[] = [];
+  const logvars: Float32Array[] = [];
+  for (let i = 0; i < examples.length; i += batchSize) {
+    const part = examples.slice(i, i + batchSize);
+    const batch = makeBatch(part.map((e) => e.tokens), part.map((e) => e.bytes), model.config.maxTokens);
+    const noise = rng.normals(part.length * Z);
+    const values = tf.tidy(() => {
+      const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise, autoencoderPhase: false });
+      const { logvar } = model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32'));
+      return [o.reconNats, o.klNats, o.correct, o.targetTokens, o.mu, logvar].map((t) => tf.keep(t));
+    });
+    const [r, k, c, n, mu, lv] = await Promise.all(values.map((t) => t.data()));
+    values.forEach((t) => t.dispose());
+    recon += r[0]; kl += k[0]; correct += c[0]; tokens += n[0];
+    bytes += part.reduce((s, e) => s + e.bytes, 0);
+    for (let b = 0; b < part.length; b++) {
+      mus.push(Float32Array.from(mu.subarray(b * Z, (b + 1) * Z)));
+      logvars.push(Float32Array.from(lv.subarray(b * Z, (b + 1) * Z)));
+    }
+  }
+  const safeBytes = Math.max(1, bytes);
+  return {
+    examples: examples.length,
+    bytes,
+    tokens,
+    bits_per_byte: (recon + kl) / LN2 / safeBytes,
+    recon_bits_per_byte: recon / LN2 / safeBytes,
+    kl_bits_per_byte: kl / LN2 / safeBytes,
+    kl_nats: kl / Math.max(1, examples.length),
+    active_units: activeUnits(mus),
+    mutual_information: model.config.variant === 'vae' ? mutualInformation(mus, logvars, rng) : NaN,
+    sparsity: sparsity(mus),
+    token_accuracy: correct / Math.max(1, tokens),
+  };
+}
+
+export function activeUnits(mus: Float32Array[], threshold = 0.01): number {
+  if (mus.length < 2) return 0;
+  const Z = mus[0].length;
+  let active = 0;
+  for (let j = 0; j < Z; j++) {
+    let mean = 0;
+    for (const m of mus) mean += m[j];
+    mean /= mus.length;
+    let v = 0;
+    for (const m of mus) v += (m[j] - mean) ** 2;
+    if (v / (mus.length - 1) > threshold) active++;
+  }
+  return active;
+}
+
+function sparsity(mus: Float32Array[]): number {
+  let zeros = 0, total = 0;
+  for (const m of mus) for (const v of m) { total++; if (Math.abs(v) < 1e-3) zeros++; }
+  return total ? zeros / total : 0;
+}
+
+/** I(x;z) = E[log q(z|x)] - E[log q(z)], with q(z) the mixture of the given posteriors (at most 512 of them). */
+export function mutualInformation(mus: Float32Array[], logvars: Float32Array[], rng: Random): number {
+  const N = Math.min(mus.length, 512);
+  if (N < 2) return 0;
+  const Z = mus[0].length;
+  const logq = (z: Float32Array, k: number): number => {
+    let s = 0;
+    for (let j = 0; j < Z; j++) {
+      const lv = logvars[k][j];
+      s += -0.5 * (Math.log(2 * Math.PI) + lv + (z[j] - mus[k][j]) ** 2 / Math.exp(lv));
+    }
+    return s;
+  };
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    const z = new Float32Array(Z);
+    for (let j = 0; j < Z; j++) z[j] = mus[i][j] + Math.exp(0.5 * logvars[i][j]) * rng.normal();
+    const own = logq(z, i);
+    let maxL = -Infinity;
+    const ls = new Float64Array(N);
+    for (let k = 0; k < N; k++) { ls[k] = logq(z, k); if (ls[k] > maxL) maxL = ls[k]; }
+    let sum = 0;
+    for (let k = 0; k < N; k++) sum += Math.exp(ls[k] - maxL);
+    total += own - (maxL + Math.log(sum) - Math.log(N));
+  }
+  return total / N;
+}

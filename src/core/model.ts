@@ -1,0 +1,338 @@
+/**
+ * The text VAE, written against tfjs-core ops only so it runs on every backend.
+ *
+ * Encoder: token embeddings -> residual non-causal convolutions -> masked mean+max pool -> (mu, logvar).
+ * Decoder: token embeddings + positions -> residual causal dilated convolutions, each layer biased
+ * by a projection of z (so z conditions every layer, not only the first step) -> tied softmax.
+ *
+ * Convolutions are written as "shift, concatenate, one matmul": tfjs has no gradient for dilated
+ * conv2d, and a single [N, K*D] x [K*D, D] matmul is the fastest op on the wasm backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig, NamedWeights } from './types';
+import { Random } from './random';
+import { BOS, EOS, MASK, PAD } from './tokenizer';
+
+export const DEFAULT_CONFIG: ModelConfig = {
+  variant: 'vae',
+  vocabSize: 2048,
+  maxTokens: 64,
+  modelDim: 256,
+  latentDim: 32,
+  encoderLayers: 2,
+  decoderDilations: [1, 2, 4, 8, 16],
+  kernelSize: 3,
+};
+
+/** Every weight's expected shape: the bundle loader checks against this. */
+export function weightShapes(c: ModelConfig): Record<string, number[]> {
+  const D = c.modelDim;
+  const K = c.kernelSize;
+  const shapes: Record<string, number[]> = {
+    embed: [c.vocabSize, D],
+    position: [c.maxTokens + 1, D],
+    'enc.mu.w': [2 * D, c.latentDim],
+    'enc.mu.b': [c.latentDim],
+    'enc.logvar.w': [2 * D, c.latentDim],
+    'enc.logvar.b': [c.latentDim],
+    'dec.z.w': [c.latentDim, c.decoderDilations.length * D],
+    'dec.z.b': [c.decoderDilations.length * D],
+    'out.norm': [D],
+    'out.b': [c.vocabSize],
+    // Statistics of training codes: the sampling distribution for 'ae' and 'sparse'.
+    'latent.mean': [c.latentDim],
+    'latent.std': [c.latentDim],
+  };
+  for (let i = 0; i < c.encoderLayers; i++) {
+    shapes[`enc.${i}.w`] = [K * D, D];
+    shapes[`enc.${i}.b`] = [D];
+    shapes[`enc.${i}.norm`] = [D];
+  }
+  c.decoderDilations.forEach((_, i) => {
+    shapes[`dec.${i}.w`] = [K * D, D];
+    shapes[`dec.${i}.b`] = [D];
+    shapes[`dec.${i}.norm`] = [D];
+  });
+  return shapes;
+}
+
+export function parameterCount(c: ModelConfig): number {
+  return Object.values(weightShapes(c)).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+}
+
+function initialWeights(c: ModelConfig, seed: number): NamedWeights {
+  const rng = new Random(seed);
+  const out: NamedWeights = {};
+  for (const [name, shape] of Object.entries(weightShapes(c))) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    if (name.endsWith('.norm') || name === 'latent.std') data = new Float32Array(size).fill(1);
+    else if (shape.length === 1 || name === 'latent.mean') data = new Float32Array(size);
+    else if (name === 'embed' || name === 'position') data = rng.normals(size, 0.05);
+    else {
+      // Scaled so residual branches start small; keeps deep stacks stable without warm-up tricks.
+      const fanIn = shape[0];
+      const gain = name.startsWith('enc.logvar') || name.startsWith('dec.z') ? 0.1 : 1;
+      data = rng.normals(size, gain / Math.sqrt(fanIn));
+    }
+    out[name] = { shape, data };
+  }
+  return out;
+}
+
+export interface EncodeOutput extends tf.TensorContainerObject {
+  mu: tf.Tensor2D;
+  logvar: tf.Tensor2D;
+}
+
+/** A batch of examples as padded int arrays. */
+export interface Batch {
+  /** Encoder input: tokens, PAD after the end. [B, T] */
+  tokens: Int32Array;
+  /** Decoder input: BOS + tokens (with dropout applied), PAD after. [B, T+1] */
+  decoderInput: Int32Array;
+  /** Decoder target: tokens + EOS, PAD after. [B, T+1] */
+  targets: Int32Array;
+  batchSize: number;
+  /** Padded token length T (without BOS/EOS). */
+  length: number;
+  /** UTF-8 bytes of each example's text, for bits per byte. */
+  bytes: number[];
+}
+
+export function makeBatch(examples: number[][], byteCounts: number[], maxTokens: number, dropout = 0, rng?: Random): Batch {
+  const B = examples.length;
+  const T = Math.max(1, Math.min(maxTokens, Math.max(...examples.map((e) => e.length))));
+  const tokens = new Int32Array(B * T).fill(PAD);
+  const decoderInput = new Int32Array(B * (T + 1)).fill(PAD);
+  const targets = new Int32Array(B * (T + 1)).fill(PAD);
+  examples.forEach((ex, b) => {
+    const n = Math.min(ex.length, T);
+    decoderInput[b * (T + 1)] = BOS;
+    for (let t = 0; t < n; t++) {
+      tokens[b * T + t] = ex[t];
+      targets[b * (T + 1) + t] = ex[t];
+      const dropped = dropout > 0 && rng !== undefined && rng.next() < dropout;
+      decoderInput[b * (T + 1) + t + 1] = dropped ? MASK : ex[t];
+    }
+    targets[b * (T + 1) + n] = EOS;
+  });
+  return { tokens, decoderInput, targets, batchSize: B, length: T, bytes: byteCounts };
+}
+
+export class TextVaeModel {
+  readonly config: ModelConfig;
+  readonly vars: Record<string, tf.Variable>;
+
+  constructor(config: ModelConfig, weights?: NamedWeights, seed = 1) {
+    this.config = config;
+    const init = weights ?? initialWeights(config, seed);
+    this.vars = {};
+    for (const [name, shape] of Object.entries(weightShapes(config))) {
+      const w = init[name];
+      if (!w) throw new Error(`missing weight ${name}`);
+      if (w.shape.join(',') !== shape.join(',')) throw new Error(`weight ${name} has shape [${w.shape}], expected [${shape}]`);
+      this.vars[name] = tf.variable(tf.tensor(w.data, shape, 'float32'), true, `textvae/${name}/${Math.random()}`);
+    }
+  }
+
+  /** Trainable variables (everything but the latent statistics). */
+  trainableVariables(): tf.Variable[] {
+    return Object.entries(this.vars)
+      .filter(([name]) => !name.startsWith('latent.'))
+      .map(([, v]) => v);
+  }
+
+  async exportWeights(): Promise<NamedWeights> {
+    const out: NamedWeights = {};
+    for (const [name, v] of Object.entries(this.vars)) {
+      out[name] = { shape: v.shape.slice(), data: new Float32Array(await v.data()) };
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.vars)) v.dispose();
+  }
+
+  private rmsNorm(x: tf.Tensor, gain: tf.Tensor): tf.Tensor {
+    const ms = tf.mean(tf.square(x), -1, true);
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, 1e-5))), gain);
+  }
+
+  /** Shifts a [B, T, D] tensor right by `shift` along time, zero-filling (causal taps). */
+  private shiftRight(x: tf.Tensor3D, shift: number): tf.Tensor3D {
+    const [B, T, D] = x.shape;
+    if (shift === 0) return x;
+    if (shift >= T) return tf.zeros([B, T, D]);
+    return tf.pad(tf.slice(x, [0, 0, 0], [B, T - shift, D]), [[0, 0], [shift, 0], [0, 0]]);
+  }
+
+  /** Shifts left (future taps), for the encoder's centred convolution. */
+  private shiftLeft(x: tf.Tensor3D, shift: number): tf.Tensor3D {
+    const [B, T, D] = x.shape;
+    if (shift === 0) return x;
+    if (shift >= T) return tf.zeros([B, T, D]);
+    return tf.pad(tf.slice(x, [0, shift, 0], [B, T - shift, D]), [[0, 0], [0, shift], [0, 0]]);
+  }
+
+  private embed(ids: tf.Tensor2D): tf.Tensor3D {
+    const [B, T] = ids.shape;
+    return tf.reshape(tf.gather(this.vars.embed, tf.reshape(ids, [-1])), [B, T, this.config.modelDim]);
+  }
+
+  /** The shared body of a convolution layer: taps [N, K*D] -> normalised residual output [N, D]. */
+  private convLayer(prefix: string, taps: tf.Tensor2D, residual: tf.Tensor2D, bias?: tf.Tensor2D): tf.Tensor2D {
+    let u = tf.add(tf.matMul(taps, this.vars[`${prefix}.w`]), this.vars[`${prefix}.b`]);
+    if (bias) u = tf.add(u, bias);
+    return this.rmsNorm(tf.add(residual, tf.relu(u)), this.vars[`${prefix}.norm`]) as tf.Tensor2D;
+  }
+
+  /** q(z|x): posterior mean and log-variance. tokens: [B, T] with PAD after the end. */
+  encode(tokens: tf.Tensor2D): EncodeOutput {
+    const c = this.config;
+    const [B, T] = tokens.shape;
+    const D = c.modelDim;
+    const mask = tf.reshape(tf.cast(tf.notEqual(tokens, PAD), 'float32'), [B, T, 1]);
+    let h = tf.mul(this.embed(tokens), mask) as tf.Tensor3D;
+    const half = Math.floor(c.kernelSize / 2);
+    for (let i = 0; i < c.encoderLayers; i++) {
+      const taps: tf.Tensor3D[] = [];
+      for (let k = 0; k < c.kernelSize; k++) {
+        const offset = k - half;
+        taps.push(offset < 0 ? this.shiftRight(h, -offset) : this.shiftLeft(h, offset));
+      }
+      const out = this.convLayer(`enc.${i}`, tf.reshape(tf.concat(taps, 2), [B * T, c.kernelSize * D]), tf.reshape(h, [B * T, D]));
+      h = tf.mul(tf.reshape(out, [B, T, D]), mask) as tf.Tensor3D;
+    }
+    const count = tf.maximum(tf.sum(mask, 1), 1);
+    const meanPool = tf.div(tf.sum(h, 1), count);
+    // Padding positions get a large negative value so they never win the max.
+    const maxPool = tf.max(tf.add(h, tf.mul(tf.sub(mask, 1), 1e4)), 1);
+    const pooled = tf.concat([meanPool, maxPool], 1) as tf.Tensor2D;
+    const mu = tf.add(tf.matMul(pooled, this.vars['enc.mu.w']), this.vars['enc.mu.b']) as tf.Tensor2D;
+    if (c.variant !== 'vae') {
+      // Deterministic codes; 'sparse' uses ReLU so the L1 penalty can make exact zeros.
+      return { mu: c.variant === 'sparse' ? tf.relu(mu) : mu, logvar: tf.zerosLike(mu) };
+    }
+    // Clamp keeps exp(logvar) finite early in training.
+    const logvar = tf.clipByValue(tf.add(tf.matMul(pooled, this.vars['enc.logvar.w']), this.vars['enc.logvar.b']), -12, 6) as tf.Tensor2D;
+    return { mu, logvar };
+  }
+
+  /** Per-layer z biases: [B, L, D]. */
+  private zBiases(z: tf.Tensor2D): tf.Tensor3D {
+    const L = this.config.decoderDilations.length;
+    const zb = tf.add(tf.matMul(z, this.vars['dec.z.w']), this.vars['dec.z.b']);
+    return tf.reshape(zb, [z.shape[0], L, this.config.modelDim]);
+  }
+
+  /** p(x|z) teacher-forced: decoder input [B, T1] -> logits [B, T1, V]. */
+  decodeLogits(z: tf.Tensor2D, decoderInput: tf.Tensor2D): tf.Tensor3D {
+    const h = this.decoderHidden(z, decoderInput);
+    const [B, T1, D] = h.shape;
+    return tf.reshape(this.outputLogits(tf.reshape(h, [B * T1, D]) as tf.Tensor2D), [B, T1, this.config.vocabSize]);
+  }
+
+  private decoderHidden(z: tf.Tensor2D, decoderInput: tf.Tensor2D): tf.Tensor3D {
+    const c = this.config;
+    const [B, T1] = decoderInput.shape;
+    const D = c.modelDim;
+    if (T1 > c.maxTokens + 1) throw new Error(`decoder input of ${T1} tokens exceeds ${c.maxTokens + 1}`);
+    const pos = tf.slice(this.vars.position, [0, 0], [T1, D]);
+    let h = tf.add(this.embed(decoderInput), pos) as tf.Tensor3D;
+    const zb = this.zBiases(z);
+    c.decoderDilations.forEach((d, i) => {
+      const taps: tf.Tensor3D[] = [];
+      for (let k = 0; k < c.kernelSize; k++) taps.push(this.shiftRight(h, k * d));
+      const bias = tf.reshape(tf.tile(tf.slice(zb, [0, i, 0], [B, 1, D]), [1, T1, 1]), [B * T1, D]) as tf.Tensor2D;
+      const out = this.convLayer(`dec.${i}`, tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]), tf.reshape(h, [B * T1, D]), bias);
+      h = tf.reshape(out, [B, T1, D]);
+    });
+    return h;
+  }
+
+  private outputLogits(h: tf.Tensor2D): tf.Tensor2D {
+    const normed = this.rmsNorm(h, this.vars['out.norm']) as tf.Tensor2D;
+    return tf.add(tf.matMul(normed, this.vars.embed, false, true), this.vars['out.b']) as tf.Tensor2D;
+  }
+
+  /**
+   * Incremental decoding: keeps each layer's past activations so a step costs one position,
+   * not the whole prefix. Equivalent to decodeLogits (tested).
+   */
+  startDecoding(z: tf.Tensor2D): IncrementalDecoder {
+    return new IncrementalDecoder(this, z);
+  }
+
+  /** @internal used by IncrementalDecoder */
+  stepInternal(history: tf.Tensor2D[][], zb: tf.Tensor3D, tokens: tf.Tensor1D, t: number): tf.Tensor2D {
+    const c = this.config;
+    const B = tokens.shape[0];
+    const D = c.modelDim;
+    const pos = tf.slice(this.vars.position, [t, 0], [1, D]);
+    let h = tf.add(tf.gather(this.vars.embed, tokens), pos) as tf.Tensor2D;
+    c.decoderDilations.forEach((d, i) => {
+      history[i].push(h);
+      const taps: tf.Tensor2D[] = [];
+      for (let k = 0; k < c.kernelSize; k++) {
+        const idx = t - k * d;
+        taps.push(idx >= 0 ? history[i][idx] : tf.zeros([B, D]));
+      }
+      const bias = tf.reshape(tf.slice(zb, [0, i, 0], [B, 1, D]), [B, D]) as tf.Tensor2D;
+      h = this.convLayer(`dec.${i}`, tf.concat(taps, 1) as tf.Tensor2D, h, bias);
+    });
+    return this.outputLogits(h);
+  }
+
+  zBiasesInternal(z: tf.Tensor2D): tf.Tensor3D {
+    return this.zBiases(z);
+  }
+}
+
+export class IncrementalDecoder {
+  private readonly history: tf.Tensor2D[][];
+  private zb: tf.Tensor3D;
+  private step = 0;
+
+  constructor(private readonly model: TextVaeModel, z: tf.Tensor2D) {
+    this.zb = tf.keep(tf.tidy(() => model.zBiasesInternal(z)));
+    this.history = model.config.decoderDilations.map(() => []);
+  }
+
+  /** Feeds one token per sequence; returns log-probabilities [B, V] for the next token. */
+  next(tokens: Int32Array): tf.Tensor2D {
+    const t = this.step++;
+    if (t > this.model.config.maxTokens) throw new Error('decoder ran past maxTokens');
+    return tf.tidy(() => {
+      const before = this.history.map((h) => h.length);
+      const logits = this.model.stepInternal(this.history, this.zb, tf.tensor1d(tokens, 'int32'), t);
+      // Keep the new history entries alive beyond this tidy.
+      this.history.forEach((h, i) => {
+        for (let j = before[i]; j < h.length; j++) tf.keep(h[j]);
+      });
+      return tf.logSoftmax(logits);
+    });
+  }
+
+  /** Reorders the batch (beam search): row i of the new state is row `rows[i]` of the old. */
+  reorder(rows: Int32Array): void {
+    const idx = tf.tensor1d(rows, 'int32');
+    for (const layer of this.history) {
+      for (let j = 0; j < layer.length; j++) {
+        const old = layer[j];
+        layer[j] = tf.keep(tf.gather(old, idx));
+        old.dispose();
+      }
+    }
+    const oldZb = this.zb;
+    this.zb = tf.keep(tf.gather(oldZb, idx));
+    oldZb.dispose();
+    idx.dispose();
+  }
+
+  dispose(): void {
+    for (const layer of this.history) for (const h of layer) h.dispose();
+    this.zb.dispose();
+  }
+}

@@ -1,0 +1,361 @@
+/** The engine's public face: a loaded model with its tokenizer, and every inference operation. */
+import * as tf from '@tensorflow/tfjs-core';
+import { TextVaeModel, makeBatch, weightShapes, parameterCount } from './model';
+import type { ModelConfig } from './types';
+import { Tokenizer, BOS, EOS } from './tokenizer';
+import { chunkText } from './chunker';
+import { loadBundle, type BundleManifest } from './bundle';
+import { formatLatentCode, parseLatentCode } from './latentCode';
+import { makeExamples } from './dataset';
+import { evaluate, type EvalMetrics } from './evaluate';
+import { Random } from './random';
+
+export type DecodeStrategy = 'greedy' | 'sample' | 'beam';
+export type InterpolationMode = 'linear' | 'spherical';
+
+export interface DecodeOptions {
+  strategy?: DecodeStrategy;
+  /** Token sampling temperature ('sample'). */
+  temperature?: number;
+  /** Nucleus sampling: keep the smallest set of tokens whose probability reaches topP ('sample'). */
+  topP?: number;
+  beamWidth?: number;
+  seed?: number;
+  /** Upper bound on generated tokens per code (at most the model's maxTokens). */
+  maxTokens?: number;
+}
+
+export interface ModelInfo {
+  dir: string;
+  fingerprint: string;
+  variant: string;
+  config: ModelConfig;
+  parameters: number;
+  sizeBytes: number;
+  vocabSize: number;
+  training?: unknown;
+  metrics?: unknown;
+}
+
+export class TextVae {
+  private constructor(
+    readonly model: TextVaeModel,
+    readonly tokenizer: Tokenizer,
+    readonly fingerprint: string,
+    readonly dir: string,
+    readonly manifest: BundleManifest | null,
+    readonly sizeBytes: number,
+  ) {}
+
+  static async load(dir: string): Promise<TextVae> {
+    const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
+    const tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
+    if (tokenizer.vocabSize !== bundle.config.vocabSize) {
+      throw new Error(`${dir}: tokenizer has ${tokenizer.vocabSize} tokens but config.json says ${bundle.config.vocabSize}`);
+    }
+    return new TextVae(new TextVaeModel(bundle.config, bundle.weights), tokenizer, bundle.fingerprint, dir, bundle.manifest, bundle.sizeBytes);
+  }
+
+  /** For tests and freshly trained models that are not saved yet. */
+  static fromParts(model: TextVaeModel, tokenizer: Tokenizer, fingerprint: string): TextVae {
+    return new TextVae(model, tokenizer, fingerprint, '', null, 0);
+  }
+
+  get config(): ModelConfig {
+    return this.model.config;
+  }
+
+  info(): ModelInfo {
+    return {
+      dir: this.dir,
+      fingerprint: this.fingerprint,
+      variant: this.config.variant,
+      config: this.config,
+      parameters: parameterCount(this.config),
+      sizeBytes: this.sizeBytes,
+      vocabSize: this.tokenizer.vocabSize,
+      training: this.manifest?.training,
+      metrics: this.manifest?.metrics,
+    };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+
+  /** Cuts text into model-sized pieces whose concatenation is the text. */
+  chunk(text: string): string[] {
+    return chunkText(text, (s) => this.tokenizer.encode(s).length, this.config.maxTokens);
+  }
+
+  /** One latent vector per chunk: the posterior mean, or a posterior sample. */
+  async encodeChunks(chunks: string[], options: { sample?: boolean; seed?: number } = {}): Promise<Float32Array[]> {
+    if (chunks.length === 0) return [];
+    const Z = this.config.latentDim;
+    const out: Float32Array[] = [];
+    const rng = new Random(options.seed ?? 0);
+    for (let i = 0; i < chunks.length; i += 64) {
+      const part = chunks.slice(i, i + 64).map((c) => this.tokenizer.encode(c));
+      const batch = makeBatch(part, part.map(() => 0), this.config.maxTokens);
+      const result = tf.tidy(() => this.model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')));
+      const [mu, logvar] = await Promise.all([result.mu.data(), result.logvar.data()]);
+      tf.dispose([result.mu, result.logvar]);
+      for (let b = 0; b < part.length; b++) {
+        const z = Float32Array.from(mu.subarray(b * Z, (b + 1) * Z));
+        if (options.sample && this.config.variant === 'vae') {
+          for (let j = 0; j < Z; j++) z[j] += Math.exp(0.5 * logvar[b * Z + j]) * rng.normal();
+        }
+        out.push(z);
+      }
+    }
+    return out;
+  }
+
+  async encode(text: string, options: { sample?: boolean; seed?: number } = {}): Promise<Float32Array[]> {
+    return this.encodeChunks(this.chunk(text), options);
+  }
+
+  /** Text -> one copy-pasteable code per chunk. */
+  async encodeToCodes(text: string, options: { sample?: boolean; seed?: number } = {}): Promise<string[]> {
+    return (await this.encode(text, options)).map((z) => formatLatentCode(z, this.fingerprint));
+  }
+
+  /** Parses codes; throws LatentCodeError (wrong model, corrupt, truncated...) with a clear message. */
+  parseCodes(codes: string[]): Float32Array[] {
+    return codes.map((c) => parseLatentCode(c, { fingerprint: this.fingerprint, latentDim: this.config.latentDim }));
+  }
+
+  async decodeCodes(codes: string[], options: DecodeOptions = {}): Promise<string> {
+    return (await this.decode(this.parseCodes(codes), options)).join('');
+  }
+
+  /** Latent vectors -> texts, one per vector. */
+  async decode(zs: Float32Array[], options: DecodeOptions = {}): Promise<string[]> {
+    const strategy = options.strategy ?? 'greedy';
+    if (strategy === 'beam') {
+      const out: string[] = [];
+      for (const z of zs) out.push(await this.beamDecode(z, options));
+      return out;
+    }
+    const out: string[] = [];
+    for (let i = 0; i < zs.length; i += 64) out.push(...(await this.sampleDecode(zs.slice(i, i + 64), strategy, options)));
+    return out;
+  }
+
+  private maxSteps(options: DecodeOptions): number {
+    return Math.max(1, Math.min(options.maxTokens ?? this.config.maxTokens, this.config.maxTokens)) + 1;
+  }
+
+  private zTensor(zs: Float32Array[]): tf.Tensor2D {
+    const Z = this.config.latentDim;
+    const flat = new Float32Array(zs.length * Z);
+    zs.forEach((z, i) => {
+      if (z.length !== Z) throw new Error(`latent vector has ${z.length} dimensions; the model expects ${Z}`);
+      flat.set(z, i * Z);
+    });
+    return tf.tensor2d(flat, [zs.length, Z]);
+  }
+
+  private async sampleDecode(zs: Float32Array[], strategy: 'greedy' | 'sample', options: DecodeOptions): Promise<string[]> {
+    const B = zs.length;
+    const rng = new Random(options.seed ?? 0);
+    const temperature = options.temperature ?? 1;
+    const topP = options.topP ?? 1;
+    if (!(temperature > 0)) throw new Error('temperature must be greater than 0');
+    if (!(topP > 0 && topP <= 1)) throw new Error('top-p must be in (0, 1]');
+    const z = this.zTensor(zs);
+    const decoder = this.model.startDecoding(z);
+    z.dispose();
+    const generated: number[][] = zs.map(() => []);
+    const done = new Array<boolean>(B).fill(false);
+    let input = new Int32Array(B).fill(BOS);
+    try {
+      for (let t = 0; t < this.maxSteps(options) && done.includes(false); t++) {
+        const logpT = decoder.next(input);
+        const logp = await logpT.data();
+        logpT.dispose();
+        const V = logp.length / B;
+        const nextInput = new Int32Array(B);
+        for (let b = 0; b < B; b++) {
+          const row = logp.subarray(b * V, (b + 1) * V);
+          const tok = strategy === 'greedy' ? argMax(row) : sampleToken(row, temperature, topP, rng);
+          nextInput[b] = tok;
+          if (done[b]) continue;
+          if (tok === EOS) done[b] = true;
+          else generated[b].push(tok);
+        }
+        input = nextInput;
+      }
+    } finally {
+      decoder.dispose();
+    }
+    return generated.map((ids) => this.tokenizer.decode(ids));
+  }
+
+  private async beamDecode(zVec: Float32Array, options: DecodeOptions): Promise<string> {
+    const W = Math.max(1, Math.min(16, options.beamWidth ?? 4));
+    const z = this.zTensor(Array.from({ length: W }, () => zVec));
+    const decoder = this.model.startDecoding(z);
+    z.dispose();
+    let beams = [{ ids: [] as number[], score: 0 }];
+    const finished: { ids: number[]; score: number }[] = [];
+    let input = new Int32Array(W).fill(BOS);
+    const normalised = (b: { ids: number[]; score: number }) => b.score / Math.pow(b.ids.length + 1, 0.7);
+    try {
+      for (let t = 0; t < this.maxSteps(options) && beams.length > 0; t++) {
+        const logpT = decoder.next(input);
+        const logp = await logpT.data();
+        logpT.dispose();
+        const V = logp.length / W;
+        const candidates: { from: number; tok: number; score: number }[] = [];
+        beams.forEach((beam, b) => {
+          const row = logp.subarray(b * V, (b + 1) * V);
+          for (const tok of topK(row, W)) candidates.push({ from: b, tok, score: beam.score + row[tok] });
+        });
+        candidates.sort((a, b) => b.score - a.score);
+        const next: { ids: number[]; score: number }[] = [];
+        const rows: number[] = [];
+        for (const c of candidates) {
+          if (c.tok === EOS) finished.push({ ids: beams[c.from].ids, score: c.score });
+          else if (next.length < W) {
+            next.push({ ids: [...beams[c.from].ids, c.tok], score: c.score });
+            rows.push(c.from);
+          }
+          if (next.length >= W && finished.length >= W) break;
+        }
+        if (finished.length >= W && next.length && Math.max(...finished.map(normalised)) >= Math.max(...next.map(normalised))) break;
+        beams = next;
+        if (beams.length === 0) break;
+        const padded = Int32Array.from({ length: W }, (_, i) => rows[Math.min(i, rows.length - 1)]);
+        decoder.reorder(padded);
+        input = Int32Array.from({ length: W }, (_, i) => beams[Math.min(i, beams.length - 1)].ids.at(-1)!);
+      }
+    } finally {
+      decoder.dispose();
+    }
+    const pool = finished.length ? finished : beams;
+    pool.sort((a, b) => normalised(b) - normalised(a));
+    return this.tokenizer.decode(pool[0].ids);
+  }
+
+  /** Round trip through the model: encode to the posterior mean, then decode. */
+  async reconstruct(text: string, options: DecodeOptions = {}): Promise<{ text: string; chunks: { input: string; output: string }[] }> {
+    const chunks = this.chunk(text);
+    const outputs = await this.decode(await this.encodeChunks(chunks), options);
+    return { text: outputs.join(''), chunks: chunks.map((input, i) => ({ input, output: outputs[i] })) };
+  }
+
+  /** Latent vectors drawn from the prior (vae) or from the training codes' spread (ae, sparse). */
+  async priorSamples(n: number, seed: number): Promise<Float32Array[]> {
+    const rng = new Random(seed);
+    const Z = this.config.latentDim;
+    if (this.config.variant === 'vae') return Array.from({ length: n }, () => rng.normals(Z));
+    const [mean, std] = await Promise.all([this.model.vars['latent.mean'].data(), this.model.vars['latent.std'].data()]);
+    return Array.from({ length: n }, () => {
+      const z = new Float32Array(Z);
+      for (let j = 0; j < Z; j++) {
+        z[j] = mean[j] + std[j] * rng.normal();
+        if (this.config.variant === 'sparse') z[j] = Math.max(0, z[j]);
+      }
+      return z;
+    });
+  }
+
+  async sample(n: number, options: DecodeOptions = {}): Promise<string[]> {
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error('the number of samples must be an integer from 1 to 256');
+    const seed = options.seed ?? 0;
+    const zs = await this.priorSamples(n, seed);
+    return this.decode(zs, { strategy: 'sample', ...options, seed: seed + 1 });
+  }
+
+  /**
+   * Interpolates between two texts in latent space, chunk by chunk. Where one text has more chunks,
+   * its extra chunks appear only on its own half of the path.
+   */
+  async interpolate(a: string, b: string, steps: number, mode: InterpolationMode = 'spherical', options: DecodeOptions = {}): Promise<{ alpha: number; text: string }[]> {
+    if (!Number.isInteger(steps) || steps < 2 || steps > 64) throw new Error('steps must be an integer from 2 to 64');
+    const [za, zb] = [await this.encode(a), await this.encode(b)];
+    if (za.length === 0 || zb.length === 0) throw new Error('both texts must be non-empty');
+    const n = Math.max(za.length, zb.length);
+    const alphas = Array.from({ length: steps }, (_, i) => i / (steps - 1));
+    const zs: Float32Array[] = [];
+    const owner: number[] = [];
+    alphas.forEach((alpha, s) => {
+      for (let i = 0; i < n; i++) {
+        const x = za[i], y = zb[i];
+        let z: Float32Array | null = null;
+        if (x && y) z = mode === 'spherical' ? slerp(x, y, alpha) : lerp(x, y, alpha);
+        else if (x && alpha < 0.5) z = x;
+        else if (y && alpha >= 0.5) z = y;
+        if (z) {
+          zs.push(z);
+          owner.push(s);
+        }
+      }
+    });
+    const texts = await this.decode(zs, options);
+    return alphas.map((alpha, s) => ({ alpha, text: texts.filter((_, i) => owner[i] === s).join('') }));
+  }
+
+  async evaluateTexts(texts: string[], seed = 12345): Promise<EvalMetrics> {
+    return evaluate(this.model, makeExamples(texts, this.tokenizer, this.config.maxTokens), { seed });
+  }
+}
+
+export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  return Float32Array.from(a, (v, i) => v + (b[i] - v) * t);
+}
+
+/** Spherical interpolation; falls back to linear when the vectors are (anti)parallel or tiny. */
+export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  const cos = dot / Math.sqrt(na * nb || 1);
+  const omega = Math.acos(Math.max(-1, Math.min(1, cos)));
+  if (na < 1e-12 || nb < 1e-12 || Math.abs(Math.sin(omega)) < 1e-6) return lerp(a, b, t);
+  const s = Math.sin(omega);
+  const wa = Math.sin((1 - t) * omega) / s, wb = Math.sin(t * omega) / s;
+  return Float32Array.from(a, (v, i) => wa * v + wb * b[i]);
+}
+
+function argMax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+function topK(row: ArrayLike<number>, k: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    if (idx.length < k) { idx.push(i); idx.sort((a, b) => row[b] - row[a]); }
+    else if (row[i] > row[idx[k - 1]]) { idx[k - 1] = i; idx.sort((a, b) => row[b] - row[a]); }
+  }
+  return idx;
+}
+
+/** Temperature + nucleus sampling from log-probabilities, driven by a seeded generator. */
+export function sampleToken(logp: ArrayLike<number>, temperature: number, topP: number, rng: Random): number {
+  const V = logp.length;
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) if (logp[i] > max) max = logp[i];
+  const p = new Float64Array(V);
+  let total = 0;
+  for (let i = 0; i < V; i++) { p[i] = Math.exp((logp[i] - max) / temperature); total += p[i]; }
+  let order: number[] | null = null;
+  let limit = total;
+  if (topP < 1) {
+    order = Array.from({ length: V }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
+    let acc = 0;
+    let cut = 0;
+    while (cut < V && acc < topP * total) acc += p[order[cut++]];
+    order = order.slice(0, Math.max(1, cut));
+    limit = acc;
+  }
+  let r = rng.next() * limit;
+  const candidates = order ?? Array.from({ length: V }, (_, i) => i);
+  for (const i of candidates) {
+    r -= p[i];
+    if (r <= 0) return i;
+  }
+  return candidates[candidates.length - 1];
+}

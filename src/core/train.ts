@@ -1,0 +1,299 @@
+/** The training loop: hand-written, tidy, seedable, bounded by time/steps/epochs, cancellable, checkpointed. */
+import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered separately from ops in tfjs-core.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { DEFAULT_CONFIG, TextVaeModel, makeBatch, weightShapes } from './model';
+import type { ModelConfig } from './types';
+import { Tokenizer } from './tokenizer';
+import { makeExamples, type Example } from './dataset';
+import { objective } from './objective';
+import { Adam, learningRateAt } from './optimizer';
+import { evaluate, type EvalMetrics } from './evaluate';
+import { Random } from './random';
+import { loadBundle, saveBundle } from './bundle';
+import { activeBackend } from './backend';
+
+export interface TrainOptions {
+  train: string[];
+  val: string[];
+  out: string;
+  config?: Partial<ModelConfig>;
+  seed?: number;
+  batchSize?: number;
+  learningRate?: number;
+  warmupSteps?: number;
+  /** At least one bound is required. */
+  minutes?: number;
+  maxSteps?: number;
+  epochs?: number;
+  /** Fraction of the run spent as a plain autoencoder before KL is switched on (vae only). */
+  aePretrainFraction?: number;
+  /** Fraction of the run over which the KL weight rises from 0 to 1 after pretraining. */
+  klAnnealFraction?: number;
+  freeNatsPerDim?: number;
+  tokenDropout?: number;
+  l1Weight?: number;
+  logEvery?: number;
+  checkpointMinutes?: number;
+  maxValExamples?: number;
+  tokenizerSampleBytes?: number;
+  /** Continue from a checkpoint bundle (weights, tokenizer, config and step count). */
+  resume?: string;
+  signal?: AbortSignal;
+  onMetrics?: (m: MetricsLine) => void;
+  onLog?: (message: string) => void;
+  /** Provenance stored in the manifest (e.g. the command line). */
+  provenance?: Record<string, unknown>;
+}
+
+export interface MetricsLine {
+  type: 'metrics';
+  step: number;
+  epoch: number;
+  progress: number;
+  elapsed_s: number;
+  tokens_per_s: number;
+  bytes_per_s: number;
+  loss: number;
+  recon_bits_per_byte: number;
+  kl_bits_per_byte: number;
+  beta: number;
+  learning_rate: number;
+  grad_norm: number;
+  val_bits_per_byte: number;
+  val_recon_bits_per_byte: number;
+  val_kl_bits_per_byte: number;
+  active_units: number;
+  mutual_information: number;
+  sparsity: number;
+  token_accuracy: number;
+  tensors: number;
+  backend: string;
+}
+
+export interface TrainResult {
+  out: string;
+  fingerprint: string;
+  steps: number;
+  cancelled: boolean;
+  final: EvalMetrics;
+  elapsedSeconds: number;
+}
+
+const DEFAULTS = {
+  seed: 1,
+  batchSize: 32,
+  learningRate: 2e-3,
+  warmupSteps: 100,
+  aePretrainFraction: 0.1,
+  klAnnealFraction: 0.4,
+  freeNatsPerDim: 0.25,
+  tokenDropout: 0.25,
+  l1Weight: 0.02,
+  logEvery: 50,
+  checkpointMinutes: 2,
+  maxValExamples: 256,
+  tokenizerSampleBytes: 3_000_000,
+};
+
+/** A deterministic sample of texts up to a byte budget, for tokenizer training. */
+function sampleTexts(texts: string[], budget: number, rng: Random): string[] {
+  const order = rng.shuffle(texts.map((_, i) => i));
+  const out: string[] = [];
+  let used = 0;
+  for (const i of order) {
+    if (used >= budget) break;
+    const t = texts[i].slice(0, Math.max(0, budget - used));
+    out.push(t);
+    used += t.length;
+  }
+  return out;
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & TrainOptions;
+  if (!o.minutes && !o.maxSteps && !o.epochs) throw new Error('give a bound for training: minutes, steps or epochs');
+  if (o.train.length === 0) throw new Error('no training text');
+  const log = o.onLog ?? (() => {});
+  const backend = activeBackend()?.name ?? tf.getBackend();
+  const rng = new Random(o.seed);
+  const started = Date.now();
+
+  let tokenizer: Tokenizer;
+  let config: ModelConfig;
+  let model: TextVaeModel;
+  let startStep = 0;
+  let priorElapsed = 0;
+  if (o.resume) {
+    const bundle = await loadBundle(o.resume, { expectedShapes: weightShapes });
+    tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
+    config = bundle.config;
+    model = new TextVaeModel(config, bundle.weights);
+    const t = (bundle.manifest.training ?? {}) as { step?: number; elapsedSeconds?: number };
+    startStep = t.step ?? 0;
+    priorElapsed = t.elapsedSeconds ?? 0;
+    log(`resuming from ${o.resume} at step ${startStep}`);
+  } else {
+    config = { ...DEFAULT_CONFIG, ...o.config };
+    log(`training a ${config.vocabSize}-token byte-level BPE tokenizer`);
+    tokenizer = Tokenizer.train(sampleTexts(o.train, o.tokenizerSampleBytes, new Random(o.seed + 1)), { vocabSize: config.vocabSize });
+    config.vocabSize = tokenizer.vocabSize;
+    model = new TextVaeModel(config, undefined, o.seed);
+  }
+
+  log('cutting documents into examples');
+  const trainExamples = makeExamples(o.train, tokenizer, config.maxTokens);
+  const valAll = makeExamples(o.val, tokenizer, config.maxTokens);
+  const valExamples = new Random(o.seed + 2).shuffle(valAll.slice()).slice(0, o.maxValExamples);
+  const trainTokens = trainExamples.reduce((s, e) => s + e.tokens.length, 0);
+  log(`${trainExamples.length} training examples (${trainTokens} tokens), ${valAll.length} validation examples; ${tf.getBackend()} backend`);
+  if (trainExamples.length === 0) throw new Error('the training text gave no examples');
+
+  const optimizer = new Adam({ clipNorm: 1 });
+  const vars = model.trainableVariables();
+  const stepsPerEpoch = Math.ceil(trainExamples.length / o.batchSize);
+  const stepBound = Math.min(o.maxSteps ?? Infinity, o.epochs ? Math.ceil(o.epochs * stepsPerEpoch) : Infinity);
+  const progressAt = (step: number, elapsedS: number): number =>
+    Math.min(1, Math.max(Number.isFinite(stepBound) ? step / stepBound : 0, o.minutes ? elapsedS / (o.minutes * 60) : 0));
+
+  let order: number[] = [];
+  let cursor = 0;
+  const nextBatchExamples = (): Example[] => {
+    const picked: Example[] = [];
+    while (picked.length < o.batchSize) {
+      if (cursor >= order.length) {
+        order = rng.shuffle(trainExamples.map((_, i) => i));
+        cursor = 0;
+      }
+      picked.push(trainExamples[order[cursor++]]);
+    }
+    return picked;
+  };
+
+  const save = async (step: number, elapsed: number, finished: boolean, metrics?: unknown) => {
+    await refreshLatentStatistics(model, trainExamples, new Random(o.seed + 3));
+    const res = await saveBundle(o.out, {
+      config,
+      tokenizer: tokenizer.toJSON(),
+      weights: await model.exportWeights(),
+      training: { step, elapsedSeconds: elapsed, finished, seed: o.seed, backend, batchSize: o.batchSize, learningRate: o.learningRate, trainExamples: trainExamples.length, valExamples: valAll.length, ...o.provenance },
+      metrics,
+    });
+    return res.fingerprint;
+  };
+
+  let step = startStep;
+  let lastLog = Date.now();
+  let lastCheckpoint = Date.now();
+  let tokensSinceLog = 0, bytesSinceLog = 0, lossSum = 0, reconSum = 0, klSum = 0, normSum = 0, stepsSinceLog = 0;
+  let cancelled = false;
+  let lastMetrics: MetricsLine | null = null;
+  const elapsedS = () => priorElapsed + (Date.now() - started) / 1000;
+
+  for (;;) {
+    const progress = progressAt(step, elapsedS());
+    if (progress >= 1) break;
+    if (o.signal?.aborted) {
+      cancelled = true;
+      break;
+    }
+    const pretraining = config.variant === 'vae' && progress < o.aePretrainFraction;
+    const beta = config.variant === 'vae' ? Math.min(1, Math.max(0, (progress - o.aePretrainFraction) / o.klAnnealFraction)) : 0;
+    const lr = learningRateAt(step, o.learningRate, o.warmupSteps, Number.isFinite(stepBound) ? stepBound : Math.max(step + 1, Math.round(step / Math.max(progress, 1e-3))));
+    const examples = nextBatchExamples();
+    const batch = makeBatch(examples.map((e) => e.tokens), examples.map((e) => e.bytes), config.maxTokens, o.tokenDropout, rng);
+    const noise = rng.normals(batch.batchSize * config.latentDim);
+    const captured: tf.Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const out = objective(model, batch, { beta, freeNatsPerDim: o.freeNatsPerDim, l1Weight: o.l1Weight, noise, autoencoderPhase: pretraining });
+      captured.push(tf.keep(out.reconNats), tf.keep(out.klNats));
+      return out.loss;
+    }, vars);
+    const norm = optimizer.apply(vars, grads, lr);
+    const [lossV, reconV, klV, normV] = await Promise.all([value.data(), captured[0].data(), captured[1].data(), norm.data()]);
+    tf.dispose([value, norm, ...captured, ...Object.values(grads)]);
+    if (!Number.isFinite(lossV[0])) throw new Error(`training diverged at step ${step} (loss ${lossV[0]}); try a lower learning rate`);
+    step++;
+    stepsSinceLog++;
+    lossSum += lossV[0];
+    reconSum += reconV[0];
+    klSum += klV[0];
+    normSum += normV[0];
+    tokensSinceLog += examples.reduce((s, e) => s + e.tokens.length + 1, 0);
+    bytesSinceLog += batch.bytes.reduce((a, b) => a + b, 0);
+
+    if (step % o.logEvery === 0) {
+      const val = valExamples.length ? await evaluate(model, valExamples, { seed: o.seed }) : null;
+      const secs = (Date.now() - lastLog) / 1000;
+      lastMetrics = {
+        type: 'metrics',
+        step,
+        epoch: step / stepsPerEpoch,
+        progress: progressAt(step, elapsedS()),
+        elapsed_s: round(elapsedS(), 1),
+        tokens_per_s: round(tokensSinceLog / secs, 1),
+        bytes_per_s: round(bytesSinceLog / secs, 1),
+        loss: round(lossSum / stepsSinceLog, 4),
+        recon_bits_per_byte: round(reconSum / Math.LN2 / bytesSinceLog, 4),
+        kl_bits_per_byte: round(klSum / Math.LN2 / bytesSinceLog, 4),
+        beta: round(beta, 3),
+        learning_rate: lr,
+        grad_norm: round(normSum / stepsSinceLog, 3),
+        val_bits_per_byte: round(val?.bits_per_byte ?? NaN, 4),
+        val_recon_bits_per_byte: round(val?.recon_bits_per_byte ?? NaN, 4),
+        val_kl_bits_per_byte: round(val?.kl_bits_per_byte ?? NaN, 4),
+        active_units: val?.active_units ?? 0,
+        mutual_information: round(val?.mutual_information ?? NaN, 3),
+        sparsity: round(val?.sparsity ?? NaN, 3),
+        token_accuracy: round(val?.token_accuracy ?? NaN, 4),
+        tensors: tf.memory().numTensors,
+        backend,
+      };
+      o.onMetrics?.(lastMetrics);
+      lastLog = Date.now();
+      tokensSinceLog = bytesSinceLog = lossSum = reconSum = klSum = normSum = stepsSinceLog = 0;
+    }
+    if (Date.now() - lastCheckpoint > o.checkpointMinutes * 60_000) {
+      await save(step, elapsedS(), false, lastMetrics);
+      lastCheckpoint = Date.now();
+      log(`checkpoint saved at step ${step}`);
+    }
+    // Let timers, signals and IPC run between steps.
+    await new Promise((r) => setImmediate(r));
+  }
+
+  const final = await evaluate(model, valExamples.length ? valExamples : trainExamples.slice(0, o.maxValExamples), { seed: o.seed });
+  const fingerprint = await save(step, elapsedS(), !cancelled, { ...final, backend });
+  log(`${cancelled ? 'cancelled; saved' : 'saved'} ${o.out} after ${step} steps (${fingerprint.slice(0, 8)})`);
+  optimizer.dispose();
+  model.dispose();
+  return { out: o.out, fingerprint, steps: step, cancelled, final, elapsedSeconds: elapsedS() };
+}
+
+/** Mean and spread of training codes: how 'ae' and 'sparse' models sample (they have no prior). */
+async function refreshLatentStatistics(model: TextVaeModel, examples: Example[], rng: Random): Promise<void> {
+  const picked = rng.shuffle(examples.slice()).slice(0, 512);
+  const Z = model.config.latentDim;
+  const sum = new Float64Array(Z), sq = new Float64Array(Z);
+  for (let i = 0; i < picked.length; i += 64) {
+    const part = picked.slice(i, i + 64);
+    const batch = makeBatch(part.map((e) => e.tokens), part.map((e) => e.bytes), model.config.maxTokens);
+    const muT = tf.tidy(() => model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')).mu);
+    const mu = await muT.data();
+    muT.dispose();
+    for (let b = 0; b < part.length; b++) for (let j = 0; j < Z; j++) { const v = mu[b * Z + j]; sum[j] += v; sq[j] += v * v; }
+  }
+  const n = Math.max(1, picked.length);
+  const mean = Float32Array.from(sum, (s) => s / n);
+  const std = Float32Array.from(sq, (s, j) => Math.sqrt(Math.max(1e-6, s / n - mean[j] ** 2)));
+  tf.tidy(() => {
+    model.vars['latent.mean'].assign(tf.tensor1d(mean));
+    model.vars['latent.std'].assign(tf.tensor1d(std));
+  });
+}
+
+function round(x: number, digits: number): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,26 @@
+/** Shared engine types. Nothing here depends on tfjs or vscode. */
+
+export type Variant = 'vae' | 'ae' | 'sparse';
+
+/** Architecture hyper-parameters, saved as the bundle's config.json. */
+export interface ModelConfig {
+  variant: Variant;
+  vocabSize: number;
+  /** Maximum tokens per example, not counting BOS/EOS. */
+  maxTokens: number;
+  modelDim: number;
+  latentDim: number;
+  encoderLayers: number;
+  /** One decoder layer per entry: causal taps at t, t-d, t-2d... */
+  decoderDilations: number[];
+  kernelSize: number;
+}
+
+/** Plain weights, independent of any tensor library. */
+export interface WeightTensor {
+  shape: number[];
+  data: Float32Array;
+}
+export type NamedWeights = Record<string, WeightTensor>;
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';

@@ -1,0 +1,579 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { replaceDirAtomic, writeFileAtomic } from '../../src/core/atomicFs';
+import {
+  BundleError,
+  computeFingerprint,
+  loadBundle,
+  readManifest,
+  saveBundle,
+  SaveBundleInput,
+} from '../../src/core/bundle';
+import type { ModelConfig, NamedWeights } from '../../src/core/types';
+
+// ---------------------------------------------------------------- fixtures
+
+let root: string;
+let counter = 0;
+
+before(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'textvae-bundle-test-'));
+});
+after(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+function freshDir(label: string): string {
+  counter += 1;
+  return path.join(root, `${label}-${counter}`, 'model');
+}
+
+function makeRng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+const CONFIG: ModelConfig = {
+  variant: 'vae',
+  vocabSize: 20,
+  maxTokens: 16,
+  modelDim: 6,
+  latentDim: 4,
+  encoderLayers: 1,
+  decoderDilations: [1, 2],
+  kernelSize: 2,
+};
+
+function randomTensor(rng: () => number, shape: number[]): { shape: number[]; data: Float32Array } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { shape, data: Float32Array.from({ length: n }, () => (rng() - 0.5) * 2) };
+}
+
+function makeWeights(seed = 1, decoderShape = [4, 4]): NamedWeights {
+  const rng = makeRng(seed);
+  const w: NamedWeights = {
+    embed: randomTensor(rng, [CONFIG.vocabSize, CONFIG.modelDim]),
+    'decoder.0.w': randomTensor(rng, decoderShape),
+    'enc.b': randomTensor(rng, [CONFIG.modelDim]),
+  };
+  // Values whose bit patterns a lossy round trip would change.
+  w['enc.b'].data[0] = -0;
+  w['enc.b'].data[1] = 1e-45; // denormal
+  w['enc.b'].data[2] = -3.4028234663852886e38;
+  w['enc.b'].data[3] = Math.fround(Math.PI);
+  return w;
+}
+
+function expectedShapes(config: ModelConfig): Record<string, number[]> {
+  return {
+    embed: [config.vocabSize, config.modelDim],
+    'decoder.0.w': [config.latentDim, config.latentDim],
+    'enc.b': [config.modelDim],
+  };
+}
+
+const TOKENIZER = { kind: 'bytes', vocab: ['<pad>', '<bos>', '<eos>', 'a', 'b'], merges: [[3, 4]] };
+
+function makeInput(overrides: Partial<SaveBundleInput> = {}): SaveBundleInput {
+  return { config: { ...CONFIG }, tokenizer: TOKENIZER, weights: makeWeights(), ...overrides };
+}
+
+async function savedBundle(label: string, overrides: Partial<SaveBundleInput> = {}): Promise<string> {
+  const dir = freshDir(label);
+  await saveBundle(dir, makeInput(overrides));
+  return dir;
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Edits a saved bundle's files, then (unless rehash is false) rewrites manifest.json so
+ * that sizes, checksums and fingerprint agree again: the loader must then catch the
+ * edit by a later check.
+ */
+async function tamper(
+  dir: string,
+  edit: (files: Map<string, Buffer>) => void | Promise<void>,
+  opts: { rehash?: boolean } = {},
+): Promise<void> {
+  const files = new Map<string, Buffer>();
+  for (const name of await fs.readdir(dir)) {
+    if (name !== 'manifest.json') files.set(name, await fs.readFile(path.join(dir, name)));
+  }
+  const before = new Set(files.keys());
+  await edit(files);
+  for (const name of before) if (!files.has(name)) await fs.rm(path.join(dir, name));
+  for (const [name, bytes] of files) await fs.writeFile(path.join(dir, name), bytes);
+  if (opts.rehash === false) return;
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  manifest.files = {};
+  for (const [name, bytes] of files) manifest.files[name] = { bytes: bytes.length, sha256: sha256(bytes) };
+  const part = (n: string): Buffer => files.get(n) ?? Buffer.alloc(0);
+  manifest.fingerprint = computeFingerprint(part('config.json'), part('tokenizer.json'), part('weights.json'), part('weights.bin'));
+  await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+}
+
+async function editManifest(dir: string, edit: (m: Record<string, any>) => void): Promise<void> {
+  const p = path.join(dir, 'manifest.json');
+  const m = JSON.parse(await fs.readFile(p, 'utf8'));
+  edit(m);
+  await fs.writeFile(p, JSON.stringify(m));
+}
+
+async function editJson(dir: string, file: string, edit: (v: any) => unknown): Promise<void> {
+  await tamper(dir, (files) => {
+    const v = JSON.parse(files.get(file)!.toString('utf8'));
+    const out = edit(v) ?? v;
+    files.set(file, Buffer.from(JSON.stringify(out)));
+  });
+}
+
+async function expectLoadError(
+  dir: string,
+  pattern: RegExp | string,
+  options?: Parameters<typeof loadBundle>[1],
+): Promise<void> {
+  await assert.rejects(loadBundle(dir, options), (err: unknown) => {
+    assert.ok(err instanceof BundleError, `expected BundleError, got ${String(err)}`);
+    assert.ok(err.message.startsWith(`${dir}: `), `message should start with the bundle path: ${err.message}`);
+    assert.ok(!err.message.includes('\n'), `message should be one line: ${err.message}`);
+    if (typeof pattern === 'string') assert.equal(err.message, `${dir}: ${pattern}`);
+    else assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+async function siblings(dir: string): Promise<string[]> {
+  return (await fs.readdir(path.dirname(dir))).sort();
+}
+
+// ---------------------------------------------------------------- round trip
+
+describe('saveBundle / loadBundle round trip', () => {
+  test('everything comes back; weights bit for bit', async () => {
+    const dir = freshDir('roundtrip');
+    const input = makeInput({
+      training: { epochs: 3, seed: 42 },
+      metrics: { elbo: -12.5 },
+      extras: { 'REPORT.md': '# Report\n', 'train-log.jsonl': '{"step":1}\n' },
+    });
+    const { fingerprint } = await saveBundle(dir, input);
+    assert.match(fingerprint, /^[0-9a-f]{64}$/);
+
+    const loaded = await loadBundle(dir, { expectedShapes });
+    assert.equal(loaded.fingerprint, fingerprint);
+    assert.equal(loaded.manifest.fingerprint, fingerprint);
+    assert.equal(loaded.dir, path.resolve(dir));
+    assert.deepEqual(loaded.config, CONFIG);
+    assert.deepEqual(loaded.tokenizer, TOKENIZER);
+    assert.deepEqual(loaded.manifest.training, { epochs: 3, seed: 42 });
+    assert.deepEqual(loaded.manifest.metrics, { elbo: -12.5 });
+    assert.equal(loaded.manifest.format, 'textvae-bundle');
+    assert.equal(loaded.manifest.formatVersion, 1);
+    assert.ok(!Number.isNaN(Date.parse(loaded.manifest.createdAt)));
+
+    assert.deepEqual(Object.keys(loaded.weights).sort(), Object.keys(input.weights).sort());
+    for (const [name, w] of Object.entries(input.weights)) {
+      const got = loaded.weights[name];
+      assert.deepEqual(got.shape, w.shape, name);
+      assert.ok(got.data instanceof Float32Array);
+      assert.deepEqual(bits(got.data), bits(w.data), name);
+    }
+    assert.ok(Object.is(loaded.weights['enc.b'].data[0], -0));
+
+    const onDisk = (await fs.readdir(dir)).sort();
+    assert.deepEqual(onDisk, ['REPORT.md', 'config.json', 'manifest.json', 'tokenizer.json', 'train-log.jsonl', 'weights.bin', 'weights.json']);
+    assert.deepEqual(Object.keys(loaded.manifest.files).sort(), onDisk.filter((n) => n !== 'manifest.json'));
+    assert.equal(await fs.readFile(path.join(dir, 'REPORT.md'), 'utf8'), '# Report\n');
+    let total = 0;
+    for (const name of onDisk) total += (await fs.stat(path.join(dir, name))).size;
+    assert.equal(loaded.sizeBytes, total);
+    // weights.bin is raw little-endian float32: 4 bytes per element.
+    const elements = Object.values(input.weights).reduce((n, w) => n + w.data.length, 0);
+    assert.equal((await fs.stat(path.join(dir, 'weights.bin'))).size, elements * 4);
+    const bin = await fs.readFile(path.join(dir, 'weights.bin'));
+    const index = JSON.parse(await fs.readFile(path.join(dir, 'weights.json'), 'utf8'));
+    const embedEntry = index.tensors.find((t: { name: string }) => t.name === 'embed');
+    assert.equal(bin.readFloatLE(embedEntry.offset * 4 + 4), input.weights.embed.data[1]);
+    // No temp or old siblings are left behind.
+    assert.deepEqual(await siblings(dir), ['model']);
+  });
+
+  test('readManifest reads the manifest alone', async () => {
+    const dir = await savedBundle('manifest-only', { metrics: { ok: true } });
+    const loaded = await loadBundle(dir);
+    const manifest = await readManifest(dir);
+    assert.deepEqual(manifest, loaded.manifest);
+    // It does not read the weights: a corrupt weights.bin does not disturb it.
+    await fs.writeFile(path.join(dir, 'weights.bin'), Buffer.alloc(8));
+    assert.equal((await readManifest(dir)).fingerprint, loaded.fingerprint);
+    await fs.rm(path.join(dir, 'manifest.json'));
+    await assert.rejects(readManifest(dir), /missing required file manifest\.json/);
+  });
+
+  test('the fingerprint depends only on the content, and on every part', async () => {
+    const a = await saveBundle(freshDir('fp'), makeInput());
+    const b = await saveBundle(freshDir('fp'), makeInput({ training: { other: 1 } }));
+    assert.equal(a.fingerprint, b.fingerprint); // createdAt/training are not part of it
+    const c = await saveBundle(freshDir('fp'), makeInput({ weights: makeWeights(2) }));
+    assert.notEqual(a.fingerprint, c.fingerprint);
+    const d = await saveBundle(freshDir('fp'), makeInput({ config: { ...CONFIG, kernelSize: 3 } }));
+    assert.notEqual(a.fingerprint, d.fingerprint);
+    const e = await saveBundle(freshDir('fp'), makeInput({ tokenizer: { ...TOKENIZER, kind: 'other' } }));
+    assert.notEqual(a.fingerprint, e.fingerprint);
+
+    const B = (s: string): Buffer => Buffer.from(s);
+    const base = computeFingerprint(B('ab'), B('c'), B('d'), B('e'));
+    assert.match(base, /^[0-9a-f]{64}$/);
+    assert.equal(computeFingerprint(B('ab'), B('c'), B('d'), B('e')), base);
+    // Length prefixes: moving a byte from one part to the next changes the result.
+    assert.notEqual(computeFingerprint(B('a'), B('bc'), B('d'), B('e')), base);
+    assert.notEqual(computeFingerprint(B('ab'), B('c'), B('de'), B('')), base);
+    assert.notEqual(computeFingerprint(B('ab'), B('c'), B('d'), B('f')), base);
+  });
+
+  test('saving over an existing bundle replaces it completely', async () => {
+    const dir = await savedBundle('overwrite', { extras: { 'COMMAND.md': 'old' } });
+    const second = await saveBundle(dir, makeInput({ weights: makeWeights(5) }));
+    const loaded = await loadBundle(dir);
+    assert.equal(loaded.fingerprint, second.fingerprint);
+    assert.deepEqual(bits(loaded.weights.embed.data), bits(makeWeights(5).embed.data));
+    assert.ok(!(await fs.readdir(dir)).includes('COMMAND.md'));
+    assert.deepEqual(await siblings(dir), ['model']);
+  });
+});
+
+// ---------------------------------------------------------------- save-side validation and atomicity
+
+describe('saveBundle refuses bad input without touching an existing bundle', () => {
+  test('a tensor whose data length does not match its shape', async () => {
+    const dir = await savedBundle('atomic');
+    const good = await loadBundle(dir);
+    const weights = makeWeights(9);
+    weights.bad = { shape: [2, 2], data: new Float32Array(3) };
+    await assert.rejects(saveBundle(dir, makeInput({ weights })), (err: unknown) => {
+      assert.ok(err instanceof BundleError);
+      assert.match(err.message, /weight bad has 3 values but shape \[2,2\] needs 4/);
+      return true;
+    });
+    const still = await loadBundle(dir, { expectedShapes });
+    assert.equal(still.fingerprint, good.fingerprint);
+    assert.deepEqual(bits(still.weights.embed.data), bits(good.weights.embed.data));
+    assert.deepEqual(await siblings(dir), ['model']);
+  });
+
+  test('other bad inputs', async () => {
+    const dir = await savedBundle('save-bad');
+    const { fingerprint } = await loadBundle(dir);
+    const cases: [Partial<SaveBundleInput>, RegExp][] = [
+      [{ config: { ...CONFIG, latentDim: 256 } }, /latentDim must be an integer in 1\.\.255/],
+      [{ config: { ...CONFIG, variant: 'gan' as never } }, /variant/],
+      [{ extras: { 'notes.txt': 'x' } }, /notes\.txt.*not allowed/],
+      [{ tokenizer: undefined }, /tokenizer cannot be saved as JSON/],
+      [{ weights: { w: { shape: [2], data: [1, 2] as unknown as Float32Array } } }, /weight w must have Float32Array data/],
+      [{ weights: { w: { shape: [-1], data: new Float32Array(0) } } }, /weight w has an invalid shape/],
+    ];
+    for (const [overrides, pattern] of cases) {
+      await assert.rejects(saveBundle(dir, makeInput(overrides)), (err: unknown) => {
+        assert.ok(err instanceof BundleError);
+        assert.ok(err.message.startsWith(dir));
+        assert.match(err.message, pattern);
+        return true;
+      });
+    }
+    assert.equal((await loadBundle(dir)).fingerprint, fingerprint);
+  });
+});
+
+describe('atomicFs', () => {
+  test('replaceDirAtomic: a fill that fails midway leaves the old folder as it was', async () => {
+    const dir = freshDir('replace');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'keep.txt'), 'original');
+    await assert.rejects(
+      replaceDirAtomic(dir, async (tmp) => {
+        assert.ok(path.basename(tmp).startsWith('.model.tmp-'), tmp);
+        assert.equal(path.dirname(tmp), path.dirname(dir));
+        await fs.writeFile(path.join(tmp, 'half.txt'), 'partial');
+        throw new Error('disk full (simulated)');
+      }),
+      /disk full/,
+    );
+    assert.deepEqual(await fs.readdir(dir), ['keep.txt']);
+    assert.equal(await fs.readFile(path.join(dir, 'keep.txt'), 'utf8'), 'original');
+    assert.deepEqual(await siblings(dir), ['model']);
+  });
+
+  test('replaceDirAtomic: swaps in the new folder and removes the old one', async () => {
+    const dir = freshDir('replace-ok');
+    await replaceDirAtomic(dir, async (tmp) => fs.writeFile(path.join(tmp, 'a.txt'), 'one'));
+    assert.deepEqual(await fs.readdir(dir), ['a.txt']);
+    await replaceDirAtomic(dir, async (tmp) => {
+      // The old folder is untouched while fill runs.
+      assert.deepEqual(await fs.readdir(dir), ['a.txt']);
+      await fs.mkdir(path.join(tmp, 'sub'));
+      await fs.writeFile(path.join(tmp, 'sub', 'b.txt'), 'two');
+    });
+    assert.deepEqual(await fs.readdir(dir), ['sub']);
+    assert.equal(await fs.readFile(path.join(dir, 'sub', 'b.txt'), 'utf8'), 'two');
+    assert.deepEqual(await siblings(dir), ['model']);
+  });
+
+  test('writeFileAtomic writes and overwrites without leaving temp files', async () => {
+    const dir = freshDir('write');
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'settings.json');
+    await writeFileAtomic(file, '{"a":1}');
+    assert.equal(await fs.readFile(file, 'utf8'), '{"a":1}');
+    await writeFileAtomic(file, new Uint8Array([1, 2, 3]));
+    assert.deepEqual([...(await fs.readFile(file))], [1, 2, 3]);
+    assert.deepEqual(await fs.readdir(dir), ['settings.json']);
+    await assert.rejects(writeFileAtomic(path.join(dir, 'missing-folder', 'x'), 'x'));
+    assert.deepEqual(await fs.readdir(dir), ['settings.json']);
+  });
+});
+
+// ---------------------------------------------------------------- loader rejections
+
+describe('loadBundle rejects bad bundles', () => {
+  test('the folder is missing or is a file', async () => {
+    const dir = freshDir('nofolder');
+    await expectLoadError(dir, 'bundle folder not found');
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    await fs.writeFile(dir, 'not a folder');
+    await expectLoadError(dir, /not a folder/);
+  });
+
+  test('missing required file (each of them)', async () => {
+    for (const name of ['manifest.json', 'config.json', 'tokenizer.json', 'weights.json', 'weights.bin']) {
+      const dir = await savedBundle('missing');
+      if (name === 'manifest.json') await fs.rm(path.join(dir, name));
+      else await tamper(dir, (files) => void files.delete(name));
+      await expectLoadError(dir, `missing required file ${name}`);
+    }
+  });
+
+  test('unexpected file or folder', async () => {
+    let dir = await savedBundle('unexpected');
+    await fs.writeFile(path.join(dir, 'notes.txt'), 'hi');
+    await expectLoadError(dir, /unexpected file notes\.txt/);
+
+    dir = await savedBundle('unexpected');
+    await fs.writeFile(path.join(dir, '.DS_Store'), '');
+    await expectLoadError(dir, /unexpected file \.DS_Store/);
+
+    dir = await savedBundle('unexpected');
+    await fs.mkdir(path.join(dir, 'sub'));
+    await expectLoadError(dir, /unexpected folder sub/);
+
+    dir = await savedBundle('unexpected');
+    await fs.mkdir(path.join(dir, 'eval.json'));
+    await expectLoadError(dir, /eval\.json is a folder/);
+  });
+
+  test('symbolic links, whether they point inside or outside the bundle', async (t) => {
+    const dir = await savedBundle('symlink');
+    const outside = path.join(path.dirname(dir), 'outside-config.json');
+    await fs.copyFile(path.join(dir, 'config.json'), outside);
+    await fs.rm(path.join(dir, 'config.json'));
+    try {
+      await fs.symlink(outside, path.join(dir, 'config.json'));
+    } catch (err) {
+      t.skip(`cannot create symlinks here: ${(err as Error).message}`);
+      return;
+    }
+    // Contents are identical, so only the link check can refuse it.
+    await expectLoadError(dir, /config\.json is a symbolic link/);
+
+    const dir2 = await savedBundle('symlink');
+    await fs.symlink(path.join(dir2, 'config.json'), path.join(dir2, 'eval.json'));
+    await expectLoadError(dir2, /eval\.json is a symbolic link/);
+
+    // A symlinked bundle folder itself is fine: it is resolved once and checked as a whole.
+    const dir3 = await savedBundle('symlink');
+    const link = path.join(path.dirname(dir3), 'link-to-model');
+    await fs.symlink(dir3, link);
+    assert.equal((await loadBundle(link)).config.latentDim, CONFIG.latentDim);
+  });
+
+  test('size caps are checked with stat before reading', async () => {
+    let dir = await savedBundle('size', { weights: { ...makeWeights(), big: { shape: [1000], data: new Float32Array(1000) } } });
+    const binSize = (await fs.stat(path.join(dir, 'weights.bin'))).size;
+    for (const name of await fs.readdir(dir)) {
+      if (name !== 'weights.bin') assert.ok((await fs.stat(path.join(dir, name))).size < binSize - 1, name);
+    }
+    await expectLoadError(dir, `weights.bin is ${binSize} bytes, over the ${binSize - 1}-byte limit`, {
+      maxFileBytes: binSize - 1,
+    });
+    // Under the cap it loads.
+    assert.ok(await loadBundle(dir, { maxFileBytes: binSize }));
+    // A smaller maxFileBytes also caps the JSON files.
+    await expectLoadError(dir, /: \w+\.json is \d+ bytes, over the 20-byte limit$/, { maxFileBytes: 20 });
+
+    // A 33 MB sparse tokenizer.json of zero bytes: reading it would report a checksum or JSON error,
+    // so the size message shows the cap was applied first.
+    dir = await savedBundle('size');
+    await fs.truncate(path.join(dir, 'tokenizer.json'), 33 * 1024 * 1024);
+    await expectLoadError(dir, `tokenizer.json is ${33 * 1024 * 1024} bytes, over the ${32 * 1024 * 1024}-byte limit`);
+
+    dir = await savedBundle('size');
+    await fs.truncate(path.join(dir, 'weights.bin'), 257 * 1024 * 1024);
+    await expectLoadError(dir, `weights.bin is ${257 * 1024 * 1024} bytes, over the ${256 * 1024 * 1024}-byte limit`);
+    await fs.truncate(path.join(dir, 'weights.bin'), 0);
+  });
+
+  test('unparseable JSON (each JSON file)', async () => {
+    for (const name of ['config.json', 'tokenizer.json', 'weights.json']) {
+      const dir = await savedBundle('json');
+      await tamper(dir, (files) => void files.set(name, Buffer.from('{"oops": ')));
+      await expectLoadError(dir, new RegExp(`${name.replace('.', '\\.')} is not valid JSON`));
+    }
+    const dir = await savedBundle('json');
+    await fs.writeFile(path.join(dir, 'manifest.json'), 'not json\nat all');
+    await expectLoadError(dir, /manifest\.json is not valid JSON/);
+  });
+
+  test('wrong format or formatVersion', async () => {
+    let dir = await savedBundle('version');
+    await editManifest(dir, (m) => void (m.formatVersion = 2));
+    await expectLoadError(dir, 'bundle format version 2 is not supported by this version of TextVAE (supports 1)');
+    await assert.rejects(readManifest(dir), /bundle format version 2 is not supported/);
+
+    dir = await savedBundle('version');
+    await editManifest(dir, (m) => void (m.format = 'something-else'));
+    await expectLoadError(dir, /manifest\.json: format is "something-else".*not a TextVAE model bundle/);
+
+    dir = await savedBundle('version');
+    await editManifest(dir, (m) => void delete m.formatVersion);
+    await expectLoadError(dir, /manifest\.json: formatVersion must be an integer/);
+  });
+
+  test('manifest file list disagrees with the folder', async () => {
+    let dir = await savedBundle('list');
+    await fs.writeFile(path.join(dir, 'REPORT.md'), '# unlisted');
+    await expectLoadError(dir, 'REPORT.md is in the bundle folder but not listed in manifest.json');
+
+    dir = await savedBundle('list');
+    await editManifest(dir, (m) => void (m.files['eval.json'] = { bytes: 2, sha256: 'a'.repeat(64) }));
+    await expectLoadError(dir, 'manifest.json lists eval.json, which is not in the bundle folder');
+
+    dir = await savedBundle('list');
+    await editManifest(dir, (m) => void (m.files['../escape.json'] = { bytes: 2, sha256: 'a'.repeat(64) }));
+    await expectLoadError(dir, /manifest\.json lists "\.\.\/escape\.json", which is not a file a bundle may contain/);
+  });
+
+  test('checksum or size mismatch against the manifest', async () => {
+    let dir = await savedBundle('corrupt');
+    await tamper(dir, (files) => void (files.get('weights.bin')![5] ^= 0x01), { rehash: false });
+    await expectLoadError(dir, 'weights.bin is corrupt: checksum mismatch');
+
+    dir = await savedBundle('corrupt', { extras: { 'eval.json': '{"a":1}' } });
+    await tamper(dir, (files) => void files.set('eval.json', Buffer.from('{"a":2}')), { rehash: false });
+    await expectLoadError(dir, 'eval.json is corrupt: checksum mismatch');
+
+    dir = await savedBundle('corrupt');
+    await tamper(dir, (files) => void files.set('config.json', Buffer.concat([files.get('config.json')!, Buffer.from(' ')])), {
+      rehash: false,
+    });
+    await expectLoadError(dir, /config\.json is corrupt: it is \d+ bytes but manifest\.json says \d+/);
+  });
+
+  test('fingerprint mismatch', async () => {
+    const dir = await savedBundle('fingerprint');
+    await editManifest(dir, (m) => void (m.fingerprint = (m.fingerprint[0] === 'a' ? 'b' : 'a') + m.fingerprint.slice(1)));
+    await expectLoadError(dir, /fingerprint mismatch: manifest\.json says [0-9a-f]{64} but the bundle files hash to [0-9a-f]{64}/);
+
+    const dir2 = await savedBundle('fingerprint');
+    await editManifest(dir2, (m) => void (m.fingerprint = 'xyz'));
+    await expectLoadError(dir2, /manifest\.json: fingerprint must be 64 lowercase hex/);
+  });
+
+  test('invalid config.json fields', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ variant: 'gan' }, /config\.json: variant must be one of vae, ae, sparse/],
+      [{ vocabSize: 70000 }, /config\.json: vocabSize must be an integer in 1\.\.65536, got 70000/],
+      [{ latentDim: 0 }, /config\.json: latentDim must be an integer in 1\.\.255, got 0/],
+      [{ latentDim: 300 }, /latentDim must be an integer in 1\.\.255/],
+      [{ maxTokens: 5000 }, /maxTokens must be an integer in 1\.\.4096/],
+      [{ modelDim: 2.5 }, /modelDim must be an integer/],
+      [{ encoderLayers: '2' }, /encoderLayers must be an integer.*got "2"/],
+      [{ kernelSize: -1 }, /kernelSize must be an integer/],
+      [{ decoderDilations: [1, 0] }, /decoderDilations\[1\] must be an integer/],
+      [{ decoderDilations: [] }, /decoderDilations must be an array/],
+      [{ decoderDilations: 3 }, /decoderDilations must be an array/],
+      [{ surprise: true }, /config\.json: unknown config field "surprise"/],
+      [{ modelDim: undefined }, /config\.json: modelDim must be an integer/],
+    ];
+    for (const [patch, pattern] of cases) {
+      const dir = await savedBundle('config');
+      await editJson(dir, 'config.json', (c) => ({ ...c, ...patch }));
+      await expectLoadError(dir, pattern);
+    }
+    const dir = await savedBundle('config');
+    await editJson(dir, 'config.json', () => [1, 2]);
+    await expectLoadError(dir, /config\.json: config must be a JSON object/);
+  });
+
+  test('weights.json: bad dtype, out of range, overlapping, inconsistent', async () => {
+    const cases: [(w: any) => void, RegExp][] = [
+      [(w) => void (w.dtype = 'float16'), /weights\.json: dtype "float16" is not supported/],
+      [(w) => void (w.littleEndian = false), /weights\.json: littleEndian must be true/],
+      [(w) => void (w.tensors[2].offset += 1), /tensor enc\.b .* is out of range of weights\.bin/],
+      [(w) => void (w.tensors[1].offset -= 1), /weights\.json: tensors embed and decoder\.0\.w overlap/],
+      [(w) => void (w.tensors[1].offset = 0), /overlap/],
+      [(w) => void (w.tensors[0].length -= 1), /tensor embed has length \d+ but shape \[20,6\] needs 120/],
+      [(w) => void (w.tensors[1].name = 'embed'), /tensor embed is listed twice/],
+      [(w) => void (w.tensors[0].shape = [20, -6]), /tensor embed has an invalid shape/],
+      [(w) => void (w.tensors = {}), /tensors must be an array/],
+    ];
+    for (const [edit, pattern] of cases) {
+      const dir = await savedBundle('wjson');
+      await editJson(dir, 'weights.json', (w) => {
+        // Saved in insertion order: embed, decoder.0.w, enc.b.
+        assert.deepEqual(w.tensors.map((t: { name: string }) => t.name), ['embed', 'decoder.0.w', 'enc.b']);
+        edit(w);
+      });
+      await expectLoadError(dir, pattern);
+    }
+    const dir = await savedBundle('wjson');
+    await tamper(dir, (files) => void files.set('weights.bin', Buffer.concat([files.get('weights.bin')!, Buffer.alloc(2)])));
+    await expectLoadError(dir, /weights\.bin is \d+ bytes, not a whole number of float32 values/);
+  });
+
+  test('tensor shapes that differ from expectedShapes', async () => {
+    let dir = await savedBundle('shapes', { weights: makeWeights(1, [3, 4]) });
+    await expectLoadError(dir, 'weight decoder.0.w has shape [3,4], expected [4,4]', { expectedShapes });
+    // Without expectedShapes the same bundle loads.
+    assert.deepEqual((await loadBundle(dir)).weights['decoder.0.w'].shape, [3, 4]);
+
+    dir = await savedBundle('shapes');
+    await expectLoadError(dir, /weights\.json: missing weight decoder\.1\.w \(expected shape \[4,4\]\)/, {
+      expectedShapes: (c) => ({ ...expectedShapes(c), 'decoder.1.w': [4, 4] }),
+    });
+    await expectLoadError(dir, /weights\.json: unexpected weight enc\.b/, {
+      expectedShapes: (c) => {
+        const s = expectedShapes(c);
+        delete s['enc.b'];
+        return s;
+      },
+    });
+    await expectLoadError(dir, 'weight enc.b has shape [6], expected [6,1]', {
+      expectedShapes: (c) => ({ ...expectedShapes(c), 'enc.b': [6, 1] }),
+    });
+  });
+});
