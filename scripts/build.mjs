@@ -8,9 +8,11 @@ const production = process.argv.includes('--production');
 // Native addons are resolved from node_modules at run time, never bundled.
 const nativeExternals = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+// ignoreAnnotations: tfjs registers backends and gradients as import side effects that its
+// package.json "sideEffects" lists would otherwise let esbuild drop.
+const common = { bundle: true, ignoreAnnotations: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 const builds = [
-  { ...common, entryPoints: ['src/cli/textvae.ts'], outfile: 'dist/cli.js', platform: 'node', target: 'node20', format: 'cjs', external: nativeExternals, banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['src/cli/textvae.ts'], outfile: 'dist/cli.js', platform: 'node', target: 'node20', format: 'cjs', external: nativeExternals },
   { ...common, entryPoints: ['src/worker/engineWorker.ts'], outfile: 'dist/worker.js', platform: 'node', target: 'node20', format: 'cjs', external: nativeExternals },
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'] },
   { ...common, entryPoints: ['src/webview/generator/main.ts'], outfile: 'media/dist/generator.js', platform: 'browser', target: 'es2022', format: 'iife' },

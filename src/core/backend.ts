@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import type { BackendName } from './types';
 
 export type BackendRequest = BackendName | 'auto';
@@ -62,9 +63,8 @@ function registerMissingWasmKernels(): void {
 /** Loads a native tfjs-node package; returns null with the reason when it cannot. */
 function tryLoadNative(pkg: string, skipped: string[]): boolean {
   try {
-    // Not bundled: the native addon must be resolved from node_modules at run time.
-    const req = eval('require') as NodeRequire;
-    req(pkg);
+    // Not bundled: the native addon is resolved from node_modules at run time.
+    createRequire(__filename)(pkg);
     if (tf.findBackend('tensorflow')) return true;
     skipped.push(`${pkg}: loaded but registered no 'tensorflow' backend`);
   } catch (err) {
@@ -120,6 +120,8 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
   tf.env().set('PROD', true);
   const skipped: string[] = [];
   const order: BackendName[] = request === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [request];
+  // TensorFlow's C++ start-up notices would otherwise reach the user's terminal.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   for (const name of order) {
     if (name === 'tensorflow') {
       let detail = '';

@@ -443,7 +443,7 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
   const contents = new Map<string, Buffer>();
   for (const [name, entry] of Object.entries(manifest.files)) {
     const bytes = await fs.readFile(path.join(realDir, name));
-    checkSize(name, bytes.length, maxFileBytes); // the file may have grown since stat
+    if (bytes.length !== sizes.get(name)) throw new Error(`${name} changed while the bundle was being loaded`);
     if (bytes.length !== entry.bytes) {
       throw new Error(`${name} is corrupt: it is ${bytes.length} bytes but manifest.json says ${entry.bytes}`);
     }

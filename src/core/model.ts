@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, NamedWeights } from './types';
 import { Random } from './random';
+import { matMul, matMulTransposed } from './ops';
 import { BOS, EOS, MASK, PAD } from './tokenizer';
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -182,9 +183,9 @@ export class TextVaeModel {
   }
 
   /** The shared body of a convolution layer: taps [N, K*D] -> normalised residual output [N, D]. */
-  private convLayer(prefix: string, taps: tf.Tensor2D, residual: tf.Tensor2D, bias?: tf.Tensor2D): tf.Tensor2D {
-    let u = tf.add(tf.matMul(taps, this.vars[`${prefix}.w`]), this.vars[`${prefix}.b`]);
-    if (bias) u = tf.add(u, bias);
+  private convLayer(prefix: string, taps: tf.Tensor2D, residual: tf.Tensor2D, addBias?: (u: tf.Tensor) => tf.Tensor): tf.Tensor2D {
+    let u: tf.Tensor = tf.add(matMul(taps, this.vars[`${prefix}.w`] as tf.Tensor2D), this.vars[`${prefix}.b`]);
+    if (addBias) u = addBias(u);
     return this.rmsNorm(tf.add(residual, tf.relu(u)), this.vars[`${prefix}.norm`]) as tf.Tensor2D;
   }
 
@@ -210,20 +211,20 @@ export class TextVaeModel {
     // Padding positions get a large negative value so they never win the max.
     const maxPool = tf.max(tf.add(h, tf.mul(tf.sub(mask, 1), 1e4)), 1);
     const pooled = tf.concat([meanPool, maxPool], 1) as tf.Tensor2D;
-    const mu = tf.add(tf.matMul(pooled, this.vars['enc.mu.w']), this.vars['enc.mu.b']) as tf.Tensor2D;
+    const mu = tf.add(matMul(pooled, this.vars['enc.mu.w'] as tf.Tensor2D), this.vars['enc.mu.b']) as tf.Tensor2D;
     if (c.variant !== 'vae') {
       // Deterministic codes; 'sparse' uses ReLU so the L1 penalty can make exact zeros.
       return { mu: c.variant === 'sparse' ? tf.relu(mu) : mu, logvar: tf.zerosLike(mu) };
     }
     // Clamp keeps exp(logvar) finite early in training.
-    const logvar = tf.clipByValue(tf.add(tf.matMul(pooled, this.vars['enc.logvar.w']), this.vars['enc.logvar.b']), -12, 6) as tf.Tensor2D;
+    const logvar = tf.clipByValue(tf.add(matMul(pooled, this.vars['enc.logvar.w'] as tf.Tensor2D), this.vars['enc.logvar.b']), -12, 6) as tf.Tensor2D;
     return { mu, logvar };
   }
 
   /** Per-layer z biases: [B, L, D]. */
   private zBiases(z: tf.Tensor2D): tf.Tensor3D {
     const L = this.config.decoderDilations.length;
-    const zb = tf.add(tf.matMul(z, this.vars['dec.z.w']), this.vars['dec.z.b']);
+    const zb = tf.add(matMul(z, this.vars['dec.z.w'] as tf.Tensor2D), this.vars['dec.z.b']);
     return tf.reshape(zb, [z.shape[0], L, this.config.modelDim]);
   }
 
@@ -245,8 +246,10 @@ export class TextVaeModel {
     c.decoderDilations.forEach((d, i) => {
       const taps: tf.Tensor3D[] = [];
       for (let k = 0; k < c.kernelSize; k++) taps.push(this.shiftRight(h, k * d));
-      const bias = tf.reshape(tf.tile(tf.slice(zb, [0, i, 0], [B, 1, D]), [1, T1, 1]), [B * T1, D]) as tf.Tensor2D;
-      const out = this.convLayer(`dec.${i}`, tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]), tf.reshape(h, [B * T1, D]), bias);
+      // Broadcast z's bias over time rather than tiling it.
+      const zBias = tf.slice(zb, [0, i, 0], [B, 1, D]);
+      const addBias = (u: tf.Tensor) => tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), zBias), [B * T1, D]);
+      const out = this.convLayer(`dec.${i}`, tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]), tf.reshape(h, [B * T1, D]), addBias);
       h = tf.reshape(out, [B, T1, D]);
     });
     return h;
@@ -254,7 +257,7 @@ export class TextVaeModel {
 
   private outputLogits(h: tf.Tensor2D): tf.Tensor2D {
     const normed = this.rmsNorm(h, this.vars['out.norm']) as tf.Tensor2D;
-    return tf.add(tf.matMul(normed, this.vars.embed, false, true), this.vars['out.b']) as tf.Tensor2D;
+    return tf.add(matMulTransposed(normed, this.vars.embed as tf.Tensor2D), this.vars['out.b']) as tf.Tensor2D;
   }
 
   /**
@@ -279,8 +282,8 @@ export class TextVaeModel {
         const idx = t - k * d;
         taps.push(idx >= 0 ? history[i][idx] : tf.zeros([B, D]));
       }
-      const bias = tf.reshape(tf.slice(zb, [0, i, 0], [B, 1, D]), [B, D]) as tf.Tensor2D;
-      h = this.convLayer(`dec.${i}`, tf.concat(taps, 1) as tf.Tensor2D, h, bias);
+      const bias = tf.reshape(tf.slice(zb, [0, i, 0], [B, 1, D]), [B, D]);
+      h = this.convLayer(`dec.${i}`, tf.concat(taps, 1) as tf.Tensor2D, h, (u) => tf.add(u, bias));
     });
     return this.outputLogits(h);
   }

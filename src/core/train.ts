@@ -87,7 +87,7 @@ const DEFAULTS = {
   warmupSteps: 100,
   aePretrainFraction: 0.1,
   klAnnealFraction: 0.4,
-  freeNatsPerDim: 0.25,
+  freeNatsPerDim: 0.5,
   tokenDropout: 0.25,
   l1Weight: 0.02,
   logEvery: 50,

@@ -111,9 +111,9 @@ async function tamper(
   for (const name of await fs.readdir(dir)) {
     if (name !== 'manifest.json') files.set(name, await fs.readFile(path.join(dir, name)));
   }
-  const before = new Set(files.keys());
+  const originalNames = new Set(files.keys());
   await edit(files);
-  for (const name of before) if (!files.has(name)) await fs.rm(path.join(dir, name));
+  for (const name of originalNames) if (!files.has(name)) await fs.rm(path.join(dir, name));
   for (const [name, bytes] of files) await fs.writeFile(path.join(dir, name), bytes);
   if (opts.rehash === false) return;
   const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8'));
