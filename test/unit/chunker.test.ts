@@ -202,11 +202,8 @@ describe('chunker', () => {
       counted += s.length;
       return bpeCount(s);
     };
-    const t0 = performance.now();
     const chunks = chunkText(doc, counting, 128);
-    const ms = performance.now() - t0;
     checkChunks(doc, chunks, bpeCount, 128);
     assert.ok(counted < doc.length * 8, `counted ${counted} chars for a ${doc.length}-char document`);
-    assert.ok(ms < 3000, `${ms.toFixed(0)} ms`);
   });
 });
