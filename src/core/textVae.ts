@@ -115,14 +115,31 @@ export class TextVae {
     return this.encodeChunks(this.chunk(text), options);
   }
 
+  /**
+   * Codes store z standardised by the training codes' mean and spread, so that every variant
+   * (an 'ae' code is unbounded) fits the code's clamp range and gets the same relative precision.
+   */
+  private latentScale(): { mean: Float32Array; std: Float32Array } {
+    if (!this.scale) {
+      this.scale = {
+        mean: Float32Array.from(this.model.vars['latent.mean'].dataSync()),
+        std: Float32Array.from(this.model.vars['latent.std'].dataSync(), (s) => Math.max(s, 1e-3)),
+      };
+    }
+    return this.scale;
+  }
+  private scale: { mean: Float32Array; std: Float32Array } | null = null;
+
   /** Text -> one copy-pasteable code per chunk. */
   async encodeToCodes(text: string, options: { sample?: boolean; seed?: number } = {}): Promise<string[]> {
-    return (await this.encode(text, options)).map((z) => formatLatentCode(z, this.fingerprint));
+    const { mean, std } = this.latentScale();
+    return (await this.encode(text, options)).map((z) => formatLatentCode(z.map((v, j) => (v - mean[j]) / std[j]), this.fingerprint));
   }
 
   /** Parses codes; throws LatentCodeError (wrong model, corrupt, truncated...) with a clear message. */
   parseCodes(codes: string[]): Float32Array[] {
-    return codes.map((c) => parseLatentCode(c, { fingerprint: this.fingerprint, latentDim: this.config.latentDim }));
+    const { mean, std } = this.latentScale();
+    return codes.map((c) => parseLatentCode(c, { fingerprint: this.fingerprint, latentDim: this.config.latentDim }).map((v, j) => v * std[j] + mean[j]));
   }
 
   async decodeCodes(codes: string[], options: DecodeOptions = {}): Promise<string> {
