@@ -13,12 +13,23 @@ export interface GeneratorModelState {
   backend: string;
 }
 
+/** Defaults for the generator form, from the textvae.sampling.* and textvae.interpolation.* settings. */
+export interface GeneratorSettings {
+  count: number;
+  temperature: number;
+  topP: number;
+  steps: number;
+  mode: 'linear' | 'spherical';
+}
+
 /** What the generator webview persists with setState and restores after a reload. */
 export interface GeneratorViewState {
   sample: { n: number; temperature: number; seed: number; maxTokens: number };
   interpolate: { from: string; to: string; steps: number; mode: 'linear' | 'spherical' };
   samples: string[];
   interpolation: { alpha: number; text: string }[];
+  /** The last latent map, so that it survives a reload. */
+  map?: MapPoint[];
 }
 
 export interface GeneratorCommands {
@@ -30,16 +41,23 @@ export interface GeneratorCommands {
   insert: { text: string };
   loadMap: Record<string, never>;
   openLocation: { uri: string; offset: number };
+  /** Cancels the request in progress (sample, interpolate or loadMap). */
+  cancel: Record<string, never>;
 }
 
 export interface GeneratorNotifications {
-  model: GeneratorModelState | null;
+  /** Wrapped in an object: the envelope requires params to be a non-null object. */
+  model: { model: GeneratorModelState | null };
+  /** Sent after `ready`: seeds the form when the webview has no saved state. */
+  settings: GeneratorSettings;
   busy: { busy: boolean; label?: string };
   samples: { items: string[] };
   interpolation: { items: { alpha: number; text: string }[] };
   selection: { slot: 'from' | 'to'; text: string };
   map: { points: MapPoint[] };
   error: { message: string };
+  /** A short, non-error status line (e.g. "Cancelled."). */
+  notice: { message: string };
 }
 
 export interface TrainingCommands {
@@ -47,10 +65,33 @@ export interface TrainingCommands {
   cancel: Record<string, never>;
 }
 
+/** One point of the training curves (null where the value was not finite). */
+export interface TrainingPoint {
+  step: number;
+  loss: number | null;
+  kl: number | null;
+  val: number | null;
+}
+
+/** What the training webview persists with setState; the host keeps the same state and sends it after `ready`. */
+export interface TrainingViewState {
+  title: string;
+  points: TrainingPoint[];
+  latest: MetricsLine | null;
+  done: { message: string; cancelled: boolean } | null;
+  /** Cancel was pressed and the run has not finished yet. */
+  cancelling: boolean;
+  /** No run is attached: the title is only a placeholder message (absent: false). */
+  idle?: boolean;
+}
+
 export interface TrainingNotifications {
-  reset: { title: string };
+  /** A new run starts (or, with idle, the panel shows a placeholder with no run attached). */
+  reset: { title: string; idle?: boolean };
   metrics: MetricsLine;
   done: { message: string; cancelled: boolean };
+  /** The whole state, sent after `ready` (the webview is destroyed while hidden). */
+  snapshot: TrainingViewState;
 }
 
 export type WebviewMessage<M, K extends keyof M = keyof M> = { id: number; method: K; params: M[K] };
@@ -62,7 +103,7 @@ export function isWebviewMessage<M>(value: unknown, methods: readonly (keyof M)[
   return typeof v.id === 'number' && typeof v.method === 'string' && (methods as readonly string[]).includes(v.method) && typeof v.params === 'object' && v.params !== null;
 }
 
-export const GENERATOR_COMMANDS = ['ready', 'sample', 'interpolate', 'useSelection', 'copy', 'insert', 'loadMap', 'openLocation'] as const satisfies readonly (keyof GeneratorCommands)[];
-export const GENERATOR_NOTIFICATIONS = ['model', 'busy', 'samples', 'interpolation', 'selection', 'map', 'error'] as const satisfies readonly (keyof GeneratorNotifications)[];
+export const GENERATOR_COMMANDS = ['ready', 'sample', 'interpolate', 'useSelection', 'copy', 'insert', 'loadMap', 'openLocation', 'cancel'] as const satisfies readonly (keyof GeneratorCommands)[];
+export const GENERATOR_NOTIFICATIONS = ['model', 'settings', 'busy', 'samples', 'interpolation', 'selection', 'map', 'error', 'notice'] as const satisfies readonly (keyof GeneratorNotifications)[];
 export const TRAINING_COMMANDS = ['ready', 'cancel'] as const satisfies readonly (keyof TrainingCommands)[];
-export const TRAINING_NOTIFICATIONS = ['reset', 'metrics', 'done'] as const satisfies readonly (keyof TrainingNotifications)[];
+export const TRAINING_NOTIFICATIONS = ['reset', 'metrics', 'done', 'snapshot'] as const satisfies readonly (keyof TrainingNotifications)[];

@@ -1,0 +1,191 @@
+/** User-visible texts and small computations behind them; vscode-free so that they can be tested. */
+import type { MetricsLine } from '../../core/train';
+import type { TrainOutcome } from '../../protocol/engine';
+
+export function statusBarText(modelName: string, backend: string | undefined): string {
+  return `$(symbol-misc) TextVAE: ${modelName} · ${backend ?? 'not started'}`;
+}
+
+/** Seconds left from the fraction done and the time spent, or undefined before there is a basis. */
+export function estimateSecondsLeft(progress: number, elapsedSeconds: number): number | undefined {
+  if (!(progress > 0) || !(elapsedSeconds > 0) || !Number.isFinite(progress) || !Number.isFinite(elapsedSeconds)) return undefined;
+  if (progress >= 1) return 0;
+  return (elapsedSeconds * (1 - progress)) / progress;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 1) return 'less than a second';
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  const h = Math.floor(seconds / 3600);
+  const m = Math.round((seconds - h * 3600) / 60);
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+export function trainingProgressMessage(m: Pick<MetricsLine, 'progress' | 'elapsed_s' | 'loss' | 'step'>): string {
+  const pct = Math.max(0, Math.min(100, Math.floor(m.progress * 100)));
+  const left = estimateSecondsLeft(m.progress, m.elapsed_s);
+  const parts = [`${pct}%`];
+  if (left !== undefined) parts.push(`about ${formatDuration(left)} left`);
+  if (Number.isFinite(m.loss)) parts.push(`loss ${m.loss.toFixed(3)}`);
+  parts.push(`step ${m.step}`);
+  return parts.join(' · ');
+}
+
+export function trainingFinishedMessage(outcome: Pick<TrainOutcome, 'final'>): string {
+  const bpb = outcome.final.bits_per_byte;
+  return `Training finished: held-out ${Number.isFinite(bpb) ? bpb.toFixed(3) : 'n/a'} bits/byte, ${outcome.final.active_units} active units. The new model is now active.`;
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** `model-YYYYMMDD-HHMMSS` in local time. */
+export function modelFolderName(date: Date): string {
+  return `model-${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}
+
+/** The first of `base`, `base-2`, `base-3`... that does not exist yet: never an existing folder. */
+export function uniqueName(base: string, exists: (name: string) => boolean, maxTries = 1000): string {
+  if (!exists(base)) return base;
+  for (let i = 2; i <= maxTries; i++) {
+    const name = `${base}-${i}`;
+    if (!exists(name)) return name;
+  }
+  throw new Error(`could not find a free folder name next to ${base}`);
+}
+
+/** A number of bytes as "1.2 MB". */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return 'unknown';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+export interface LagStats {
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  mean_ms: number;
+  samples: number;
+}
+
+/**
+ * From a perf_hooks event-loop delay histogram (nanoseconds) to milliseconds of lag. The histogram
+ * records the whole time between samples, sampling interval included: that interval
+ * (`resolutionMs`) is taken off, so an idle loop shows about 0.
+ */
+export function lagStats(h: { percentile(p: number): number; max: number; mean: number; count?: number }, resolutionMs = 0): LagStats {
+  const ms = (ns: number) => (Number.isFinite(ns) ? Math.round(Math.max(0, ns / 1e6 - resolutionMs) * 100) / 100 : 0);
+  return { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max), mean_ms: ms(h.mean), samples: h.count ?? 0 };
+}
+
+type Dict = Record<string, unknown>;
+const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function fmtValue(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en') : String(+v.toFixed(4));
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (v === null || v === undefined) return 'n/a';
+  return JSON.stringify(v);
+}
+
+/** Markdown escaping for text that must show literally. */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}
+
+export interface ModelInfoLike {
+  dir: string;
+  fingerprint: string;
+  variant: string;
+  config: { latentDim: number; modelDim: number; maxTokens: number; vocabSize: number; decoderDilations: number[]; encoderLayers: number };
+  parameters: number;
+  sizeBytes: number;
+  vocabSize: number;
+  training?: unknown;
+  metrics?: unknown;
+  backend: string;
+}
+
+const METRIC_LABELS: [key: string, label: string][] = [
+  ['bits_per_byte', 'Held-out bits per byte'],
+  ['recon_bits_per_byte', 'Reconstruction bits per byte'],
+  ['kl_bits_per_byte', 'KL bits per byte'],
+  ['kl_nats', 'KL per example (nats)'],
+  ['active_units', 'Active units'],
+  ['mutual_information', 'Mutual information (nats)'],
+  ['token_accuracy', 'Token accuracy'],
+  ['sparsity', 'Sparsity'],
+];
+
+const TRAINING_LABELS: [key: string, label: string][] = [
+  ['step', 'Steps'],
+  ['elapsedSeconds', 'Training time (s)'],
+  ['finished', 'Finished'],
+  ['seed', 'Seed'],
+  ['backend', 'Trained on backend'],
+  ['batchSize', 'Batch size'],
+  ['learningRate', 'Learning rate'],
+  ['trainExamples', 'Training examples'],
+  ['valExamples', 'Held-out examples'],
+  ['files', 'Documents'],
+  ['heldOutFiles', 'Held-out documents'],
+  ['command', 'Command'],
+];
+
+/** Every fact about the active model as Markdown (for the preview and the output channel). */
+export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDetail?: string): string {
+  const lines: string[] = [];
+  lines.push(`# TextVAE model: ${escapeMarkdown(name)}`, '');
+  lines.push('| | |', '|---|---|');
+  const row = (k: string, v: string) => lines.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
+  row('Folder', `\`${info.dir}\``);
+  row('Backend', backendDetail ? `${info.backend} (${backendDetail})` : info.backend);
+  row('Variant', info.variant);
+  row('Fingerprint', `\`${info.fingerprint}\``);
+  row('Size on disk', formatBytes(info.sizeBytes));
+  row('Parameters', fmtValue(info.parameters));
+  row('Latent dimensions', String(info.config.latentDim));
+  row('Width', String(info.config.modelDim));
+  row('Vocabulary', `${info.vocabSize} tokens`);
+  row('Tokens per code', String(info.config.maxTokens));
+  row('Layers', `${info.config.encoderLayers} encoder, ${info.config.decoderDilations.length} decoder`);
+  const metrics = isDict(info.metrics) ? info.metrics : {};
+  const mRows = METRIC_LABELS.filter(([k]) => k in metrics);
+  lines.push('', '## Training metrics', '');
+  if (mRows.length) {
+    lines.push('| | |', '|---|---|');
+    for (const [k, label] of mRows) row(label, fmtValue(metrics[k]));
+  } else lines.push('No metrics recorded in this bundle.');
+  const training = isDict(info.training) ? info.training : {};
+  const tRows = TRAINING_LABELS.filter(([k]) => k in training);
+  lines.push('', '## Training facts', '');
+  if (tRows.length) {
+    lines.push('| | |', '|---|---|');
+    for (const [k, label] of tRows) row(label, fmtValue(training[k]));
+  } else lines.push('No training facts recorded in this bundle.');
+  return lines.join('\n') + '\n';
+}
+
+/** One line for a notification. */
+export function modelInfoSummary(info: ModelInfoLike, name: string): string {
+  const metrics = isDict(info.metrics) ? info.metrics : {};
+  const bpb = typeof metrics.bits_per_byte === 'number' ? `, held-out ${metrics.bits_per_byte.toFixed(3)} bits/byte` : '';
+  return `Model ${name} (${info.fingerprint.slice(0, 8)}, ${info.variant}) on ${info.backend}: ${info.parameters.toLocaleString('en')} parameters, ${formatBytes(info.sizeBytes)}${bpb}.`;
+}
+
+/** First line of an error message, trimmed to a notification-friendly length. */
+export function oneLine(message: string, max = 400): string {
+  const line = message.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

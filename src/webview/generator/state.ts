@@ -1,0 +1,115 @@
+/** The generator webview's state and its pure reducer (no DOM). */
+import type { MapPoint } from '../../protocol/engine';
+import type { GeneratorModelState, GeneratorSettings, GeneratorViewState } from '../../protocol/webview';
+import type { GeneratorNotification } from './validate';
+
+export interface GeneratorState {
+  /** Persisted with setState. */
+  view: GeneratorViewState;
+  /** undefined until the host has said; null: no model loaded. */
+  model: GeneratorModelState | null | undefined;
+  busy: boolean;
+  busyLabel: string;
+  error: string | null;
+  notice: string | null;
+  /** The form came from saved state: the settings must not overwrite what the user chose. */
+  restored: boolean;
+}
+
+export type GeneratorAction =
+  | { type: 'notification'; message: GeneratorNotification }
+  | { type: 'sampleForm'; patch: Partial<GeneratorViewState['sample']> }
+  | { type: 'interpolateForm'; patch: Partial<GeneratorViewState['interpolate']> }
+  /** A command that starts a request was posted: busy until the host answers. */
+  | { type: 'requested'; label: string }
+  | { type: 'dismissError' }
+  | { type: 'localError'; message: string }
+  | { type: 'clearResults'; which: 'samples' | 'interpolation' | 'map' };
+
+export function defaultViewState(settings?: GeneratorSettings): GeneratorViewState {
+  return {
+    sample: { n: settings?.count ?? 3, temperature: settings?.temperature ?? 0.8, seed: 1, maxTokens: 64 },
+    interpolate: { from: '', to: '', steps: settings?.steps ?? 5, mode: settings?.mode ?? 'spherical' },
+    samples: [],
+    interpolation: [],
+    map: [],
+  };
+}
+
+export function initialState(saved: GeneratorViewState | null): GeneratorState {
+  return {
+    view: saved ?? defaultViewState(),
+    model: undefined,
+    busy: false,
+    busyLabel: '',
+    error: null,
+    notice: null,
+    restored: saved !== null,
+  };
+}
+
+export function reduce(state: GeneratorState, action: GeneratorAction): GeneratorState {
+  switch (action.type) {
+    case 'sampleForm':
+      return { ...state, view: { ...state.view, sample: { ...state.view.sample, ...action.patch } } };
+    case 'interpolateForm':
+      return { ...state, view: { ...state.view, interpolate: { ...state.view.interpolate, ...action.patch } } };
+    case 'requested':
+      return { ...state, busy: true, busyLabel: action.label, error: null, notice: null };
+    case 'dismissError':
+      return { ...state, error: null };
+    case 'localError':
+      return { ...state, error: action.message, notice: null };
+    case 'clearResults':
+      return { ...state, view: { ...state.view, [action.which]: [] } };
+    case 'notification':
+      return applyNotification(state, action.message);
+  }
+}
+
+function applyNotification(state: GeneratorState, m: GeneratorNotification): GeneratorState {
+  switch (m.method) {
+    case 'model':
+      return { ...state, model: m.params.model };
+    case 'settings': {
+      if (state.restored) return state;
+      const d = defaultViewState(m.params);
+      // Seed only the fields the settings cover; keep what the user may already have typed.
+      return {
+        ...state,
+        restored: true,
+        view: {
+          ...state.view,
+          sample: { ...state.view.sample, n: d.sample.n, temperature: d.sample.temperature },
+          interpolate: { ...state.view.interpolate, steps: d.interpolate.steps, mode: d.interpolate.mode },
+        },
+      };
+    }
+    case 'busy':
+      return { ...state, busy: m.params.busy, busyLabel: m.params.busy ? (m.params.label ?? 'Working…') : '' };
+    case 'samples':
+      return { ...state, error: null, view: { ...state.view, samples: m.params.items } };
+    case 'interpolation':
+      return { ...state, error: null, view: { ...state.view, interpolation: m.params.items } };
+    case 'map':
+      return { ...state, error: null, view: { ...state.view, map: m.params.points } };
+    case 'selection':
+      return { ...state, error: null, view: { ...state.view, interpolate: { ...state.view.interpolate, [m.params.slot]: m.params.text } } };
+    case 'error':
+      return { ...state, error: m.params.message, notice: null };
+    case 'notice':
+      return { ...state, notice: m.params.message };
+  }
+}
+
+export function mapPoints(state: GeneratorState): MapPoint[] {
+  return state.view.map ?? [];
+}
+
+/**
+ * Whether a request may be sent now: nothing else runs. A missing model does not block it:
+ * the engine may load its model on the first request, and reports an error otherwise.
+ */
+export function canRequest(state: GeneratorState): boolean {
+  return !state.busy;
+}

@@ -1,0 +1,19 @@
+/** Commands the training webview posts to the host. */
+import type { TrainingCommands } from '../../protocol/webview';
+import type { Post } from '../shared/post';
+import type { TrainingAction } from './state';
+
+export interface TrainingActions {
+  ready(): void;
+  cancel(): void;
+}
+
+export function createActions(post: Post<TrainingCommands>, dispatch: (a: TrainingAction) => void): TrainingActions {
+  return {
+    ready: () => post('ready', {}),
+    cancel() {
+      dispatch({ type: 'cancelRequested' });
+      post('cancel', {});
+    },
+  };
+}

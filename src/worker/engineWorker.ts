@@ -1,0 +1,344 @@
+/**
+ * The engine process: runs tfjs away from the extension host. Started by the host with
+ * child_process.fork (advanced serialization); speaks only the protocol in src/protocol/engine.ts.
+ *
+ * Requests run one at a time, in order. Two exceptions: `cancel` is handled at once, and a
+ * `train` request runs in its own lane so that editor commands keep working during a long run
+ * (training yields between steps; inference interleaves there).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend, activeBackend } from '../core/backend';
+import { TextVae } from '../core/textVae';
+import { collectCorpus, type CorpusFile } from '../core/corpus';
+import { train } from '../core/train';
+import { DEFAULT_CONFIG, parameterCount } from '../core/model';
+import { LatentCodeError, formatLatentCode } from '../core/latentCode';
+import { BundleError } from '../core/bundle';
+import type { ModelConfig } from '../core/types';
+import { isHostToWorker, type EngineErrorCode, type EngineMethod, type EngineMethods, type EngineNotifications, type MapPoint, type TrainOutcome, type WorkerToHost } from '../protocol/engine';
+import { BadInputError, isEngineMethod, validateParams } from '../extension/logic/engineParams';
+import { pca2 } from '../extension/logic/pca';
+import { splitForTraining } from '../extension/logic/heldOut';
+
+class EngineError extends Error {
+  constructor(readonly code: EngineErrorCode, message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+interface Job {
+  id: number;
+  method: EngineMethod;
+  params: unknown;
+  /** Set once a response went out: a later result of a cancelled job is dropped. */
+  responded: boolean;
+  controller?: AbortController;
+}
+
+// ------------------------------------------------------------------ messaging
+
+function send(message: WorkerToHost): void {
+  if (!process.send || !process.connected) return;
+  process.send(message, undefined, undefined, (err: Error | null) => {
+    if (err) process.stderr.write(`textvae engine: could not send a message to the host: ${err.message}\n`);
+  });
+}
+
+function notify<K extends keyof EngineNotifications>(method: K, params: EngineNotifications[K]): void {
+  send({ kind: 'notification', method, params });
+}
+
+function oneLine(message: string): string {
+  const line = message.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  return line.length > 500 ? `${line.slice(0, 499)}…` : line;
+}
+
+function classify(err: unknown, method: EngineMethod): { message: string; code: EngineErrorCode } {
+  const raw = err instanceof Error ? err.message : String(err);
+  if (err instanceof EngineError) return { message: oneLine(raw), code: err.code };
+  if (err instanceof BadInputError) return { message: oneLine(raw), code: 'bad-input' };
+  if (err instanceof LatentCodeError) return { message: oneLine(raw), code: 'bad-code' };
+  if (err instanceof BundleError) return { message: oneLine(raw), code: 'bundle' };
+  // Anything that goes wrong while loading a bundle is a problem with that bundle.
+  if (method === 'loadModel') return { message: oneLine(raw), code: 'bundle' };
+  if (err instanceof Error && err.stack) process.stderr.write(`textvae engine: ${method} failed: ${err.stack}\n`);
+  return { message: oneLine(raw), code: 'internal' };
+}
+
+function respond(job: Job, outcome: { result: unknown } | { error: { message: string; code: EngineErrorCode } }): void {
+  if (job.responded) return;
+  job.responded = true;
+  send({ kind: 'response', id: job.id, ...outcome });
+}
+
+// ------------------------------------------------------------------ state
+
+let active: TextVae | null = null;
+const queue: Job[] = [];
+let running: Job | null = null;
+let training: Job | null = null;
+
+function requireModel(): TextVae {
+  if (!active) throw new EngineError('no-model', 'No model is loaded. Run "TextVAE: Select Model" to choose one.');
+  return active;
+}
+
+async function ensureBackend(): Promise<string> {
+  return (activeBackend() ?? (await initBackend('auto'))).name;
+}
+
+async function modelInfo(vae: TextVae): Promise<EngineMethods['loadModel']['result']> {
+  return { ...vae.info(), backend: await ensureBackend() };
+}
+
+// ------------------------------------------------------------------ handlers
+
+type Handlers = { [M in EngineMethod]: (params: EngineMethods[M]['params'], job: Job) => Promise<EngineMethods[M]['result']> };
+
+const handlers: Handlers = {
+  async initialize(p) {
+    return initBackend(p.backend);
+  },
+
+  async loadModel(p) {
+    await ensureBackend();
+    const dir = path.resolve(p.dir);
+    if (!fs.existsSync(dir)) throw new EngineError('bundle', `${dir}: no such model folder`);
+    // Load first: a bad bundle never costs the working model.
+    const next = await TextVae.load(dir);
+    const previous = active;
+    active = next;
+    if (previous && previous !== next) previous.dispose();
+    return modelInfo(next);
+  },
+
+  async modelInfo() {
+    return active ? modelInfo(active) : null;
+  },
+
+  async encode(p) {
+    const vae = requireModel();
+    const chunks = vae.chunk(p.text);
+    const zs = await vae.encodeChunks(chunks, { sample: p.sample, seed: p.seed });
+    return { codes: zs.map((z) => formatLatentCode(z, vae.fingerprint)), chunks };
+  },
+
+  async decode(p) {
+    const vae = requireModel();
+    // Parse every code before decoding any: one bad code fails the request as a whole.
+    const zs = vae.parseCodes(p.codes);
+    // One text per code: the text of a run of codes is their concatenation.
+    return { texts: await vae.decode(zs, p.options) };
+  },
+
+  async reconstruct(p) {
+    return requireModel().reconstruct(p.text, p.options);
+  },
+
+  async sample(p) {
+    return { samples: await requireModel().sample(p.n, p.options) };
+  },
+
+  async interpolate(p) {
+    return { steps: await requireModel().interpolate(p.from, p.to, p.steps, p.mode, p.options) };
+  },
+
+  async train(p, job) {
+    return runTraining(p, job.controller!.signal);
+  },
+
+  async latentMap(p) {
+    return { points: await latentMap(requireModel(), p.documents, p.maxPoints ?? 2000) };
+  },
+};
+
+/** Longest common folder of absolute paths (folders count as themselves, files as their folder). */
+function commonRoot(paths: string[]): string {
+  const dirs = paths.map((p) => {
+    try {
+      return fs.statSync(p).isDirectory() ? p : path.dirname(p);
+    } catch {
+      return path.dirname(p);
+    }
+  });
+  let root = dirs[0];
+  for (const d of dirs.slice(1)) {
+    while (root !== path.dirname(root) && path.relative(root, d).startsWith('..')) root = path.dirname(root);
+  }
+  return root;
+}
+
+async function runTraining(p: EngineMethods['train']['params'], signal: AbortSignal): Promise<TrainOutcome> {
+  const backend = await ensureBackend();
+  const out = path.resolve(p.out);
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new BadInputError(`${out} already exists: choose a new folder for the model`);
+  const paths = p.paths.map((x) => path.resolve(x));
+  const present = paths.filter((x) => fs.existsSync(x));
+  const skipped: TrainOutcome['skipped'] = paths.filter((x) => !fs.existsSync(x)).map((x) => ({ path: x, reason: 'no longer exists' }));
+  if (present.length === 0) throw new BadInputError('none of the documents to train on exist any more');
+  notify('trainLog', { message: `reading ${present.length} document${present.length === 1 ? '' : 's'}` });
+  const corpus = await collectCorpus(present, { include: p.include, exclude: p.exclude, maxFileBytes: p.maxFileBytes });
+  skipped.push(...corpus.skipped);
+  for (const s of corpus.skipped) notify('trainLog', { message: `skipped ${s.path}: ${s.reason}` });
+  if (corpus.files.length === 0) throw new BadInputError(`none of the ${present.length} documents can be trained on (binary, empty or too large)`);
+  // Paths relative to the documents' common folder: the held-out split is stable and tells apart equal names in different folders.
+  const root = commonRoot(present);
+  const files: CorpusFile[] = corpus.files.map((f) => ({ ...f, relativePath: path.relative(root, f.path).split(path.sep).join('/') }));
+  const valFraction = p.valFraction ?? 0.05;
+  const split = splitForTraining(files, valFraction);
+  const config: Partial<ModelConfig> = { variant: p.variant ?? 'vae' };
+  if (p.modelDim !== undefined) config.modelDim = p.modelDim;
+  if (p.vocabSize !== undefined) config.vocabSize = p.vocabSize;
+  if (p.latentDim !== undefined) config.latentDim = p.latentDim;
+  const heldOut =
+    split.method === 'paragraphs' ? 'some paragraphs of the only document held out' : split.method === 'none' ? 'nothing held out' : `${split.heldOutFiles} held out`;
+  notify('trainLog', { message: `${files.length} documents: ${files.length - split.heldOutFiles} for training, ${heldOut}; backend ${backend}` });
+  const result = await train({
+    train: split.train,
+    val: split.val,
+    out,
+    config,
+    seed: p.seed ?? 1,
+    minutes: p.minutes,
+    maxSteps: p.maxSteps,
+    logEvery: p.logEvery,
+    signal,
+    onMetrics: (m) => notify('trainMetrics', m),
+    onLog: (message) => notify('trainLog', { message }),
+    provenance: { source: 'vscode', files: files.length, heldOutFiles: split.heldOutFiles, heldOutBy: split.method, valFraction, parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }) },
+  });
+  return { ...result, files: files.length, skipped };
+}
+
+function previewText(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
+
+async function latentMap(vae: TextVae, documents: EngineMethods['latentMap']['params']['documents'], maxPoints: number): Promise<MapPoint[]> {
+  const pieces: { uri: string; offset: number; line: number; text: string }[] = [];
+  for (const doc of documents) {
+    let offset = 0;
+    let line = 0;
+    for (const chunk of vae.chunk(doc.text)) {
+      if (chunk.trim() !== '') {
+        // Point at the chunk's first non-blank character.
+        const lead = chunk.length - chunk.trimStart().length;
+        const leadLines = chunk.slice(0, lead).split('\n').length - 1;
+        pieces.push({ uri: doc.uri, offset: offset + lead, line: line + leadLines, text: chunk });
+      }
+      offset += chunk.length;
+      for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) line++;
+    }
+    // Keep IPC (cancel) responsive on big inputs.
+    await new Promise((r) => setImmediate(r));
+  }
+  let chosen = pieces;
+  if (pieces.length > maxPoints) {
+    chosen = Array.from({ length: maxPoints }, (_, i) => pieces[Math.floor((i * pieces.length) / maxPoints)]);
+  }
+  if (chosen.length === 0) return [];
+  const zs = await vae.encodeChunks(chosen.map((c) => c.text));
+  const { points } = pca2(zs);
+  return chosen.map((c, i) => ({ x: points[i].x, y: points[i].y, uri: c.uri, offset: c.offset, line: c.line, preview: previewText(c.text) }));
+}
+
+// ------------------------------------------------------------------ scheduling
+
+async function execute(job: Job): Promise<void> {
+  try {
+    const params = validateParams(job.method, job.params);
+    const handler = handlers[job.method] as (params: unknown, job: Job) => Promise<unknown>;
+    const result = await handler(params, job);
+    respond(job, { result });
+  } catch (err) {
+    respond(job, { error: classify(err, job.method) });
+  }
+}
+
+async function pump(): Promise<void> {
+  if (running) return;
+  while (queue.length > 0) {
+    const job = queue.shift()!;
+    running = job;
+    await execute(job);
+    running = null;
+  }
+}
+
+function startTraining(job: Job): void {
+  if (training) {
+    respond(job, { error: { message: 'a training run is already in progress: cancel it first', code: 'bad-input' } });
+    return;
+  }
+  training = job;
+  job.controller = new AbortController();
+  void execute(job).finally(() => {
+    if (training === job) training = null;
+  });
+}
+
+function cancel(id: number): void {
+  const queued = queue.findIndex((j) => j.id === id);
+  if (queued >= 0) {
+    const [job] = queue.splice(queued, 1);
+    respond(job, { error: { message: 'Cancelled.', code: 'cancelled' } });
+    return;
+  }
+  if (training?.id === id) {
+    // train() stops after the current step, saves the checkpoint and resolves with cancelled: true.
+    training.controller?.abort();
+    return;
+  }
+  if (running?.id === id) {
+    // Inference cannot be interrupted midway: answer now, drop the result when it comes.
+    respond(running, { error: { message: 'Cancelled.', code: 'cancelled' } });
+  }
+}
+
+function onMessage(raw: unknown): void {
+  if (!isHostToWorker(raw)) {
+    process.stderr.write(`textvae engine: ignored a malformed message\n`);
+    return;
+  }
+  if (raw.kind === 'cancel') {
+    cancel(raw.id);
+    return;
+  }
+  const job: Job = { id: raw.id, method: raw.method, params: raw.params, responded: false };
+  if (!isEngineMethod(raw.method)) {
+    respond(job, { error: { message: `unknown method ${JSON.stringify(raw.method)}`, code: 'bad-input' } });
+    return;
+  }
+  if (raw.method === 'train') {
+    startTraining(job);
+    return;
+  }
+  queue.push(job);
+  void pump();
+}
+
+function fatal(kind: string, err: unknown): void {
+  const text = err instanceof Error ? err.stack ?? err.message : String(err);
+  // Exit only once the message is out (stderr may be an asynchronous pipe), but never hang.
+  setTimeout(() => process.exit(70), 2000);
+  try {
+    process.stderr.write(`textvae engine: ${kind}: ${text}\n`, () => process.exit(70));
+  } catch {
+    process.exit(70);
+  }
+}
+
+process.on('uncaughtException', (err) => fatal('uncaught exception', err));
+process.on('unhandledRejection', (err) => fatal('unhandled promise rejection', err));
+// The host went away: nothing left to serve.
+process.on('disconnect', () => process.exit(0));
+process.on('message', onMessage);
+
+if (!process.send) {
+  process.stderr.write('textvae engine: this program is started by the TextVAE extension (it needs an IPC channel)\n');
+  process.exit(2);
+}
+send({ kind: 'ready', pid: process.pid });

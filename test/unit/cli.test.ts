@@ -1,0 +1,218 @@
+/**
+ * The `textvae` CLI as users run it: the built dist/cli.js in a child process.
+ * Exit codes: 0 success, 1 failure, 2 usage; 130 when training is interrupted.
+ */
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+
+import { formatLatentCode } from '../../src/core/latentCode';
+import { SENTENCES, TINY_DOC } from '../helpers/engine';
+import { TINY_TRAIN_ARGS, describeRun, ensureCliBuilt, runCli, spawnCli, stderrLines, trainCliModel, type CliModel, type CliResult } from '../helpers/cli';
+import { makeTempDir, writeFiles } from '../helpers/tmp';
+
+let fixturePromise: Promise<CliModel> | null = null;
+/** One tiny model per file, trained through the CLI on first use. */
+const fixture = () => (fixturePromise ??= trainCliModel());
+
+/** Exit code `code`, and standard error is exactly one 'textvae: ...' line matching `message`. */
+function assertOneLineError(r: CliResult, code: number, message: RegExp): void {
+  assert.equal(r.code, code, describeRun(r));
+  const lines = stderrLines(r);
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0], /^textvae: /);
+  assert.match(lines[0], message);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+}
+
+/** A data folder with nothing to skip, so that stderr holds only the error. */
+let cleanData = '';
+
+before(() => {
+  ensureCliBuilt();
+  cleanData = writeFiles(makeTempDir('textvae-data-'), { 'sentences.txt': TINY_DOC });
+});
+
+describe('usage errors exit 2, failures exit 1', () => {
+  test('--help exits 0 and no command at all prints usage with exit 2', async () => {
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0, describeRun(help));
+    assert.match(help.stdout, /^usage: textvae <command>/m);
+    const none = await runCli([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stdout, /^usage: textvae <command>/m);
+  });
+
+  test('an unknown command', async () => {
+    assertOneLineError(await runCli(['frobnicate']), 2, /unknown command 'frobnicate'/);
+  });
+
+  test('an unknown flag', async () => {
+    assertOneLineError(await runCli(['info', '--no-such-flag']), 2, /no-such-flag/);
+  });
+
+  test('a bad number', async () => {
+    const { dir } = await fixture();
+    assertOneLineError(await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm'), '--steps', 'many']), 2, /--steps must be an integer.*'many'/);
+    assertOneLineError(await runCli(['sample', '--model', dir, '-n', '0']), 2, /--n must be an integer from 1 to 256/);
+    assertOneLineError(await runCli(['decode', '--temperature', 'NaN']), 2, /--temperature must be a number/);
+  });
+
+  test('a bad choice', async () => {
+    assertOneLineError(await runCli(['decode', '--strategy', 'psychic']), 2, /--strategy must be one of greedy, sample, beam/);
+  });
+
+  test('train without --out, without data or without a bound', async () => {
+    assertOneLineError(await runCli(['train', '--data', '.', '--steps', '5']), 2, /--out DIR is required/);
+    assertOneLineError(await runCli(['train', '--out', path.join(makeTempDir(), 'm'), '--steps', '5']), 2, /--data PATH is required/);
+    assertOneLineError(await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm')]), 2, /bound the run/);
+  });
+
+  test('a failure (missing model, missing data) exits 1 with a one-line message naming it', async () => {
+    const missing = path.join(makeTempDir(), 'no-model-here');
+    assertOneLineError(await runCli(['info', '--model', missing]), 1, new RegExp(`${missing}.*not found`));
+    const { dir } = await fixture();
+    assertOneLineError(await runCli(['eval', '--model', dir, '--data', '/no/such/folder']), 1, /no such file or folder: \/no\/such\/folder/);
+  });
+
+  test('--verbose adds the stack trace', async () => {
+    const missing = path.join(makeTempDir(), 'no-model-here');
+    const r = await runCli(['info', '--model', missing, '--verbose']);
+    assert.equal(r.code, 1);
+    assert.match(stderrLines(r)[0], /^textvae: .*not found/);
+    assert.match(r.stderr, /^\s+at /m, 'a stack trace follows');
+  });
+});
+
+describe('with a tiny trained model', () => {
+  test('train skips binary and oversized files, logging the reason, and reports progress as JSON lines', async () => {
+    const { train, data, dir } = await fixture();
+    assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'blob.bin')}: binary content`));
+    assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'huge.txt')}: larger than \\d+ bytes`));
+    assert.match(train.stderr, /^1 files: /m);
+    const lines = train.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => l.type), ['metrics', 'metrics', 'metrics', 'metrics', 'done']);
+    const done = lines.at(-1)!;
+    assert.equal(done.out, dir);
+    assert.equal(done.steps, 160);
+    assert.equal(done.cancelled, false);
+  });
+
+  test('info --json describes the model and the backend', async () => {
+    const { dir } = await fixture();
+    const r = await runCli(['info', '--json', '--model', dir]);
+    assert.equal(r.code, 0, describeRun(r));
+    const info = JSON.parse(r.stdout);
+    assert.equal(info.variant, 'ae');
+    assert.equal(info.config.modelDim, 48);
+    assert.equal(info.config.latentDim, 16);
+    assert.match(info.fingerprint, /^[0-9a-f]{64}$/);
+    assert.ok(['tensorflow', 'wasm', 'cpu'].includes(info.backend));
+    assert.equal(info.training.step, 160);
+  });
+
+  test('eval --json prints one JSON object whose bits per byte are recon + KL', async () => {
+    const { dir, data } = await fixture();
+    const r = await runCli(['eval', '--json', '--model', dir, '--data', data]);
+    assert.equal(r.code, 0, describeRun(r));
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, `one line of JSON, got:\n${r.stdout}`);
+    const m = JSON.parse(lines[0]);
+    for (const key of ['bytes', 'bits_per_byte', 'recon_bits_per_byte', 'kl_bits_per_byte', 'active_units', 'token_accuracy']) {
+      assert.equal(typeof m[key], 'number', `${key}: ${JSON.stringify(m[key])}`);
+      assert.ok(Number.isFinite(m[key]), key);
+    }
+    assert.ok(['tensorflow', 'wasm', 'cpu'].includes(m.backend));
+    assert.equal(m.bytes, Buffer.byteLength(TINY_DOC), 'every byte of the one text file, nothing of the skipped ones');
+    assert.ok(Math.abs(m.bits_per_byte - (m.recon_bits_per_byte + m.kl_bits_per_byte)) <= 1e-9 * Math.max(1, m.bits_per_byte));
+    assert.equal(m.kl_bits_per_byte, 0, "an 'ae' model has no KL");
+    assert.ok(m.token_accuracy > 0.9 && m.token_accuracy <= 1, `token accuracy ${m.token_accuracy} on its own training text`);
+    assert.ok(m.active_units >= 1 && m.active_units <= 16);
+  });
+
+  test('encode then decode round-trips the text through stdin and stdout', async () => {
+    const { dir } = await fixture();
+    const enc = await runCli(['encode', '--model', dir], { input: TINY_DOC });
+    assert.equal(enc.code, 0, describeRun(enc));
+    const codes = enc.stdout.trim().split('\n');
+    assert.equal(codes.length, SENTENCES.length);
+    for (const c of codes) assert.match(c, /^tvae1:[0-9a-f]{8}:[A-Za-z0-9_-]+$/);
+    const dec = await runCli(['decode', '--model', dir], { input: enc.stdout });
+    assert.equal(dec.code, 0, describeRun(dec));
+    assert.equal(dec.stdout, TINY_DOC + '\n');
+    // Codes given as arguments, and --json output.
+    const json = await runCli(['decode', '--json', '--model', dir, codes[1], codes[0]]);
+    assert.equal(json.code, 0, describeRun(json));
+    const out = JSON.parse(json.stdout);
+    assert.equal(out.codes, 2);
+    assert.equal(out.text, `${SENTENCES[1]}\n\n${SENTENCES[0]}\n\n`);
+  });
+
+  test('decode of a corrupt, truncated or wrong-model code exits 1 naming the problem', async () => {
+    const { dir } = await fixture();
+    const enc = await runCli(['encode', '--model', dir, '--text', SENTENCES[0]]);
+    assert.equal(enc.code, 0, describeRun(enc));
+    const code = enc.stdout.trim();
+    const prefix = code.slice(0, code.lastIndexOf(':') + 1);
+    const payload = code.slice(prefix.length);
+    const fp8 = prefix.split(':')[1];
+
+    const flipped = payload[5] === 'A' ? 'B' : 'A';
+    const corrupt = prefix + payload.slice(0, 5) + flipped + payload.slice(6);
+    const truncated = prefix + payload.slice(0, payload.length - 8);
+    const otherFp = fp8 === 'deadbeef' ? 'feedface' : 'deadbeef';
+    const otherModel = formatLatentCode(new Float32Array(16).fill(0.5), otherFp);
+    const wrongSize = formatLatentCode(new Float32Array(8).fill(0.5), fp8);
+    // Independent processes: run them side by side.
+    const [r1, r2, r3, r4, r5] = await Promise.all([
+      runCli(['decode', '--model', dir, corrupt]),
+      runCli(['decode', '--model', dir], { input: `see ${truncated} here` }),
+      runCli(['decode', '--model', dir, otherModel]),
+      runCli(['decode', '--model', dir, wrongSize]),
+      runCli(['decode', '--model', dir], { input: 'no codes in here' }),
+    ]);
+    assertOneLineError(r1, 1, /corrupt/);
+    assertOneLineError(r2, 1, /truncated/);
+    assertOneLineError(r3, 1, new RegExp(`made by model ${otherFp}; the active model is ${fp8}`));
+    assertOneLineError(r4, 1, /8 latent dimensions; the active model has 16/);
+    assertOneLineError(r5, 1, /no latent codes/);
+  });
+
+  test('SIGINT during train --minutes 5 exits 130 and leaves a loadable bundle', async () => {
+    const { data } = await fixture();
+    const out = path.join(makeTempDir('textvae-sigint-'), 'model');
+    const child = spawnCli(['train', '--data', data, '--out', out, '--minutes', '5', '--log-every', '5', ...TINY_TRAIN_ARGS]);
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      // Interrupt once training is under way (the first metrics line), not during start-up.
+      if (!interrupted && stdout.includes('"type":"metrics"')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    clearTimeout(killer);
+    const run = { code, signal, stdout, stderr };
+    assert.ok(interrupted, describeRun(run));
+    assert.equal(code, 130, describeRun(run));
+    assert.match(stderr, /cancelling/);
+    const done = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    assert.equal(done.type, 'done');
+    assert.equal(done.cancelled, true);
+    assert.ok(done.steps >= 5 && done.steps < 10_000, `${done.steps} steps`);
+
+    const info = await runCli(['info', '--json', '--model', out]);
+    assert.equal(info.code, 0, describeRun(info));
+    const facts = JSON.parse(info.stdout);
+    assert.equal(facts.fingerprint, done.fingerprint);
+    assert.equal(facts.training.finished, false);
+    assert.equal(facts.training.step, done.steps);
+    const enc = await runCli(['encode', '--model', out, '--text', SENTENCES[2]]);
+    assert.equal(enc.code, 0, describeRun(enc));
+  });
+});
