@@ -57,7 +57,7 @@ export class TrainingController implements vscode.Disposable {
     if (existed) return;
     const h = this.history;
     if (!h) {
-      panel.reset('No training run yet: run "TextVAE: Train on Workspace Documents" to start one.');
+      panel.reset('No training run yet: run "TextVAE: Train on Workspace Documents" to start one.', { idle: true });
       return;
     }
     panel.reset(h.title);

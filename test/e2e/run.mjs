@@ -24,6 +24,7 @@ import { findCodeServer, freePort, startServer, tail } from './lib/server.mjs';
 import { buildWorkspace } from './lib/workspace.mjs';
 import { Workbench } from './lib/workbench.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
+import { LAG_P99_LIMIT_MS } from './scenarios/training.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(REPO, '.e2e-artifacts', 'e2e');
@@ -103,6 +104,10 @@ function withTimeout(promise, ms, what) {
   ]);
 }
 
+// Ctrl-C or a kill: exit normally, so that the 'exit' handlers stop code-server's process group
+// (playwright closes Chromium on its own).
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { process.stderr.write(`\n[e2e] ${sig}: stopping\n`); process.exit(130); });
+
 async function main() {
   const selected = selectScenarios(process.argv.slice(2));
   const { entry, browserPath, modelPath } = preflight();
@@ -149,6 +154,7 @@ async function main() {
   delete env.VSCODE_IPC_HOOK_CLI;
 
   const results = [];
+  const sharedState = {};
   let server;
   let browser;
   try {
@@ -182,7 +188,7 @@ async function main() {
       wb, page, context, serverUrl: server.url, ws, run, proofDir, repo: REPO, modelPath, artifacts: ARTIFACTS,
       log: say, debug,
       /** Shared between scenarios (e.g. the default model's fingerprint); each scenario copes without it. */
-      state: {},
+      state: sharedState,
       outputChannelText: () => outputChannelText(run),
       serverLog: (n = 60) => tail(server.logPath, n),
       consoleErrors,
@@ -256,6 +262,7 @@ async function main() {
       if (r.reportFile) lines.push(`        details:    ${path.relative(REPO, r.reportFile)}`);
     }
   }
+  if (typeof sharedState.lagP99 === 'number') lines.push(`  extension host event-loop lag during training: p99 ${sharedState.lagP99} ms (limit ${LAG_P99_LIMIT_MS} ms)`);
   lines.push(`  artifacts: ${path.relative(REPO, ARTIFACTS)}/`);
   process.stdout.write(lines.join('\n') + '\n');
   process.exitCode = failed.length ? 1 : 0;

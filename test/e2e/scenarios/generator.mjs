@@ -38,7 +38,7 @@ export default {
     log(`  ${sampleTexts.length} samples: ${sampleTexts.map((t) => JSON.stringify(t.slice(0, 50))).join(', ')}`);
     check(sampleTexts.length === n, `expected ${n} samples, got ${sampleTexts.length}`);
     for (const t of sampleTexts) check(t.trim() !== '' && t.trim() !== '(empty)', `an empty sample: ${JSON.stringify(sampleTexts)}`);
-    await view.locator('#results-heading').scrollIntoViewIfNeeded().catch(() => {});
+    await view.locator('#results-heading').evaluate((el) => el.scrollIntoView({ block: 'start' })).catch(() => {});
     await wb.screenshot('generator-samples');
 
     // Interpolate.
@@ -52,7 +52,7 @@ export default {
     const stepTexts = await interp.locator('.result-text').allTextContents();
     log(`  ${stepTexts.length} interpolation steps`);
     check(stepTexts.length === steps, `expected ${steps} interpolation steps, got ${stepTexts.length}`);
-    await view.locator('#results-heading').scrollIntoViewIfNeeded().catch(() => {});
+    await view.locator('#results-heading').evaluate((el) => el.scrollIntoView({ block: 'start' })).catch(() => {});
     await wb.screenshot('generator');
 
     // Insert the first sample into the editor.
