@@ -13,7 +13,7 @@ import { TextVae } from '../src/core/textVae';
 import { loadBundle, saveBundle } from '../src/core/bundle';
 import { weightShapes } from '../src/core/model';
 import { collectCorpus } from '../src/core/corpus';
-import { splitFiles } from '../src/core/dataset';
+import { splitForTraining } from '../src/core/split';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { model: { type: 'string' }, log: { type: 'string' }, eval: { type: 'string' }, 'train-command': { type: 'string' }, 'eval-command': { type: 'string' }, data: { type: 'string' } } });
@@ -24,10 +24,11 @@ async function main(): Promise<void> {
 
   // Held-out sentences: short lines of prose from the validation files only.
   const { files } = await collectCorpus([values.data!]);
-  const held = splitFiles(files, 0.05).val;
+  const heldSplit = splitForTraining(files, 0.05);
+  const held = heldSplit.val;
   const sentences: string[] = [];
   for (const f of held) {
-    for (const line of f.text.split('\n')) {
+    for (const line of f.split('\n')) {
       const s = line.trim();
       if (/^[A-Z][a-z].{30,90}\.$/.test(s) && !/[`*:_|]/.test(s) && sentences.length < 8 && !sentences.some((x) => x.slice(0, 20) === s.slice(0, 20))) sentences.push(s);
     }
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   const md: string[] = [];
   const fp = vae.fingerprint.slice(0, 8);
   md.push(`# The default TextVAE model (${fp})`, '');
-  md.push(`Trained by \`textvae train\` on the Python 3.11 documentation sources (../shared/corpora/python-docs), ${held.length} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`, '');
+  md.push(`Trained by \`textvae train\` on the Python 3.11 documentation sources (../shared/corpora/python-docs), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`, '');
   md.push('## Held-out figures', '', '| metric | value |', '| --- | --- |');
   for (const k of ['bytes', 'bits_per_byte', 'recon_bits_per_byte', 'kl_bits_per_byte', 'kl_nats', 'active_units', 'mutual_information', 'token_accuracy', 'backend']) {
     const v = evalJson[k];

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { initBackend, BACKEND_CHOICES, type BackendRequest } from '../core/backend';
 import { TextVae, type DecodeOptions, type DecodeStrategy, type InterpolationMode } from '../core/textVae';
 import { collectCorpus, type CorpusFile } from '../core/corpus';
-import { splitFiles } from '../core/dataset';
+import { splitForTraining } from '../core/split';
 import { train, type MetricsLine } from '../core/train';
 import { DEFAULT_CONFIG, parameterCount } from '../core/model';
 import type { ModelConfig, Variant } from '../core/types';
@@ -197,8 +197,7 @@ async function main(argv: string[]): Promise<number> {
     case 'train': {
       const files = await gatherTexts(values);
       const valFraction = num(values, 'val-fraction', { min: 0, max: 0.5 }) ?? 0.05;
-      let { train: trainFiles, val: valFiles } = splitFiles(files, valFraction);
-      if (trainFiles.length === 0) [trainFiles, valFiles] = [valFiles, []];
+      const split = splitForTraining(files, valFraction);
       const variant = choice<Variant>(values, 'variant', ['vae', 'ae', 'sparse'], 'vae');
       const config: Partial<ModelConfig> = { variant };
       const vocab = num(values, 'vocab-size', { int: true, min: 260, max: 65536 });
@@ -227,10 +226,10 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(s);
         if (logFile !== null) fs.writeSync(logFile, s);
       };
-      process.stderr.write(`${files.length} files: ${trainFiles.length} for training, ${valFiles.length} held out; backend ${backend.name}\n`);
+      process.stderr.write(`${files.length} files; held out: ${split.method === 'paragraphs' ? 'some paragraphs' : `${split.heldOutFiles} files`}; backend ${backend.name}\n`);
       const result = await train({
-        train: trainFiles.map((f) => f.text),
-        val: valFiles.map((f) => f.text),
+        train: split.train,
+        val: split.val,
         out: values.out as string,
         config,
         seed: num(values, 'seed', { int: true, min: 0 }) ?? 1,
@@ -244,7 +243,7 @@ async function main(argv: string[]): Promise<number> {
         signal: controller.signal,
         onMetrics: (m: MetricsLine) => emit(m),
         onLog: (msg) => process.stderr.write(msg + '\n'),
-        provenance: { command: ['textvae', ...argv].join(' '), heldOutFiles: valFiles.length, valFraction, parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }) },
+        provenance: { command: ['textvae', ...argv].join(' '), heldOutFiles: split.heldOutFiles, splitMethod: split.method, valFraction, parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }) },
       });
       emit({ type: 'done', out: result.out, fingerprint: result.fingerprint, steps: result.steps, cancelled: result.cancelled, elapsed_s: Math.round(result.elapsedSeconds), ...result.final, backend: backend.name });
       if (logFile !== null) fs.closeSync(logFile);
@@ -254,11 +253,12 @@ async function main(argv: string[]): Promise<number> {
       const vae = await loadModel(values);
       const files = await gatherTexts(values);
       const split = choice(values, 'split', ['all', 'val', 'train'] as const, 'all');
-      const parts = splitFiles(files, num(values, 'val-fraction', { min: 0, max: 0.5 }) ?? 0.05);
-      const chosen = split === 'all' ? files : parts[split];
+      // The same deterministic split as training, so '--split val' is exactly the held-out text.
+      const parts = splitForTraining(files, num(values, 'val-fraction', { min: 0, max: 0.5 }) ?? 0.05);
+      const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
       if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
-      const m = await vae.evaluateTexts(chosen.map((f) => f.text));
-      const result = { model: vae.dir, fingerprint: vae.fingerprint, files: chosen.length, split, ...m, backend: backend.name };
+      const m = await vae.evaluateTexts(chosen);
+      const result = { model: vae.dir, fingerprint: vae.fingerprint, split, ...m, backend: backend.name };
       print(values, result, Object.entries(result).map(([k, v]) => `${k.padEnd(20)} ${typeof v === 'number' ? +v.toFixed(4) : v}`).join('\n'));
       return 0;
     }

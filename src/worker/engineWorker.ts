@@ -17,9 +17,9 @@ import { LatentCodeError, formatLatentCode } from '../core/latentCode';
 import { BundleError } from '../core/bundle';
 import type { ModelConfig } from '../core/types';
 import { isHostToWorker, type EngineErrorCode, type EngineMethod, type EngineMethods, type EngineNotifications, type MapPoint, type TrainOutcome, type WorkerToHost } from '../protocol/engine';
-import { BadInputError, isEngineMethod, validateParams } from '../extension/logic/engineParams';
-import { pca2 } from '../extension/logic/pca';
-import { splitForTraining } from '../extension/logic/heldOut';
+import { BadInputError, isEngineMethod, validateParams } from '../protocol/validateParams';
+import { pca2 } from '../core/projection';
+import { splitForTraining } from '../core/split';
 
 class EngineError extends Error {
   constructor(readonly code: EngineErrorCode, message: string) {

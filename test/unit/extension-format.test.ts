@@ -14,7 +14,7 @@ import {
   uniqueName,
 } from '../../src/extension/logic/format';
 import { isInside, modelDisplayName, needsTrustPrompt, resolveModelChoice, resolveSettingPath } from '../../src/extension/logic/modelResolution';
-import { pca2 } from '../../src/extension/logic/pca';
+import { pca2 } from '../../src/core/projection';
 
 describe('texts', () => {
   test('status bar: model name and backend, or "not started"', () => {

@@ -26,6 +26,18 @@ export default {
     const fp = info.match(/\b[0-9a-f]{8,64}\b/);
     check(fp, `Show Model Info does not show a fingerprint: ${info}`);
     state.defaultFingerprint ??= fp[0].slice(0, 8);
+
+    // "Show Details": the whole model card (Markdown preview) with the full fingerprint and backend.
+    await wb.toasts().filter({ hasText: MSG.modelInfo }).first().locator('.monaco-button', { hasText: 'Show Details' }).click();
+    const preview = await wb.webview({ timeout: 30_000 });
+    const table = preview.locator('table').first();
+    await table.waitFor({ timeout: 30_000 });
+    const card = (await preview.locator('body').innerText()).replace(/\s+/g, ' ');
+    await wb.screenshot('model-info-details');
+    const full = card.match(/Fingerprint ([0-9a-f]{64})\b/);
+    check(full && full[1].startsWith(fp[0].slice(0, 8)), `the model details do not show the full fingerprint ${fp[0]}…: ${card.slice(0, 400)}`);
+    check(/Backend (tensorflow|wasm|cpu)\b/.test(card), `the model details do not show the backend: ${card.slice(0, 400)}`);
+    log(`  details: fingerprint ${full[1].slice(0, 16)}…, ${card.match(/Backend \S+/)[0]}`);
     await wb.clearNotifications();
 
     await wb.openFile(FILE);

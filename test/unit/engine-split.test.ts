@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { splitFiles } from '../../src/core/dataset';
-import { splitForTraining } from '../../src/extension/logic/heldOut';
+import { splitForTraining } from '../../src/core/split';
 
 const file = (relativePath: string, text = `text of ${relativePath}\n`) => ({ relativePath, text, path: `/w/${relativePath}`, bytes: text.length });
 

@@ -3,8 +3,8 @@
  * is answered with a 'bad-input' error instead of crashing the process. No runtime dependencies
  * (no tfjs, no vscode): the worker bundles it and unit tests import it directly.
  */
-import type { EngineMethod, EngineMethods, MapDocument, TrainParams } from '../../protocol/engine';
-import type { DecodeOptions } from '../../core/textVae';
+import type { EngineMethod, EngineMethods, MapDocument, TrainParams } from './engine';
+import type { DecodeOptions } from '../core/textVae';
 
 export class BadInputError extends Error {
   constructor(message: string) {

@@ -5,8 +5,8 @@
  * paragraphs. So "held-out bits per byte" is measured on text the model did not train on
  * whenever there are at least two files or two paragraphs.
  */
-import { isHeldOut } from '../../core/dataset';
-import { stableHash } from '../../core/random';
+import { isHeldOut } from './dataset';
+import { stableHash } from './random';
 
 export interface SplitResult {
   train: string[];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BadInputError, ENGINE_METHODS, isEngineMethod, validateDecodeOptions, validateParams } from '../../src/extension/logic/engineParams';
+import { BadInputError, ENGINE_METHODS, isEngineMethod, validateDecodeOptions, validateParams } from '../../src/protocol/validateParams';
 
 const bad = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, (err: unknown) => err instanceof BadInputError && pattern.test(err.message));
 
