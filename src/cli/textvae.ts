@@ -167,7 +167,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const backendRequest = choice<BackendRequest>(values, 'backend', BACKEND_CHOICES, (process.env.TEXTVAE_BACKEND as BackendRequest) || 'auto');
+  const envBackend = process.env.TEXTVAE_BACKEND;
+  if (envBackend && !BACKEND_CHOICES.includes(envBackend as BackendRequest)) {
+    throw new UsageError(`TEXTVAE_BACKEND must be one of ${BACKEND_CHOICES.join(', ')} (got '${envBackend}')`);
+  }
+  const backendRequest = choice<BackendRequest>(values, 'backend', BACKEND_CHOICES, (envBackend as BackendRequest) || 'auto');
   const known = ['info', 'train', 'eval', 'encode', 'decode', 'reconstruct', 'sample', 'interpolate', 'demo'];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (try: textvae --help)`);
   // Validate usage before paying for backend start-up.
@@ -175,6 +179,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'train' && !values.out) throw new UsageError('--out DIR is required');
   if (command === 'interpolate' && !(values.from ?? values['from-file']) ) throw new UsageError('--from TEXT (or --from-file) is required');
   if (command === 'interpolate' && !(values.to ?? values['to-file'])) throw new UsageError('--to TEXT (or --to-file) is required');
+  // Range checks of numbers that are read later, so bad usage exits 2 before any slow start-up.
+  num(values, 'n', { int: true, min: 1, max: 256 });
+  num(values, 'steps', { int: true, min: 1 });
+  num(values, 'minutes', { min: 0.01 });
+  num(values, 'epochs', { min: 0.01 });
+  num(values, 'seed', { int: true, min: 0 });
   const backend = await initBackend(backendRequest);
 
   switch (command) {

@@ -121,6 +121,8 @@ export function makeBatch(examples: number[][], byteCounts: number[], maxTokens:
   return { tokens, decoderInput, targets, batchSize: B, length: T, bytes: byteCounts };
 }
 
+let nextModelId = 0;
+
 export class TextVaeModel {
   readonly config: ModelConfig;
   readonly vars: Record<string, tf.Variable>;
@@ -128,12 +130,16 @@ export class TextVaeModel {
   constructor(config: ModelConfig, weights?: NamedWeights, seed = 1) {
     this.config = config;
     const init = weights ?? initialWeights(config, seed);
+    nextModelId++;
     this.vars = {};
     for (const [name, shape] of Object.entries(weightShapes(config))) {
       const w = init[name];
       if (!w) throw new Error(`missing weight ${name}`);
       if (w.shape.join(',') !== shape.join(',')) throw new Error(`weight ${name} has shape [${w.shape}], expected [${shape}]`);
-      this.vars[name] = tf.variable(tf.tensor(w.data, shape, 'float32'), true, `textvae/${name}/${Math.random()}`);
+      const initial = tf.tensor(w.data, shape, 'float32');
+      // Unique names: several models (e.g. the active one and a candidate) may coexist.
+      this.vars[name] = tf.variable(initial, true, `textvae/${name}/${nextModelId}`);
+      initial.dispose();
     }
   }
 

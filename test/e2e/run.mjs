@@ -138,12 +138,6 @@ async function main() {
     'textvae.decoding.strategy': 'greedy',
     ...(modelPath ? { 'textvae.modelPath': modelPath } : {}),
   };
-  fs.writeFileSync(path.join(run, 'user', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
-  buildWorkspace(ws);
-  for (const sc of selected) sc.setup?.(ws);
-  // The built repository itself is the installed extension (no packaging).
-  fs.symlinkSync(REPO, path.join(run, 'ext', `${EXT_ID}-${PKG.version}`), 'dir');
-
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: path.join(run, 'xdg'),
@@ -158,6 +152,11 @@ async function main() {
   let server;
   let browser;
   try {
+    fs.writeFileSync(path.join(run, 'user', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+    buildWorkspace(ws);
+    for (const sc of selected) sc.setup?.(ws);
+    // The built repository itself is the installed extension (no packaging).
+    fs.symlinkSync(REPO, path.join(run, 'ext', `${EXT_ID}-${PKG.version}`), 'dir');
     const port = await freePort();
     server = await startServer({ entry, run, port, workspace: ws, env });
     say(`code-server ${server.url} (pgid ${server.pid})`);

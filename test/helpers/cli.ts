@@ -96,8 +96,11 @@ export function stderrLines(r: CliResult): string[] {
   return r.stderr.split('\n').filter((l) => l.trim() !== '');
 }
 
-/** Arguments for a tiny model that learns TINY_DOC in seconds (default 5-layer decoder, narrow). */
-export const TINY_TRAIN_ARGS = ['--model-dim', '48', '--vocab-size', '300', '--max-tokens', '32', '--latent-dim', '16', '--batch-size', '6', '--lr', '0.003', '--seed', '3'];
+/**
+ * Arguments for a tiny model that learns TINY_DOC in seconds (default 5-layer decoder, narrow).
+ * --val-fraction 0: every sentence is trained on (the CLI would otherwise hold some out).
+ */
+export const TINY_TRAIN_ARGS = ['--val-fraction', '0', '--model-dim', '48', '--vocab-size', '300', '--max-tokens', '32', '--latent-dim', '16', '--batch-size', '6', '--lr', '0.003', '--seed', '3'];
 
 export interface CliModel {
   /** The bundle folder. */

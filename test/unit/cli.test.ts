@@ -89,7 +89,7 @@ describe('with a tiny trained model', () => {
     const { train, data, dir } = await fixture();
     assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'blob.bin')}: binary content`));
     assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'huge.txt')}: larger than \\d+ bytes`));
-    assert.match(train.stderr, /^1 files: /m);
+    assert.match(train.stderr, /^1 files\b/m);
     const lines = train.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines.map((l) => l.type), ['metrics', 'metrics', 'metrics', 'metrics', 'done']);
     const done = lines.at(-1)!;

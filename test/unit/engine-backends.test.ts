@@ -113,11 +113,6 @@ describe('backend selection', () => {
 
   test(
     'an unknown backend name in TEXTVAE_BACKEND is a usage error (exit 2)',
-    {
-      todo:
-        "src/cli/textvae.ts:170 passes process.env.TEXTVAE_BACKEND to choice() as the fallback, and choice() (line 99) returns " +
-        "the fallback unchecked: TEXTVAE_BACKEND=gpu reaches initBackend, which throws a plain Error, so the CLI exits 1, not 2",
-    },
     async () => {
       const model = await smallModel();
       const r = await runCli(['info', '--model', model], { env: { TEXTVAE_BACKEND: 'gpu' } });
