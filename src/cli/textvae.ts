@@ -89,7 +89,7 @@ function num(values: Values, name: string, opts: { int?: boolean; min?: number; 
   const n = Number(raw);
   if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
     const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` of at least ${opts.min}` : '';
-    throw new UsageError(`--${name} must be ${opts.int ? 'an integer' : 'a number'}${range} (got '${raw}')`);
+    throw new UsageError(`${name.length === 1 ? '-' : '--'}${name} must be ${opts.int ? 'an integer' : 'a number'}${range} (got '${raw}')`);
   }
   return n;
 }
@@ -97,7 +97,7 @@ function num(values: Values, name: string, opts: { int?: boolean; min?: number; 
 function choice<T extends string>(values: Values, name: string, allowed: readonly T[], fallback: T): T {
   const raw = values[name];
   if (raw === undefined) return fallback;
-  if (!allowed.includes(raw as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got '${raw}')`);
+  if (!allowed.includes(raw as T)) throw new UsageError(`${name.length === 1 ? '-' : '--'}${name} must be one of ${allowed.join(', ')} (got '${raw}')`);
   return raw as T;
 }
 
