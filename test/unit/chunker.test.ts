@@ -5,8 +5,10 @@ import { join } from 'node:path';
 
 import { chunkForTraining, chunkText } from '../../src/core/chunker';
 import { Tokenizer } from '../../src/core/tokenizer';
+import { Random } from '../../src/core/random';
 
-const SEEDS_DIR = '/work/shared/seeds';
+// The shared corpora sit beside the repository (as in CI).
+const SEEDS_DIR = join(__dirname, '..', '..', '..', 'shared', 'seeds');
 const seeds = readdirSync(SEEDS_DIR)
   .filter((f) => f.endsWith('.txt'))
   .sort()
@@ -19,15 +21,10 @@ const wordCount = (s: string): number => s.match(/\S+/g)?.length ?? 0;
 /** Code points. */
 const cpCount = (s: string): number => Array.from(s).length;
 
+/** Seeded uniform numbers in [0, 1), from the engine's own generator. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 const WORDS = ['the', 'latent', 'code', 'encoder', 'decoder', 'x', 'KL', 'loss', '自编码器', '变分', '😀', '👨‍👩‍👧', 'a\ud800b', 'supercalifragilisticexpialidocious'];

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { decodeWtf8, encodeWtf8 } from '../../src/core/wtf8';
+import { Random } from '../../src/core/random';
 import {
   BOS,
   DEFAULT_PRETOKENIZER,
@@ -15,22 +16,17 @@ import {
   type TokenizerJSON,
 } from '../../src/core/tokenizer';
 
-const SEEDS_DIR = '/work/shared/seeds';
+// The shared corpora sit beside the repository (as in CI).
+const SEEDS_DIR = join(__dirname, '..', '..', '..', 'shared', 'seeds');
 const seeds = readdirSync(SEEDS_DIR)
   .filter((f) => f.endsWith('.txt'))
   .sort()
   .map((f) => readFileSync(join(SEEDS_DIR, f), 'utf8'));
 
-/** Small deterministic PRNG (mulberry32). */
+/** Seeded uniform numbers in [0, 1), from the engine's own generator. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 const ASCII_POOL = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?\'"()[]{}<>=+-*/_#@$%^&|~`\\';
