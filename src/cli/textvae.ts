@@ -39,6 +39,7 @@ decoding:  --strategy greedy|sample|beam  --temperature T  --top-p P  --beam N  
 training:  --seed S  --variant vae|ae|sparse  --val-fraction F  --include GLOB  --exclude GLOB
            --vocab-size N  --latent-dim N  --model-dim N  --max-tokens N  --batch-size N  --lr X
            --resume DIR  --log FILE  --log-every N
+           --free-bits NATS (per latent dimension, default 0.5)  --token-dropout P (default 0.25)
 eval:      --split all|val|train (val: the files a training run with the same --val-fraction held out)`;
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -64,6 +65,8 @@ const OPTIONS: ParseArgsConfig['options'] = {
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   resume: { type: 'string' },
+  'free-bits': { type: 'string' },
+  'token-dropout': { type: 'string' },
   log: { type: 'string' },
   'log-every': { type: 'string' },
   split: { type: 'string' },
@@ -249,6 +252,8 @@ async function main(argv: string[]): Promise<number> {
         maxSteps: steps,
         epochs,
         resume: values.resume as string | undefined,
+        freeNatsPerDim: num(values, 'free-bits', { min: 0, max: 20 }),
+        tokenDropout: num(values, 'token-dropout', { min: 0, max: 0.9 }),
         logEvery: num(values, 'log-every', { int: true, min: 1 }),
         signal: controller.signal,
         onMetrics: (m: MetricsLine) => emit(m),
