@@ -102,8 +102,22 @@ export class Workbench {
   async fileDialogAccept(fsPath, okLabel) {
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill(fsPath.endsWith('/') ? fsPath : fsPath + '/');
-    await sleep(800); // the dialog lists the folder
+    const want = fsPath.endsWith('/') ? fsPath : fsPath + '/';
+    // The dialog fills in its starting folder a moment after it shows: let that settle first,
+    // or it lands in front of what we type.
+    let last = null;
+    for (let stable = 0, end = Date.now() + 10_000; stable < 3 && Date.now() < end; await sleep(150)) {
+      const v = await input.inputValue();
+      stable = v && v === last ? stable + 1 : 0;
+      last = v;
+    }
+    for (let attempt = 0; ; attempt++) {
+      await input.fill(want);
+      await sleep(800); // the dialog lists the folder
+      const v = await input.inputValue();
+      if (v === want || v === want.slice(0, -1)) break;
+      if (attempt >= 3) throw new Error(`the folder dialog shows ${JSON.stringify(v)} instead of ${JSON.stringify(want)}`);
+    }
     const ok = this.page.locator('.quick-input-widget .monaco-button', { hasText: okLabel }).first();
     if (await ok.isVisible().catch(() => false)) await ok.click();
     else await this.page.keyboard.press('Enter');
