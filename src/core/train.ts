@@ -76,7 +76,7 @@ export interface TrainResult {
   fingerprint: string;
   steps: number;
   cancelled: boolean;
-  final: EvalMetrics;
+  final: EvalMetrics & { evaluated_on: 'held-out' | 'training' };
   elapsedSeconds: number;
 }
 
@@ -262,7 +262,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await new Promise((r) => setImmediate(r));
   }
 
-  const final = await evaluate(model, valExamples.length ? valExamples : trainExamples.slice(0, o.maxValExamples), { seed: o.seed });
+  // Without held-out text the final figures come from training text, and say so.
+  const heldOut = valExamples.length > 0;
+  const final = { ...(await evaluate(model, heldOut ? valExamples : trainExamples.slice(0, o.maxValExamples), { seed: o.seed })), evaluated_on: heldOut ? ('held-out' as const) : ('training' as const) };
   const fingerprint = await save(step, elapsedS(), !cancelled, { ...final, backend });
   log(`${cancelled ? 'cancelled; saved' : 'saved'} ${o.out} after ${step} steps (${fingerprint.slice(0, 8)})`);
   optimizer.dispose();

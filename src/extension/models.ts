@@ -63,7 +63,8 @@ export class ModelManager implements vscode.Disposable {
     const inspected = vscode.workspace.getConfiguration('textvae').inspect<string>('modelPath');
     // In an untrusted workspace VS Code hides workspace values of this restricted setting; they are
     // still honoured here, but only after asking (see resolveWithTrust).
-    const setting = inspected?.workspaceFolderValue || inspected?.workspaceValue || inspected?.globalValue || '';
+    // `??`, not `||`: an empty workspace value deliberately overrides a user-level path.
+    const setting = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue ?? '';
     return resolveModelChoice({
       setting,
       folders: this.folders(),

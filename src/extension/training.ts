@@ -174,7 +174,7 @@ export class TrainingController implements vscode.Disposable {
       );
       stats = lagStats(lag, LAG_RESOLUTION_MS);
       for (const s of outcome.skipped) this.log.line(`training skipped ${s.path}: ${s.reason}`);
-      this.log.line(`training ${outcome.cancelled ? 'cancelled' : 'finished'}: ${outcome.steps} steps in ${Math.round(outcome.elapsedSeconds)} s, ${outcome.files} documents, held-out ${outcome.final.bits_per_byte.toFixed(4)} bits/byte, ${outcome.final.active_units} active units, KL ${outcome.final.kl_bits_per_byte.toFixed(4)} bits/byte, MI ${outcome.final.mutual_information.toFixed(3)} nats; saved ${outcome.out}`);
+      this.log.line(`training ${outcome.cancelled ? 'cancelled' : 'finished'}: ${outcome.steps} steps in ${Math.round(outcome.elapsedSeconds)} s, ${outcome.files} documents, ${outcome.final.evaluated_on === 'training' ? 'on training text' : 'held-out'} ${outcome.final.bits_per_byte.toFixed(4)} bits/byte, ${outcome.final.active_units} active units, KL ${outcome.final.kl_bits_per_byte.toFixed(4)} bits/byte, MI ${outcome.final.mutual_information.toFixed(3)} nats; saved ${outcome.out}`);
       if (outcome.cancelled) {
         const message = `Training cancelled after ${outcome.steps} steps. The last checkpoint was saved in ${outcome.out}.`;
         history.done = { message, cancelled: true };

@@ -34,7 +34,7 @@ export interface TrainOutcome {
   steps: number;
   cancelled: boolean;
   elapsedSeconds: number;
-  final: EvalMetrics;
+  final: EvalMetrics & { evaluated_on?: 'held-out' | 'training' };
   files: number;
   skipped: { path: string; reason: string }[];
 }

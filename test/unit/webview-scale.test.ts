@@ -180,3 +180,12 @@ test('form fields', () => {
   const bad = parseField('steps', '40');
   assert.ok(!bad.ok && /Steps must be a whole number from 2 to 32/.test(bad.message));
 });
+
+test('the step axis never repeats a label, even with a single point', () => {
+  for (const steps of [[20], [20, 21], [5, 6, 7]]) {
+    const g = computeChart(steps, [{ key: 'a', values: steps.map(() => 1) }], 600, 200, { top: 10, right: 10, bottom: 30, left: 40 });
+    const labels = g.xTicks.map((t) => t.label);
+    assert.equal(new Set(labels).size, labels.length, `labels ${labels.join(' ')} for steps ${steps.join(',')}`);
+    assert.ok(g.xTicks.every((t) => Number.isInteger(t.value)), 'ticks fall on whole steps');
+  }
+});

@@ -34,7 +34,8 @@ export function trainingProgressMessage(m: Pick<MetricsLine, 'progress' | 'elaps
 
 export function trainingFinishedMessage(outcome: Pick<TrainOutcome, 'final'>): string {
   const bpb = outcome.final.bits_per_byte;
-  return `Training finished: held-out ${Number.isFinite(bpb) ? bpb.toFixed(3) : 'n/a'} bits/byte, ${outcome.final.active_units} active units. The new model is now active.`;
+  const on = outcome.final.evaluated_on === 'training' ? 'on training text (nothing was held out)' : 'held-out';
+  return `Training finished: ${on} ${Number.isFinite(bpb) ? bpb.toFixed(3) : 'n/a'} bits/byte, ${outcome.final.active_units} active units. The new model is now active.`;
 }
 
 function pad(n: number, width = 2): string {

@@ -39,9 +39,10 @@ export function computeChart(steps: readonly number[], series: readonly ChartSer
   const xMin = sx.min;
   const xMax = sx.max > sx.min ? sx.max : sx.min + 1;
   const x = linearScale(xMin, xMax, plot.left, plot.right);
-  const xStep = niceStep(xMax - xMin, Math.max(2, Math.floor((plot.right - plot.left) / 90)));
+  // Steps are integers: a tick step below 1 would repeat labels ("20 20 21 21").
+  const xStep = Math.max(1, niceStep(xMax - xMin, Math.max(2, Math.floor((plot.right - plot.left) / 90))));
   const xTicks: Tick[] = [];
-  for (let v = Math.ceil(xMin / xStep) * xStep; v <= xMax + 1e-9; v += xStep) xTicks.push({ value: v, pos: round(x(v)), label: formatTick(v, Math.max(1, xStep)) });
+  for (let v = Math.ceil(xMin / xStep) * xStep; v <= xMax + 1e-9; v += xStep) xTicks.push({ value: v, pos: round(x(v)), label: formatTick(v, xStep) });
 
   const all = extent(series.flatMap((s) => s.values));
   const yCount = Math.max(2, Math.floor((plot.bottom - plot.top) / 50));
