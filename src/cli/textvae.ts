@@ -36,6 +36,7 @@ common options:
   --json               machine-readable output
   --verbose            stack traces on errors
 decoding:  --strategy greedy|sample|beam  --temperature T  --top-p P  --beam N  --seed S  --max-tokens N
+           --no-repeat-ngram N (never repeat an N-token sequence; sampling uses 3, 0 turns it off)
 training:  --seed S  --variant vae|ae|sparse  --val-fraction F  --include GLOB  --exclude GLOB
            --vocab-size N  --latent-dim N  --model-dim N  --max-tokens N  --batch-size N  --lr X
            --resume DIR  --log FILE  --log-every N
@@ -67,6 +68,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   resume: { type: 'string' },
   'free-bits': { type: 'string' },
   'token-dropout': { type: 'string' },
+  'no-repeat-ngram': { type: 'string' },
   log: { type: 'string' },
   'log-every': { type: 'string' },
   split: { type: 'string' },
@@ -132,6 +134,7 @@ function decodeOptions(values: Values): DecodeOptions {
     beamWidth: beam,
     seed: num(values, 'seed', { int: true, min: 0 }),
     maxTokens: num(values, 'max-tokens', { int: true, min: 1, max: 4096 }),
+    noRepeatNgram: num(values, 'no-repeat-ngram', { int: true, min: 0, max: 16 }),
   };
 }
 

@@ -23,6 +23,8 @@ export interface DecodeOptions {
   seed?: number;
   /** Upper bound on generated tokens per code (at most the model's maxTokens). */
   maxTokens?: number;
+  /** Greedy/sample: never repeat an n-gram of this many tokens (0 = off). Sampling defaults to 3. */
+  noRepeatNgram?: number;
 }
 
 export interface ModelInfo {
@@ -178,6 +180,7 @@ export class TextVae {
     const rng = new Random(options.seed ?? 0);
     const temperature = options.temperature ?? 1;
     const topP = options.topP ?? 1;
+    const noRepeat = options.noRepeatNgram ?? 0;
     if (!(temperature > 0)) throw new Error('temperature must be greater than 0');
     if (!(topP > 0 && topP <= 1)) throw new Error('top-p must be in (0, 1]');
     const z = this.zTensor(zs);
@@ -194,7 +197,12 @@ export class TextVae {
         const V = logp.length / B;
         const nextInput = new Int32Array(B);
         for (let b = 0; b < B; b++) {
-          const row = logp.subarray(b * V, (b + 1) * V);
+          let row: Float32Array = logp.subarray(b * V, (b + 1) * V) as Float32Array;
+          const banned = noRepeat > 1 && !done[b] ? bannedNextTokens(generated[b], noRepeat) : null;
+          if (banned?.size) {
+            row = Float32Array.from(row);
+            for (const t of banned) row[t] = -Infinity;
+          }
           const tok = strategy === 'greedy' ? argMax(row) : sampleToken(row, temperature, topP, rng);
           nextInput[b] = tok;
           if (done[b]) continue;
@@ -282,7 +290,7 @@ export class TextVae {
     if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error('the number of samples must be an integer from 1 to 256');
     const seed = options.seed ?? 0;
     const zs = await this.priorSamples(n, seed);
-    return this.decode(zs, { strategy: 'sample', ...options, seed: seed + 1 });
+    return this.decode(zs, { strategy: 'sample', noRepeatNgram: 3, ...options, seed: seed + 1 });
   }
 
   /**
@@ -333,6 +341,20 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   const s = Math.sin(omega);
   const wa = Math.sin((1 - t) * omega) / s, wb = Math.sin(t * omega) / s;
   return Float32Array.from(a, (v, i) => wa * v + wb * b[i]);
+}
+
+/** Tokens that would complete an n-gram already present in `ids` (n-1 tokens of context). */
+export function bannedNextTokens(ids: readonly number[], n: number): Set<number> {
+  const banned = new Set<number>();
+  const k = n - 1;
+  if (ids.length < k) return banned;
+  const tail = ids.slice(ids.length - k);
+  for (let i = 0; i + k < ids.length; i++) {
+    let same = true;
+    for (let j = 0; j < k && same; j++) same = ids[i + j] === tail[j];
+    if (same) banned.add(ids[i + k]);
+  }
+  return banned;
 }
 
 function argMax(row: ArrayLike<number>): number {

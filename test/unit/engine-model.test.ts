@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { DEFAULT_CONFIG, TextVaeModel, makeBatch, parameterCount, weightShapes } from '../../src/core/model';
-import { lerp, sampleToken, slerp } from '../../src/core/textVae';
+import { bannedNextTokens, lerp, sampleToken, slerp } from '../../src/core/textVae';
 import { Random } from '../../src/core/random';
 import { BOS, EOS, FIRST_BYTE_ID, MASK, PAD } from '../../src/core/tokenizer';
 import type { ModelConfig } from '../../src/core/types';
@@ -415,4 +415,13 @@ describe('sampleToken', () => {
     for (let i = 0; i < 2000; i++) if (sampleToken(row, 0.1, 1, rng) === 0) mode++;
     assert.ok(mode / 2000 > 0.98, `${mode / 2000}`);
   });
+});
+
+test('bannedNextTokens forbids exactly the tokens that would repeat an n-gram', () => {
+  // ids: 5 6 7 5 6 -> with n = 3 the context is (5, 6), seen before followed by 7.
+  assert.deepEqual([...bannedNextTokens([5, 6, 7, 5, 6], 3)], [7]);
+  assert.deepEqual([...bannedNextTokens([5, 6, 7, 5, 6], 2)].sort(), [7]);
+  assert.deepEqual([...bannedNextTokens([1, 2, 3], 3)], []);
+  assert.deepEqual([...bannedNextTokens([9], 3)], []);
+  assert.deepEqual([...bannedNextTokens([4, 4, 4], 2)], [4]);
 });
