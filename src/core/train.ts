@@ -80,7 +80,7 @@ export interface TrainResult {
   elapsedSeconds: number;
 }
 
-const DEFAULTS = {
+export const TRAIN_DEFAULTS = {
   seed: 1,
   batchSize: 32,
   learningRate: 2e-3,
@@ -97,7 +97,7 @@ const DEFAULTS = {
 };
 
 /** A deterministic sample of texts up to a byte budget, for tokenizer training. */
-function sampleTexts(texts: string[], budget: number, rng: Random): string[] {
+export function sampleTexts(texts: string[], budget: number, rng: Random): string[] {
   const order = rng.shuffle(texts.map((_, i) => i));
   const out: string[] = [];
   let used = 0;
@@ -111,7 +111,7 @@ function sampleTexts(texts: string[], budget: number, rng: Random): string[] {
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & TrainOptions;
+  const o = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof TRAIN_DEFAULTS & TrainOptions;
   if (!o.minutes && !o.maxSteps && !o.epochs) throw new Error('give a bound for training: minutes, steps or epochs');
   if (o.train.length === 0) throw new Error('no training text');
   const log = o.onLog ?? (() => {});

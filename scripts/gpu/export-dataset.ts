@@ -1,0 +1,120 @@
+/**
+ * Exports a tokenised training set for scripts/gpu/train_torch.py, the PyTorch trainer for CUDA
+ * machines (tfjs-node-gpu needs a libtensorflow build with CUDA that such a machine may not have).
+ * The corpus, split, tokenizer and examples are made by the engine's own code, exactly as
+ * `textvae train` makes them, so only the optimisation runs in Python.
+ *
+ *   node --import tsx scripts/gpu/export-dataset.ts --data ../shared/corpora/python-docs \
+ *     --out gpu-data [--seed 1] [--val-fraction 0.05] [--parity-model models/default]
+ *
+ * Writes: dataset.json, tokenizer.json, {train,val}.tokens (uint16 LE, [N, maxTokens], PAD=0
+ * after the end), {train,val}.bytes (uint32 LE, UTF-8 bytes per example). With --parity-model,
+ * also parity/ (that model's weights) and parity.json: the engine's loss on the first validation
+ * examples, which the trainer must reproduce before it starts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/core/backend';
+import { collectCorpus } from '../../src/core/corpus';
+import { splitForTraining } from '../../src/core/split';
+import { makeExamples, type Example } from '../../src/core/dataset';
+import { Tokenizer } from '../../src/core/tokenizer';
+import { Random } from '../../src/core/random';
+import { sampleTexts, TRAIN_DEFAULTS } from '../../src/core/train';
+import { DEFAULT_CONFIG, TextVaeModel, makeBatch, weightShapes } from '../../src/core/model';
+import { objective } from '../../src/core/objective';
+import { loadBundle } from '../../src/core/bundle';
+import { writeFileAtomic } from '../../src/core/atomicFs';
+
+export const DATASET_FORMAT = 'textvae-dataset';
+export const PARITY_EXAMPLES = 64;
+
+function tokensFile(examples: Example[], maxTokens: number): Buffer {
+  const out = Buffer.alloc(examples.length * maxTokens * 2);
+  examples.forEach((ex, i) => ex.tokens.forEach((t, j) => out.writeUInt16LE(t, (i * maxTokens + j) * 2)));
+  return out;
+}
+
+function bytesFile(examples: Example[]): Buffer {
+  const out = Buffer.alloc(examples.length * 4);
+  examples.forEach((ex, i) => out.writeUInt32LE(ex.bytes, i * 4));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'val-fraction': { type: 'string', default: '0.05' },
+      'parity-model': { type: 'string' },
+    },
+  });
+  if (!values.data?.length || !values.out) throw new Error('usage: export-dataset.ts --data PATH... --out DIR [--seed S] [--val-fraction F] [--parity-model DIR]');
+  const seed = Number(values.seed);
+  const valFraction = Number(values['val-fraction']);
+  const config = { ...DEFAULT_CONFIG };
+  const backend = await initBackend('auto');
+
+  const { files } = await collectCorpus(values.data);
+  const split = splitForTraining(files, valFraction);
+  const tokenizer = Tokenizer.train(sampleTexts(split.train, TRAIN_DEFAULTS.tokenizerSampleBytes, new Random(seed + 1)), { vocabSize: config.vocabSize });
+  config.vocabSize = tokenizer.vocabSize;
+  const train = makeExamples(split.train, tokenizer, config.maxTokens);
+  const val = makeExamples(split.val, tokenizer, config.maxTokens);
+  // The same validation sample as `textvae train` logs against.
+  const valSample = new Random(seed + 2).shuffle(val.slice()).slice(0, TRAIN_DEFAULTS.maxValExamples);
+
+  const out = values.out;
+  fs.mkdirSync(out, { recursive: true });
+  const summary = (xs: Example[]) => ({ examples: xs.length, tokens: xs.reduce((s, e) => s + e.tokens.length, 0), bytes: xs.reduce((s, e) => s + e.bytes, 0) });
+  const tokenizerJson = JSON.stringify(tokenizer.toJSON());
+  await writeFileAtomic(path.join(out, 'tokenizer.json'), tokenizerJson);
+  await writeFileAtomic(path.join(out, 'train.tokens'), tokensFile(train, config.maxTokens));
+  await writeFileAtomic(path.join(out, 'train.bytes'), bytesFile(train));
+  await writeFileAtomic(path.join(out, 'val.tokens'), tokensFile(valSample, config.maxTokens));
+  await writeFileAtomic(path.join(out, 'val.bytes'), bytesFile(valSample));
+
+  let parity: Record<string, unknown> | null = null;
+  if (values['parity-model']) {
+    const bundle = await loadBundle(values['parity-model'], { expectedShapes: weightShapes });
+    if (JSON.stringify(bundle.tokenizer) !== tokenizerJson) throw new Error(`${values['parity-model']} was trained with another tokenizer: parity needs the same corpus, split and seed`);
+    const model = new TextVaeModel(bundle.config, bundle.weights);
+    const part = valSample.slice(0, PARITY_EXAMPLES);
+    const batch = makeBatch(part.map((e) => e.tokens), part.map((e) => e.bytes), bundle.config.maxTokens);
+    const values4 = tf.tidy(() => {
+      const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise: null, autoencoderPhase: false });
+      return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
+    });
+    model.dispose();
+    const parityDir = path.join(out, 'parity');
+    fs.mkdirSync(parityDir, { recursive: true });
+    for (const f of ['weights.json', 'weights.bin', 'config.json']) fs.copyFileSync(path.join(values['parity-model'], f), path.join(parityDir, f));
+    parity = { model: values['parity-model'], fingerprint: bundle.manifest.fingerprint, examples: part.length, recon_nats: values4[0], kl_nats: values4[1], correct: values4[2], target_tokens: values4[3], backend: backend.name };
+  }
+
+  const meta = {
+    format: DATASET_FORMAT,
+    formatVersion: 1,
+    config,
+    seed,
+    valFraction,
+    splitMethod: split.method,
+    heldOutFiles: split.heldOutFiles,
+    sources: values.data,
+    train: summary(train),
+    val: { ...summary(valSample), of: val.length },
+    parity,
+  };
+  await writeFileAtomic(path.join(out, 'dataset.json'), JSON.stringify(meta, null, 2) + '\n');
+  process.stderr.write(`${train.length} training and ${valSample.length} validation examples written to ${out}\n`);
+  if (parity) process.stderr.write(`parity: ${JSON.stringify(parity)}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`export-dataset: ${(err as Error).message}\n`);
+  process.exit(1);
+});
