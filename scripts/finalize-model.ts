@@ -37,13 +37,18 @@ async function main(): Promise<void> {
   const md: string[] = [];
   const fp = vae.fingerprint.slice(0, 8);
   md.push(`# The default TextVAE model (${fp})`, '');
-  md.push(`Trained by \`textvae train\` on the Python 3.11 documentation sources (../shared/corpora/python-docs), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`, '');
+  const training = (vae.manifest?.training ?? {}) as { trainer?: string; device?: string; step?: number; elapsedSeconds?: number };
+  const trainer = training.trainer
+    ? `Trained on an ${training.device} by \`${training.trainer}\` (the PyTorch mirror of the engine's model, checked against it before and after training; ${training.step} steps in ${Math.round((training.elapsedSeconds ?? 0) / 60)} min) from a dataset that \`scripts/gpu/export-dataset.ts\` cut and tokenised with the engine's own code`
+    : 'Trained by `textvae train`';
+  md.push(`${trainer}, on the Python 3.11 documentation sources (../shared/corpora/python-docs), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`, '');
   md.push('## Held-out figures', '', '| metric | value |', '| --- | --- |');
   for (const k of ['bytes', 'bits_per_byte', 'recon_bits_per_byte', 'kl_bits_per_byte', 'kl_nats', 'active_units', 'mutual_information', 'token_accuracy', 'backend']) {
     const v = evalJson[k];
     md.push(`| ${k} | ${typeof v === 'number' ? +v.toFixed(4) : v} |`);
   }
-  md.push('', `Model: ${vae.config.variant}, width ${vae.config.modelDim}, latent ${vae.config.latentDim}, ${vae.config.decoderDilations.length} decoder layers (dilations ${vae.config.decoderDilations.join(', ')}), ${vae.config.maxTokens} tokens per code, ${vae.tokenizer.vocabSize}-token byte-level BPE.`, '');
+  const enc = vae.config.encoderDilations ? ` (dilations ${vae.config.encoderDilations.join(', ')})` : '';
+  md.push('', `Model: ${vae.config.variant}, width ${vae.config.modelDim}, latent ${vae.config.latentDim}, ${vae.config.encoderLayers} encoder layers${enc}${vae.config.encoderPositions ? ' with positions' : ''}, ${vae.config.decoderDilations.length} decoder layers (dilations ${vae.config.decoderDilations.join(', ')}), ${vae.config.maxTokens} tokens per code, ${vae.tokenizer.vocabSize}-token byte-level BPE.`, '');
   md.push('## Reconstructions of held-out sentences', '', 'Each sentence is encoded to its posterior mean, written as a latent code, and decoded with beam search (width 4).', '');
   for (const s of sentences) {
     const codes = await vae.encodeToCodes(s);

@@ -67,9 +67,11 @@ def initial_weights(c, gen):
 
 
 class TextVae(torch.nn.Module):
-    def __init__(self, config, weights):
+    def __init__(self, config, weights, dropout=0.0):
         super().__init__()
         self.c = config
+        # Train-time only (on each residual branch): the engine's inference needs no change.
+        self.dropout = dropout
         # ParameterDict keys cannot hold '.', so names are stored with '/'.
         self.p = torch.nn.ParameterDict({
             k.replace(".", "/"): torch.nn.Parameter(v.clone().float(), requires_grad=not k.startswith("latent."))
@@ -105,17 +107,24 @@ class TextVae(torch.nn.Module):
         u = taps @ self.w(f"{prefix}.w") + self.w(f"{prefix}.b")
         if bias is not None:
             u = u + bias
-        return self.rms_norm(residual + torch.relu(u), self.w(f"{prefix}.norm"))
+        branch = torch.relu(u)
+        if self.training and self.dropout > 0:
+            branch = F.dropout(branch, self.dropout)
+        return self.rms_norm(residual + branch, self.w(f"{prefix}.norm"))
 
     def encode(self, tokens):
         c = self.c
         mask = (tokens != PAD).float().unsqueeze(-1)
-        h = self.w("embed")[tokens] * mask
+        h = self.w("embed")[tokens]
+        if c.get("encoderPositions"):
+            h = h + self.w("position")[: tokens.shape[1]]
+        h = h * mask
         half = c["kernelSize"] // 2
+        dilations = c.get("encoderDilations") or [1] * c["encoderLayers"]
         for i in range(c["encoderLayers"]):
             taps = []
             for k in range(c["kernelSize"]):
-                off = k - half
+                off = (k - half) * dilations[i]
                 taps.append(self.shift_right(h, -off) if off < 0 else self.shift_left(h, off))
             h = self.conv_layer(f"enc.{i}", torch.cat(taps, -1), h) * mask
         count = mask.sum(1).clamp_min(1)
@@ -289,6 +298,9 @@ def main():
     ap.add_argument("--model-dim", type=int)
     ap.add_argument("--latent-dim", type=int)
     ap.add_argument("--dilations", help="comma-separated decoder dilations, one layer each")
+    ap.add_argument("--encoder-dilations", help="comma-separated encoder dilations, one layer each")
+    ap.add_argument("--encoder-positions", action="store_true", help="add positions to the encoder input")
+    ap.add_argument("--dropout", type=float, default=0.0, help="train-time dropout on residual branches")
     ap.add_argument("--eval-seconds", type=float, default=20)
     ap.add_argument("--no-compile", action="store_true")
     args = ap.parse_args()
@@ -305,8 +317,12 @@ def main():
     if args.model_dim: config["modelDim"] = args.model_dim
     if args.latent_dim: config["latentDim"] = args.latent_dim
     if args.dilations: config["decoderDilations"] = [int(x) for x in args.dilations.split(",")]
+    if args.encoder_dilations:
+        config["encoderDilations"] = [int(x) for x in args.encoder_dilations.split(",")]
+        config["encoderLayers"] = len(config["encoderDilations"])
+    if args.encoder_positions: config["encoderPositions"] = True
     gen = torch.Generator().manual_seed(args.seed)
-    model = TextVae(config, initial_weights(config, gen)).to(device)
+    model = TextVae(config, initial_weights(config, gen), args.dropout).to(device)
     params = sum(p.numel() for p in model.parameters())
     train_toks, train_lens, train_bytes = load_examples(args.data, "train", config["maxTokens"], device)
     val_toks, val_lens, val_bytes = load_examples(args.data, "val", config["maxTokens"], device)
@@ -391,6 +407,7 @@ def main():
             acc = {k: 0.0 if k != "steps" else 0 for k in acc}
             window_start = last_eval = time.time()
 
+    model.eval()  # no dropout from here on
     final_val = evaluate(model, val_toks, val_lens, val_bytes, torch.Generator(device=device).manual_seed(args.seed))
     chosen = "final"
     if best is not None and best[0] < final_val["bits_per_byte"] - 0.005:

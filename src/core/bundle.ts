@@ -166,7 +166,7 @@ export function computeFingerprint(
 // ---------------------------------------------------------------- config validation
 
 const VARIANTS: readonly Variant[] = ['vae', 'ae', 'sparse'];
-const CONFIG_LIMITS: Record<Exclude<keyof ModelConfig, 'variant' | 'decoderDilations'>, [number, number]> = {
+const CONFIG_LIMITS: Record<Exclude<keyof ModelConfig, 'variant' | 'decoderDilations' | 'encoderDilations' | 'encoderPositions'>, [number, number]> = {
   vocabSize: [1, 65536],
   maxTokens: [1, 4096],
   modelDim: [1, 4096],
@@ -180,7 +180,7 @@ const MAX_DILATION = 4096;
 /** Validates an untrusted ModelConfig; throws an Error naming the first bad field. Unknown fields are refused. */
 export function validateModelConfig(value: unknown): ModelConfig {
   if (!isPlainObject(value)) throw new Error(`config must be a JSON object, got ${describe(value)}`);
-  const known = new Set<string>(['variant', 'decoderDilations', ...Object.keys(CONFIG_LIMITS)]);
+  const known = new Set<string>(['variant', 'decoderDilations', 'encoderDilations', 'encoderPositions', ...Object.keys(CONFIG_LIMITS)]);
   for (const key of Object.keys(value)) {
     if (!known.has(key)) throw new Error(`unknown config field "${key}"`);
   }
@@ -201,7 +201,21 @@ export function validateModelConfig(value: unknown): ModelConfig {
       throw new Error(`decoderDilations[${i}] must be an integer in 1..${MAX_DILATION}, got ${describe(d)}`);
     }
   });
+  const encDil = value.encoderDilations;
+  if (encDil !== undefined) {
+    if (!Array.isArray(encDil) || encDil.length !== value.encoderLayers) {
+      throw new Error(`encoderDilations must be an array of ${String(value.encoderLayers)} integers (one per encoder layer), got ${describe(encDil)}`);
+    }
+    encDil.forEach((d: unknown, i: number) => {
+      if (!isIntIn(d, 1, MAX_DILATION)) throw new Error(`encoderDilations[${i}] must be an integer in 1..${MAX_DILATION}, got ${describe(d)}`);
+    });
+  }
+  if (value.encoderPositions !== undefined && typeof value.encoderPositions !== 'boolean') {
+    throw new Error(`encoderPositions must be true or false, got ${describe(value.encoderPositions)}`);
+  }
   return {
+    ...(encDil !== undefined ? { encoderDilations: [...(encDil as number[])] } : {}),
+    ...(value.encoderPositions !== undefined ? { encoderPositions: value.encoderPositions as boolean } : {}),
     variant: value.variant as Variant,
     vocabSize: value.vocabSize as number,
     maxTokens: value.maxTokens as number,

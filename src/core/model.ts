@@ -1,7 +1,8 @@
 /**
  * The text VAE, written against tfjs-core ops only so it runs on every backend.
  *
- * Encoder: token embeddings -> residual non-causal convolutions -> masked mean+max pool -> (mu, logvar).
+ * Encoder: token embeddings (+ positions, if configured) -> residual non-causal convolutions
+ * (dilated, if configured) -> masked mean+max pool -> (mu, logvar).
  * Decoder: token embeddings + positions -> residual causal dilated convolutions, each layer biased
  * by a projection of z (so z conditions every layer, not only the first step) -> tied softmax.
  *
@@ -201,12 +202,15 @@ export class TextVaeModel {
     const [B, T] = tokens.shape;
     const D = c.modelDim;
     const mask = tf.reshape(tf.cast(tf.notEqual(tokens, PAD), 'float32'), [B, T, 1]);
-    let h = tf.mul(this.embed(tokens), mask) as tf.Tensor3D;
+    let embedded: tf.Tensor = this.embed(tokens);
+    if (c.encoderPositions) embedded = tf.add(embedded, tf.slice(this.vars.position, [0, 0], [T, D]));
+    let h = tf.mul(embedded, mask) as tf.Tensor3D;
     const half = Math.floor(c.kernelSize / 2);
     for (let i = 0; i < c.encoderLayers; i++) {
+      const dilation = c.encoderDilations?.[i] ?? 1;
       const taps: tf.Tensor3D[] = [];
       for (let k = 0; k < c.kernelSize; k++) {
-        const offset = k - half;
+        const offset = (k - half) * dilation;
         taps.push(offset < 0 ? this.shiftRight(h, -offset) : this.shiftLeft(h, offset));
       }
       const out = this.convLayer(`enc.${i}`, tf.reshape(tf.concat(taps, 2), [B * T, c.kernelSize * D]), tf.reshape(h, [B * T, D]));

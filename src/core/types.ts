@@ -11,6 +11,10 @@ export interface ModelConfig {
   modelDim: number;
   latentDim: number;
   encoderLayers: number;
+  /** Per encoder layer: taps at t-d, t, t+d... Absent: 1 for every layer (bundles before 2026-11-22). */
+  encoderDilations?: number[];
+  /** Add the position table to the encoder's input, so codes depend on word order, not only on local n-grams. */
+  encoderPositions?: boolean;
   /** One decoder layer per entry: causal taps at t, t-d, t-2d... */
   decoderDilations: number[];
   kernelSize: number;
