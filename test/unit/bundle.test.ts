@@ -516,6 +516,9 @@ describe('loadBundle rejects bad bundles', () => {
       [{ decoderDilations: [1, 0] }, /decoderDilations\[1\] must be an integer/],
       [{ decoderDilations: [] }, /decoderDilations must be an array/],
       [{ decoderDilations: 3 }, /decoderDilations must be an array/],
+      [{ encoderDilations: [1, 2, 4] }, /encoderDilations must be an array of 1 integers \(one per encoder layer\)/],
+      [{ encoderDilations: [0] }, /encoderDilations\[0\] must be an integer/],
+      [{ encoderPositions: 'yes' }, /encoderPositions must be true or false, got "yes"/],
       [{ surprise: true }, /config\.json: unknown config field "surprise"/],
       [{ modelDim: undefined }, /config\.json: modelDim must be an integer/],
     ];

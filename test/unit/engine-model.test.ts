@@ -236,6 +236,35 @@ describe('weights', () => {
   );
 });
 
+describe('encoder options', () => {
+  const codeOf = (model: TextVaeModel, tokens: number[]) =>
+    tf.tidy(() => model.encode(tf.tensor2d(tokens, [1, tokens.length], 'int32')).mu.dataSync().slice());
+  const sentence = [40, 41, 42, 43, 44, 45];
+
+  test('configs from before encoder dilations and positions behave as dilation 1, no positions', async () => {
+    const plain = new TextVaeModel(CONFIG, undefined, 4);
+    const explicit = new TextVaeModel({ ...CONFIG, encoderDilations: [1, 1], encoderPositions: false }, await plain.exportWeights());
+    assert.deepEqual(codeOf(explicit, sentence), codeOf(plain, sentence));
+    const dilated = new TextVaeModel({ ...CONFIG, encoderDilations: [1, 2] }, await plain.exportWeights());
+    assert.ok(maxAbsDiff(codeOf(dilated, sentence), codeOf(plain, sentence)) > 1e-4, 'a dilation changes the code');
+    for (const m of [plain, explicit, dilated]) m.dispose();
+  });
+
+  test('without positions a text shifted behind padding gets the same code; with positions it does not', async () => {
+    // Mean+max pooling of position-free convolutions cannot tell where a text sits: positions can.
+    const shifted = [PAD, PAD, ...sentence];
+    const padded = [...sentence, PAD, PAD];
+    const plain = new TextVaeModel(CONFIG, undefined, 5);
+    assert.ok(maxAbsDiff(codeOf(plain, shifted), codeOf(plain, padded)) < 1e-5);
+    const positional = new TextVaeModel({ ...CONFIG, encoderPositions: true }, await plain.exportWeights());
+    assert.ok(maxAbsDiff(codeOf(positional, shifted), codeOf(positional, padded)) > 1e-4);
+    // Trailing padding still changes nothing: positions count from the first token.
+    assert.ok(maxAbsDiff(codeOf(positional, padded), codeOf(positional, sentence)) < 1e-5);
+    plain.dispose();
+    positional.dispose();
+  });
+});
+
 describe('makeBatch', () => {
   test('lays out BOS, tokens, EOS and PAD', () => {
     const examples = [[10, 11, 12], [20], [30, 31, 32, 33, 34, 35]];
