@@ -39,6 +39,7 @@ decoding:  --strategy greedy|sample|beam  --temperature T  --top-p P  --beam N  
            --no-repeat-ngram N (never repeat an N-token sequence; sampling uses 3, 0 turns it off)
 training:  --seed S  --variant vae|ae|sparse  --val-fraction F  --include GLOB  --exclude GLOB
            --vocab-size N  --latent-dim N  --model-dim N  --max-tokens N  --batch-size N  --lr X
+           --decoder-dilations 1,2,4,...  --encoder-dilations 1,2,...  --encoder-positions
            --resume DIR  --log FILE  --log-every N
            --free-bits NATS (per latent dimension, default 0.5)  --token-dropout P (default 0.25)
 eval:      --split all|val|train (val: the files a training run with the same --val-fraction held out)`;
@@ -63,6 +64,9 @@ const OPTIONS: ParseArgsConfig['options'] = {
   'latent-dim': { type: 'string' },
   'model-dim': { type: 'string' },
   'max-tokens': { type: 'string' },
+  'decoder-dilations': { type: 'string' },
+  'encoder-dilations': { type: 'string' },
+  'encoder-positions': { type: 'boolean' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   resume: { type: 'string' },
@@ -97,6 +101,17 @@ function num(values: Values, name: string, opts: { int?: boolean; min?: number; 
     throw new UsageError(`${name.length === 1 ? '-' : '--'}${name} must be ${opts.int ? 'an integer' : 'a number'}${range} (got '${raw}')`);
   }
   return n;
+}
+
+/** A comma-separated list of dilations, e.g. "1,2,4,8". */
+function dilations(values: Values, name: string): number[] | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const list = String(raw).split(',').map((x) => Number(x.trim()));
+  if (list.length === 0 || list.length > 64 || list.some((d) => !Number.isInteger(d) || d < 1 || d > 4096)) {
+    throw new UsageError(`--${name} must be a comma-separated list of 1 to 64 integers from 1 to 4096 (got '${raw}')`);
+  }
+  return list;
 }
 
 function choice<T extends string>(values: Values, name: string, allowed: readonly T[], fallback: T): T {
@@ -191,6 +206,8 @@ async function main(argv: string[]): Promise<number> {
   num(values, 'minutes', { min: 0.01 });
   num(values, 'epochs', { min: 0.01 });
   num(values, 'seed', { int: true, min: 0 });
+  dilations(values, 'decoder-dilations');
+  dilations(values, 'encoder-dilations');
   const backend = await initBackend(backendRequest);
 
   switch (command) {
@@ -224,6 +241,11 @@ async function main(argv: string[]): Promise<number> {
       if (width) config.modelDim = width;
       const maxTokens = num(values, 'max-tokens', { int: true, min: 4, max: 1024 });
       if (maxTokens) config.maxTokens = maxTokens;
+      const decoderDilations = dilations(values, 'decoder-dilations');
+      if (decoderDilations) config.decoderDilations = decoderDilations;
+      const encoderDilations = dilations(values, 'encoder-dilations');
+      if (encoderDilations) Object.assign(config, { encoderDilations, encoderLayers: encoderDilations.length });
+      if (values['encoder-positions']) config.encoderPositions = true;
       const minutes = num(values, 'minutes', { min: 0.01 });
       const steps = num(values, 'steps', { int: true, min: 1 });
       const epochs = num(values, 'epochs', { min: 0.01 });

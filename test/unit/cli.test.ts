@@ -5,6 +5,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
 
 import { formatLatentCode } from '../../src/core/latentCode';
 import { SENTENCES, TINY_DOC } from '../helpers/engine';
@@ -56,6 +57,15 @@ describe('usage errors exit 2, failures exit 1', () => {
     assertOneLineError(await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm'), '--steps', 'many']), 2, /--steps must be an integer.*'many'/);
     assertOneLineError(await runCli(['sample', '--model', dir, '-n', '0']), 2, /(^|[^-])-n must be an integer from 1 to 256/);
     assertOneLineError(await runCli(['decode', '--temperature', 'NaN']), 2, /--temperature must be a number/);
+    assertOneLineError(await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm'), '--steps', '1', '--encoder-dilations', '1,two']), 2, /--encoder-dilations must be a comma-separated list.*'1,two'/);
+  });
+
+  test('train takes the architecture from --encoder-dilations, --encoder-positions and --decoder-dilations', async () => {
+    const dir = path.join(makeTempDir(), 'm');
+    const run = await runCli(['train', '--data', cleanData, '--out', dir, '--steps', '2', ...TINY_TRAIN_ARGS, '--encoder-dilations', '1,2,4', '--encoder-positions', '--decoder-dilations', '1,3']);
+    assert.equal(run.code, 0, describeRun(run));
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    assert.deepEqual([config.encoderLayers, config.encoderDilations, config.encoderPositions, config.decoderDilations], [3, [1, 2, 4], true, [1, 3]]);
   });
 
   test('a bad choice', async () => {
