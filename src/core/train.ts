@@ -199,7 +199,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     const pretraining = config.variant === 'vae' && progress < o.aePretrainFraction;
     const beta = config.variant === 'vae' ? Math.min(1, Math.max(0, (progress - o.aePretrainFraction) / o.klAnnealFraction)) : 0;
-    const lr = learningRateAt(step, o.learningRate, o.warmupSteps, Number.isFinite(stepBound) ? stepBound : Math.max(step + 1, Math.round(step / Math.max(progress, 1e-3))));
+    const lr = learningRateAt(step, o.learningRate, o.warmupSteps, Number.isFinite(stepBound) ? stepBound : Math.max(step + 1, Math.round(step / Math.max(progress, 1e-3))), startStep);
     const examples = nextBatchExamples();
     const batch = makeBatch(examples.map((e) => e.tokens), examples.map((e) => e.bytes), config.maxTokens, o.tokenDropout, rng);
     const noise = rng.normals(batch.batchSize * config.latentDim);

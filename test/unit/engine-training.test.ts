@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { TextVae } from '../../src/core/textVae';
 import { readManifest } from '../../src/core/bundle';
+import { learningRateAt } from '../../src/core/optimizer';
 import { SENTENCES, TINY_CONFIG, TINY_DOC, setupBackend, trainTiny, type TinyRun } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -196,6 +197,8 @@ describe('training runs', () => {
     assert.equal((await trainingFacts(out)).step, LEARN_STEPS + 20);
     // A fresh model starts near ln(vocab) ≈ 5.7 nats per token; the resumed one keeps what it learnt.
     assert.ok(run.metrics[0].loss < 1, `loss right after resuming: ${run.metrics[0].loss}`);
+    // Adam restarts with empty moments, so the learning rate warms up again (20 steps in trainTiny).
+    assert.equal(run.metrics[0].learning_rate, learningRateAt(LEARN_STEPS + 9, 3e-3, 20, LEARN_STEPS + 20, LEARN_STEPS));
     assert.deepEqual(
       JSON.parse(fs.readFileSync(path.join(out, 'tokenizer.json'), 'utf8')),
       JSON.parse(fs.readFileSync(path.join(base.dir, 'tokenizer.json'), 'utf8')),
@@ -226,3 +229,18 @@ describe('training runs', () => {
     await assert.rejects(trainTiny({ train: [] }), /no training text/);
   });
 });
+
+test('learning rate: warm-up, cosine to 10%, and a fresh warm-up after resuming that never exceeds the schedule', () => {
+  const base = 2e-3;
+  assert.equal(learningRateAt(0, base, 100, 1000), base / 100);
+  assert.equal(learningRateAt(99, base, 100, 1000), base);
+  assert.ok(Math.abs(learningRateAt(1000, base, 100, 1000) - base * 0.1) < 1e-12);
+  // Resumed at step 500: the rate restarts at base/100 and climbs until it meets the cosine.
+  assert.equal(learningRateAt(500, base, 100, 1000, 500), base / 100);
+  assert.equal(learningRateAt(549, base, 100, 1000, 500), base / 2);
+  for (let step = 500; step <= 1000; step += 10) {
+    assert.ok(learningRateAt(step, base, 100, 1000, 500) <= learningRateAt(step, base, 100, 1000) + 1e-15);
+  }
+  assert.equal(learningRateAt(700, base, 100, 1000, 500), learningRateAt(700, base, 100, 1000));
+});
+
