@@ -26,14 +26,29 @@ async function main(): Promise<void> {
   const { files } = await collectCorpus([values.data!]);
   const heldSplit = splitForTraining(files, 0.05);
   const held = heldSplit.val;
-  const sentences: string[] = [];
+  const prose: string[] = [];
   for (const f of held) {
     for (const line of f.split('\n')) {
       const s = line.trim();
-      if (/^[A-Z][a-z].{30,90}\.$/.test(s) && !/[`*:_|]/.test(s) && sentences.length < 8 && !sentences.some((x) => x.slice(0, 20) === s.slice(0, 20))) sentences.push(s);
+      if (/^[A-Z][a-z].{30,90}\.$/.test(s) && !/[`*:_|]/.test(s) && !prose.some((x) => x.slice(0, 20) === s.slice(0, 20))) prose.push(s);
     }
-    if (sentences.length >= 8) break;
   }
+  const sentences = prose.slice(0, 8);
+  // How much of each sentence comes back: word-level F1 of the greedy reconstruction (first line).
+  const words = (t: string) => t.toLowerCase().match(/[a-z0-9_]+/g) ?? [];
+  const wordF1 = (ref: string, out: string) => {
+    const left = new Map<string, number>();
+    for (const w of words(ref)) left.set(w, (left.get(w) ?? 0) + 1);
+    const got = words(out);
+    let common = 0;
+    for (const w of got) if ((left.get(w) ?? 0) > 0) { common++; left.set(w, left.get(w)! - 1); }
+    return common === 0 ? 0 : (2 * common) / (words(ref).length + got.length);
+  };
+  const proseCodes: Float32Array[] = [];
+  for (const s of prose) proseCodes.push((await vae.encode(s))[0]);
+  const proseOut = await vae.decode(proseCodes, { strategy: 'greedy' });
+  const f1s = prose.map((s, i) => wordF1(s, proseOut[i].split('\n')[0]));
+  const meanF1 = f1s.reduce((a, b) => a + b, 0) / Math.max(1, f1s.length);
   const md: string[] = [];
   const fp = vae.fingerprint.slice(0, 8);
   md.push(`# The default TextVAE model (${fp})`, '');
@@ -49,7 +64,8 @@ async function main(): Promise<void> {
   }
   const enc = vae.config.encoderDilations ? ` (dilations ${vae.config.encoderDilations.join(', ')})` : '';
   md.push('', `Model: ${vae.config.variant}, width ${vae.config.modelDim}, latent ${vae.config.latentDim}, ${vae.config.encoderLayers} encoder layers${enc}${vae.config.encoderPositions ? ' with positions' : ''}, ${vae.config.decoderDilations.length} decoder layers (dilations ${vae.config.decoderDilations.join(', ')}), ${vae.config.maxTokens} tokens per code, ${vae.tokenizer.vocabSize}-token byte-level BPE.`, '');
-  md.push('## Reconstructions of held-out sentences', '', 'Each sentence is encoded to its posterior mean, written as a latent code, and decoded with beam search (width 4).', '');
+  md.push('## Reconstructions of held-out sentences', '');
+  md.push(`Over all ${prose.length} one-line prose sentences of the held-out files (30–90 characters, no markup), greedy reconstruction from the posterior mean keeps a mean word-level F1 of **${meanF1.toFixed(3)}**; ${f1s.filter((f) => f >= 0.5).length} sentences reach 0.5 and ${prose.filter((s, i) => proseOut[i].trim() === s).length} come back exactly. The first eight, encoded to a latent code and decoded with beam search (width 4):`, '');
   for (const s of sentences) {
     const codes = await vae.encodeToCodes(s);
     const back = await vae.decodeCodes(codes, { strategy: 'beam', beamWidth: 4 });
