@@ -42,6 +42,7 @@ training:  --seed S  --variant vae|ae|sparse  --val-fraction F  --include GLOB  
            --decoder-dilations 1,2,4,...  --encoder-dilations 1,2,...  --encoder-positions
            --resume DIR  --log FILE  --log-every N
            --free-bits NATS (per latent dimension, default 0.5)  --token-dropout P (default 0.25)
+           --dropout P (on residual branches while training, default 0)
 eval:      --split all|val|train (val: the files a training run with the same --val-fraction held out)`;
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -72,6 +73,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   resume: { type: 'string' },
   'free-bits': { type: 'string' },
   'token-dropout': { type: 'string' },
+  dropout: { type: 'string' },
   'no-repeat-ngram': { type: 'string' },
   log: { type: 'string' },
   'log-every': { type: 'string' },
@@ -208,6 +210,7 @@ async function main(argv: string[]): Promise<number> {
   num(values, 'seed', { int: true, min: 0 });
   dilations(values, 'decoder-dilations');
   dilations(values, 'encoder-dilations');
+  num(values, 'dropout', { min: 0, max: 0.9 });
   const backend = await initBackend(backendRequest);
 
   switch (command) {
@@ -279,6 +282,7 @@ async function main(argv: string[]): Promise<number> {
         resume: values.resume as string | undefined,
         freeNatsPerDim: num(values, 'free-bits', { min: 0, max: 20 }),
         tokenDropout: num(values, 'token-dropout', { min: 0, max: 0.9 }),
+        dropout: num(values, 'dropout', { min: 0, max: 0.9 }),
         logEvery: num(values, 'log-every', { int: true, min: 1 }),
         signal: controller.signal,
         onMetrics: (m: MetricsLine) => emit(m),

@@ -122,6 +122,12 @@ export function makeBatch(examples: number[][], byteCounts: number[], maxTokens:
   return { tokens, decoderInput, targets, batchSize: B, length: T, bytes: byteCounts };
 }
 
+/** Train-time dropout on every layer's residual branch; `seed` gives each call its own reproducible mask. */
+export interface Dropout {
+  rate: number;
+  seed: () => number;
+}
+
 let nextModelId = 0;
 
 export class TextVaeModel {
@@ -190,14 +196,16 @@ export class TextVaeModel {
   }
 
   /** The shared body of a convolution layer: taps [N, K*D] -> normalised residual output [N, D]. */
-  private convLayer(prefix: string, taps: tf.Tensor2D, residual: tf.Tensor2D, addBias?: (u: tf.Tensor) => tf.Tensor): tf.Tensor2D {
+  private convLayer(prefix: string, taps: tf.Tensor2D, residual: tf.Tensor2D, addBias?: (u: tf.Tensor) => tf.Tensor, dropout?: Dropout): tf.Tensor2D {
     let u: tf.Tensor = tf.add(matMul(taps, this.vars[`${prefix}.w`] as tf.Tensor2D), this.vars[`${prefix}.b`]);
     if (addBias) u = addBias(u);
-    return this.rmsNorm(tf.add(residual, tf.relu(u)), this.vars[`${prefix}.norm`]) as tf.Tensor2D;
+    let branch = tf.relu(u);
+    if (dropout && dropout.rate > 0) branch = tf.dropout(branch, dropout.rate, undefined, dropout.seed());
+    return this.rmsNorm(tf.add(residual, branch), this.vars[`${prefix}.norm`]) as tf.Tensor2D;
   }
 
   /** q(z|x): posterior mean and log-variance. tokens: [B, T] with PAD after the end. */
-  encode(tokens: tf.Tensor2D): EncodeOutput {
+  encode(tokens: tf.Tensor2D, dropout?: Dropout): EncodeOutput {
     const c = this.config;
     const [B, T] = tokens.shape;
     const D = c.modelDim;
@@ -213,7 +221,7 @@ export class TextVaeModel {
         const offset = (k - half) * dilation;
         taps.push(offset < 0 ? this.shiftRight(h, -offset) : this.shiftLeft(h, offset));
       }
-      const out = this.convLayer(`enc.${i}`, tf.reshape(tf.concat(taps, 2), [B * T, c.kernelSize * D]), tf.reshape(h, [B * T, D]));
+      const out = this.convLayer(`enc.${i}`, tf.reshape(tf.concat(taps, 2), [B * T, c.kernelSize * D]), tf.reshape(h, [B * T, D]), undefined, dropout);
       h = tf.mul(tf.reshape(out, [B, T, D]), mask) as tf.Tensor3D;
     }
     const count = tf.maximum(tf.sum(mask, 1), 1);
@@ -239,13 +247,13 @@ export class TextVaeModel {
   }
 
   /** p(x|z) teacher-forced: decoder input [B, T1] -> logits [B, T1, V]. */
-  decodeLogits(z: tf.Tensor2D, decoderInput: tf.Tensor2D): tf.Tensor3D {
-    const h = this.decoderHidden(z, decoderInput);
+  decodeLogits(z: tf.Tensor2D, decoderInput: tf.Tensor2D, dropout?: Dropout): tf.Tensor3D {
+    const h = this.decoderHidden(z, decoderInput, dropout);
     const [B, T1, D] = h.shape;
     return tf.reshape(this.outputLogits(tf.reshape(h, [B * T1, D]) as tf.Tensor2D), [B, T1, this.config.vocabSize]);
   }
 
-  private decoderHidden(z: tf.Tensor2D, decoderInput: tf.Tensor2D): tf.Tensor3D {
+  private decoderHidden(z: tf.Tensor2D, decoderInput: tf.Tensor2D, dropout?: Dropout): tf.Tensor3D {
     const c = this.config;
     const [B, T1] = decoderInput.shape;
     const D = c.modelDim;
@@ -259,7 +267,7 @@ export class TextVaeModel {
       // Broadcast z's bias over time rather than tiling it.
       const zBias = tf.slice(zb, [0, i, 0], [B, 1, D]);
       const addBias = (u: tf.Tensor) => tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), zBias), [B * T1, D]);
-      const out = this.convLayer(`dec.${i}`, tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]), tf.reshape(h, [B * T1, D]), addBias);
+      const out = this.convLayer(`dec.${i}`, tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]), tf.reshape(h, [B * T1, D]), addBias, dropout);
       h = tf.reshape(out, [B, T1, D]);
     });
     return h;

@@ -1,6 +1,6 @@
 /** The training objective: reconstruction + annealed, free-bits KL (vae), or L1 on codes (sparse). */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Batch, TextVaeModel } from './model';
+import type { Batch, Dropout, TextVaeModel } from './model';
 import { PAD } from './tokenizer';
 
 export interface ObjectiveOptions {
@@ -14,6 +14,8 @@ export interface ObjectiveOptions {
   noise: Float32Array | null;
   /** Train as a plain autoencoder (AE pretraining phase): no noise, no KL. */
   autoencoderPhase: boolean;
+  /** Train-time dropout on residual branches (absent: none). */
+  dropout?: Dropout;
 }
 
 export interface ObjectiveTensors {
@@ -35,12 +37,12 @@ export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOpti
   const Z = model.config.latentDim;
   const V = model.config.vocabSize;
   const tokens = tf.tensor2d(batch.tokens, [B, T], 'int32');
-  const { mu, logvar } = model.encode(tokens);
+  const { mu, logvar } = model.encode(tokens, opts.dropout);
   const isVae = model.config.variant === 'vae' && !opts.autoencoderPhase;
   const z = isVae && opts.noise ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor2d(opts.noise, [B, Z]))) : mu;
   const input = tf.tensor2d(batch.decoderInput, [B, T + 1], 'int32');
   const targetsFlat = tf.tensor1d(batch.targets, 'int32');
-  const logits = tf.reshape(model.decodeLogits(z as tf.Tensor2D, input), [B * (T + 1), V]);
+  const logits = tf.reshape(model.decodeLogits(z as tf.Tensor2D, input, opts.dropout), [B * (T + 1), V]);
   const logp = tf.logSoftmax(logits);
   const mask = tf.cast(tf.notEqual(targetsFlat, PAD), 'float32');
   // oneHot is built as int32 and cast: tfjs-backend-wasm 4.22 writes wrong values for a float32 oneHot.

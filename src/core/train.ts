@@ -32,6 +32,8 @@ export interface TrainOptions {
   klAnnealFraction?: number;
   freeNatsPerDim?: number;
   tokenDropout?: number;
+  /** Dropout on every layer's residual branch while training (0: none). */
+  dropout?: number;
   l1Weight?: number;
   logEvery?: number;
   checkpointMinutes?: number;
@@ -89,6 +91,7 @@ export const TRAIN_DEFAULTS = {
   klAnnealFraction: 0.4,
   freeNatsPerDim: 0.5,
   tokenDropout: 0.25,
+  dropout: 0,
   l1Weight: 0.02,
   logEvery: 50,
   checkpointMinutes: 2,
@@ -176,7 +179,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       config,
       tokenizer: tokenizer.toJSON(),
       weights: await model.exportWeights(),
-      training: { step, elapsedSeconds: elapsed, finished, seed: o.seed, backend, batchSize: o.batchSize, learningRate: o.learningRate, trainExamples: trainExamples.length, valExamples: valAll.length, ...o.provenance },
+      training: { step, elapsedSeconds: elapsed, finished, seed: o.seed, backend, batchSize: o.batchSize, learningRate: o.learningRate, dropout: o.dropout, trainExamples: trainExamples.length, valExamples: valAll.length, ...o.provenance },
       metrics,
     });
     return res.fingerprint;
@@ -205,7 +208,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const noise = rng.normals(batch.batchSize * config.latentDim);
     const captured: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const out = objective(model, batch, { beta, freeNatsPerDim: o.freeNatsPerDim, l1Weight: o.l1Weight, noise, autoencoderPhase: pretraining });
+      const dropout = o.dropout > 0 ? { rate: o.dropout, seed: () => rng.int(0x7fffffff) } : undefined;
+      const out = objective(model, batch, { beta, freeNatsPerDim: o.freeNatsPerDim, l1Weight: o.l1Weight, noise, autoencoderPhase: pretraining, dropout });
       captured.push(tf.keep(out.reconNats), tf.keep(out.klNats));
       return out.loss;
     }, vars);

@@ -155,6 +155,19 @@ describe('training runs', () => {
     assert.notEqual(a.result.fingerprint, c.result.fingerprint);
   });
 
+  test('dropout: seeded runs stay bit-identical, dropout changes training, and the model still learns the sentences', async () => {
+    const opts = { maxSteps: LEARN_STEPS, config: { variant: 'ae' as const }, dropout: 0.1 };
+    const a = await trainTiny(opts);
+    const b = await trainTiny({ ...opts, maxSteps: 40, logEvery: 20 });
+    const b2 = await trainTiny({ ...opts, maxSteps: 40, logEvery: 20 });
+    const bin = (r: TinyRun) => fs.readFileSync(path.join(r.dir, 'weights.bin'));
+    assert.ok(bin(b).equals(bin(b2)), 'two seeded runs with dropout differ');
+    assert.notEqual(a.metrics[0].loss, (await aeRun()).metrics[0].loss, 'dropout 0.1 trained exactly like no dropout');
+    assert.equal(((await readManifest(a.dir)).training as { dropout?: number }).dropout, 0.1, 'the manifest records the rate');
+    // Evaluation runs without dropout, so the memorised sentences come back exactly.
+    await assertExactReconstruction(a.dir);
+  });
+
   test('cancelling through an AbortSignal stops the run and leaves a loadable bundle', async () => {
     const controller = new AbortController();
     const run = await trainTiny({
