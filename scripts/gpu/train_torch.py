@@ -337,7 +337,7 @@ def main():
     backend = f"torch-{device}"
     print(json.dumps({"type": "start", "config": config, "parameters": params, "train_examples": N, "device": device_name, "torch": torch.__version__}), flush=True)
 
-    bs, budget = args.batch_size, args.minutes * 60
+    bs, budget = min(args.batch_size, N), args.minutes * 60
     step, epoch_pos, order = 0, N, None
     best = None
     started = None
@@ -371,6 +371,8 @@ def main():
             print(f"train_torch: torch.compile failed ({type(err).__name__}: {err}); running eagerly", file=sys.stderr)
             step_fn = model.objective
             continue
+        if not torch.isfinite(loss):
+            raise SystemExit(f"train_torch: training diverged at step {step} (loss {loss.item()}); try a lower --lr")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(trainable, 1.0)

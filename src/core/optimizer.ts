@@ -11,7 +11,8 @@ export interface AdamOptions {
 export class Adam {
   private readonly m = new Map<tf.Variable, tf.Variable>();
   private readonly v = new Map<tf.Variable, tf.Variable>();
-  private t = 0;
+  /** Steps per variable: one that first gets a gradient late (the log-variance head after AE pretraining) needs its own bias correction. */
+  private readonly steps = new Map<tf.Variable, number>();
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly epsilon: number;
@@ -26,16 +27,17 @@ export class Adam {
 
   /** Applies one update; returns the gradient norm before clipping (a tensor the caller disposes). */
   apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>, learningRate: number): tf.Scalar {
-    this.t++;
     return tf.tidy(() => {
       // Variables unused by this step's loss (e.g. the log-variance head during AE pretraining) get no gradient.
       vars = vars.filter((v) => grads[v.name] != null);
       const gs = vars.map((v) => grads[v.name]);
       const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
       const scale = tf.div(this.clipNorm, tf.maximum(norm, this.clipNorm));
-      const c1 = 1 - this.beta1 ** this.t;
-      const c2 = 1 - this.beta2 ** this.t;
       vars.forEach((variable, i) => {
+        const t = (this.steps.get(variable) ?? 0) + 1;
+        this.steps.set(variable, t);
+        const c1 = 1 - this.beta1 ** t;
+        const c2 = 1 - this.beta2 ** t;
         const g = tf.mul(gs[i], scale);
         let m = this.m.get(variable);
         let v = this.v.get(variable);
@@ -58,6 +60,7 @@ export class Adam {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
     this.m.clear();
     this.v.clear();
+    this.steps.clear();
   }
 }
 

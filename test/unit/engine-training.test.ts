@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { TextVae } from '../../src/core/textVae';
 import { readManifest } from '../../src/core/bundle';
-import { learningRateAt } from '../../src/core/optimizer';
+import { Adam, learningRateAt } from '../../src/core/optimizer';
 import { SENTENCES, TINY_CONFIG, TINY_DOC, setupBackend, trainTiny, type TinyRun } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -257,3 +257,16 @@ test('learning rate: warm-up, cosine to 10%, and a fresh warm-up after resuming 
   assert.equal(learningRateAt(700, base, 100, 1000, 500), learningRateAt(700, base, 100, 1000));
 });
 
+
+test('Adam: a variable that first gets a gradient late still moves about one learning rate on its first update', () => {
+  // The log-variance head gets no gradient during AE pretraining; its bias correction must start at its own first step.
+  const adam = new Adam({ clipNorm: 1e9 });
+  const early = tf.variable(tf.zeros([4]));
+  const late = tf.variable(tf.zeros([4]));
+  for (let i = 0; i < 200; i++) tf.tidy(() => adam.apply([early, late], { [early.name]: tf.ones([4]) }, 0.01).dispose());
+  tf.tidy(() => adam.apply([early, late], { [early.name]: tf.ones([4]), [late.name]: tf.fill([4], 0.3) }, 0.01).dispose());
+  for (const x of late.dataSync()) assert.ok(Math.abs(Math.abs(x) - 0.01) < 1e-4, `first update of the late variable: ${x}`);
+  adam.dispose();
+  early.dispose();
+  late.dispose();
+});
