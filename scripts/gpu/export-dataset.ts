@@ -26,7 +26,7 @@ import { sampleTexts, TRAIN_DEFAULTS } from '../../src/core/train';
 import { DEFAULT_CONFIG, TextVaeModel, makeBatch, weightShapes } from '../../src/core/model';
 import { objective } from '../../src/core/objective';
 import { loadBundle } from '../../src/core/bundle';
-import { writeFileAtomic } from '../../src/core/atomicFs';
+import { replaceDirAtomic } from '../../src/core/atomicFs';
 
 export const DATASET_FORMAT = 'textvae-dataset';
 export const PARITY_EXAMPLES = 64;
@@ -69,31 +69,25 @@ async function main(): Promise<void> {
   const valSample = new Random(seed + 2).shuffle(val.slice()).slice(0, TRAIN_DEFAULTS.maxValExamples);
 
   const out = values.out;
-  fs.mkdirSync(out, { recursive: true });
   const summary = (xs: Example[]) => ({ examples: xs.length, tokens: xs.reduce((s, e) => s + e.tokens.length, 0), bytes: xs.reduce((s, e) => s + e.bytes, 0) });
   const tokenizerJson = JSON.stringify(tokenizer.toJSON());
-  await writeFileAtomic(path.join(out, 'tokenizer.json'), tokenizerJson);
-  await writeFileAtomic(path.join(out, 'train.tokens'), tokensFile(train, config.maxTokens));
-  await writeFileAtomic(path.join(out, 'train.bytes'), bytesFile(train));
-  await writeFileAtomic(path.join(out, 'val.tokens'), tokensFile(valSample, config.maxTokens));
-  await writeFileAtomic(path.join(out, 'val.bytes'), bytesFile(valSample));
 
+  // Parity first: a refusal must come before anything is written.
   let parity: Record<string, unknown> | null = null;
-  if (values['parity-model']) {
-    const bundle = await loadBundle(values['parity-model'], { expectedShapes: weightShapes });
-    if (JSON.stringify(bundle.tokenizer) !== tokenizerJson) throw new Error(`${values['parity-model']} was trained with another tokenizer: parity needs the same corpus, split and seed`);
+  const parityModel = values['parity-model'];
+  if (parityModel) {
+    const bundle = await loadBundle(parityModel, { expectedShapes: weightShapes });
+    if (JSON.stringify(bundle.tokenizer) !== tokenizerJson) throw new Error(`${parityModel} was trained with another tokenizer: parity needs the same corpus, split and seed`);
+    if (bundle.config.maxTokens !== config.maxTokens) throw new Error(`${parityModel} takes ${bundle.config.maxTokens} tokens per example; the dataset has ${config.maxTokens}`);
     const model = new TextVaeModel(bundle.config, bundle.weights);
     const part = valSample.slice(0, PARITY_EXAMPLES);
     const batch = makeBatch(part.map((e) => e.tokens), part.map((e) => e.bytes), bundle.config.maxTokens);
-    const values4 = tf.tidy(() => {
+    const figures = tf.tidy(() => {
       const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise: null, autoencoderPhase: false });
       return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
     });
     model.dispose();
-    const parityDir = path.join(out, 'parity');
-    fs.mkdirSync(parityDir, { recursive: true });
-    for (const f of ['weights.json', 'weights.bin', 'config.json']) fs.copyFileSync(path.join(values['parity-model'], f), path.join(parityDir, f));
-    parity = { model: values['parity-model'], fingerprint: bundle.manifest.fingerprint, examples: part.length, recon_nats: values4[0], kl_nats: values4[1], correct: values4[2], target_tokens: values4[3], backend: backend.name };
+    parity = { model: parityModel, fingerprint: bundle.manifest.fingerprint, examples: part.length, recon_nats: figures[0], kl_nats: figures[1], correct: figures[2], target_tokens: figures[3], backend: backend.name };
   }
 
   const meta = {
@@ -109,7 +103,19 @@ async function main(): Promise<void> {
     val: { ...summary(valSample), of: val.length },
     parity,
   };
-  await writeFileAtomic(path.join(out, 'dataset.json'), JSON.stringify(meta, null, 2) + '\n');
+  // One folder swap: a failed export never leaves new tokens beside an old dataset.json.
+  await replaceDirAtomic(out, async (tmp) => {
+    fs.writeFileSync(path.join(tmp, 'tokenizer.json'), tokenizerJson);
+    fs.writeFileSync(path.join(tmp, 'train.tokens'), tokensFile(train, config.maxTokens));
+    fs.writeFileSync(path.join(tmp, 'train.bytes'), bytesFile(train));
+    fs.writeFileSync(path.join(tmp, 'val.tokens'), tokensFile(valSample, config.maxTokens));
+    fs.writeFileSync(path.join(tmp, 'val.bytes'), bytesFile(valSample));
+    if (parityModel) {
+      fs.mkdirSync(path.join(tmp, 'parity'));
+      for (const f of ['weights.json', 'weights.bin', 'config.json']) fs.copyFileSync(path.join(parityModel, f), path.join(tmp, 'parity', f));
+    }
+    fs.writeFileSync(path.join(tmp, 'dataset.json'), JSON.stringify(meta, null, 2) + '\n');
+  });
   process.stderr.write(`${train.length} training and ${valSample.length} validation examples written to ${out}\n`);
   if (parity) process.stderr.write(`parity: ${JSON.stringify(parity)}\n`);
 }

@@ -73,6 +73,16 @@ test('the exported dataset holds the corpus as the engine tokenises it: every ro
   assert.equal(meta.heldOutFiles, Object.keys(corpus).filter((_, i) => valText.includes(`(${i})`)).length);
 });
 
+test('an export whose parity model has another tokenizer is refused and leaves the earlier export as it was', () => {
+  const before = fs.readFileSync(path.join(dataDir, 'dataset.json'), 'utf8');
+  const src = writeFiles(makeTempDir('textvae-gpu-src2-'), corpus);
+  const r = runScript('export-dataset.ts', ['--data', src, '--out', dataDir, '--val-fraction', '0.25', '--parity-model', path.join(REPO, 'models', 'default')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /was trained with another tokenizer: parity needs the same corpus, split and seed/);
+  assert.equal(fs.readFileSync(path.join(dataDir, 'dataset.json'), 'utf8'), before);
+  assert.ok(!fs.existsSync(path.join(dataDir, 'parity')));
+});
+
 test('import writes a loadable bundle when the engine reproduces the trainer loss, and refuses (leaving the old bundle) when not', async () => {
   const meta = JSON.parse(fs.readFileSync(path.join(dataDir, 'dataset.json'), 'utf8'));
   const tokenizer = JSON.parse(fs.readFileSync(path.join(dataDir, 'tokenizer.json'), 'utf8'));
