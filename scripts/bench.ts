@@ -86,7 +86,10 @@ function heldOutText(files: CorpusFile[], capBytes: number): string[] {
     let text = f.text;
     const room = capBytes - used;
     if (Buffer.byteLength(text) > room) {
-      text = Buffer.from(text).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
+      text = Buffer.from(text)
+        .subarray(0, room)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
       const cut = text.lastIndexOf('\n');
       if (cut > 0) text = text.slice(0, cut + 1);
     }
@@ -123,7 +126,10 @@ function steadyRate(metrics: MetricsLine[], key: 'tokens_per_s' | 'bytes_per_s')
   return amount / secs;
 }
 
-async function runChild(backend: BackendRequest, values: Record<string, string | boolean | undefined>): Promise<BackendResult> {
+async function runChild(
+  backend: BackendRequest,
+  values: Record<string, string | boolean | undefined>,
+): Promise<BackendResult> {
   let report;
   try {
     report = await initBackend(backend);
@@ -206,11 +212,19 @@ function round(x: number, digits: number): number {
 }
 
 /** Runs one backend in a child process; resolves with its result (or why it is unavailable). */
-function spawnBackend(backend: string, values: Record<string, string | boolean | undefined>, resultFile: string): Promise<BackendResult> {
+function spawnBackend(
+  backend: string,
+  values: Record<string, string | boolean | undefined>,
+  resultFile: string,
+): Promise<BackendResult> {
   const args = ['--import', 'tsx', __filename, '--child', backend, '--result', resultFile];
   for (const k of ['minutes', 'data', 'eval-kb', 'latency', 'seed'] as const) args.push(`--${k}`, String(values[k]));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+    });
     child.on('close', (code) => {
       try {
         resolve(JSON.parse(fs.readFileSync(resultFile, 'utf8')) as BackendResult);
@@ -243,7 +257,11 @@ function table(rows: string[][]): string {
 
 async function tensorflowLoads(): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { cwd: REPO, stdio: 'ignore', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+    const child = spawn(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], {
+      cwd: REPO,
+      stdio: 'ignore',
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    });
     child.on('close', (code) => resolve(code === 0));
   });
 }
@@ -260,15 +278,20 @@ async function main(): Promise<void> {
     return;
   }
 
-  const backends = values.backends ? values.backends.split(',') : [...((await tensorflowLoads()) ? ['tensorflow'] : []), 'wasm'];
-  if (!values.backends && !backends.includes('tensorflow')) log('@tensorflow/tfjs-node does not load here (run `npm run setup:native`); benchmarking wasm only');
+  const backends = values.backends
+    ? values.backends.split(',')
+    : [...((await tensorflowLoads()) ? ['tensorflow'] : []), 'wasm'];
+  if (!values.backends && !backends.includes('tensorflow'))
+    log('@tensorflow/tfjs-node does not load here (run `npm run setup:native`); benchmarking wasm only');
   const started = new Date();
   const load0 = os.loadavg();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'textvae-bench-'));
   const results: BackendResult[] = [];
   try {
     if (values.parallel) {
-      results.push(...(await Promise.all(backends.map((b, i) => spawnBackend(b, values, path.join(tmp, `${i}.json`))))));
+      results.push(
+        ...(await Promise.all(backends.map((b, i) => spawnBackend(b, values, path.join(tmp, `${i}.json`))))),
+      );
     } else {
       for (const [i, b] of backends.entries()) results.push(await spawnBackend(b, values, path.join(tmp, `${i}.json`)));
     }
@@ -283,9 +306,19 @@ async function main(): Promise<void> {
 
   const ok = results.filter((r) => r.available);
   const fmt = (x: number | undefined, d: number) => (x === undefined ? '-' : x.toFixed(d));
-  const rows = [['backend', 'steps', 'tokens/s', 'bytes/s', 'held-out bits/byte', 'encode ms (median)', 'decode ms (median)']];
+  const rows = [
+    ['backend', 'steps', 'tokens/s', 'bytes/s', 'held-out bits/byte', 'encode ms (median)', 'decode ms (median)'],
+  ];
   for (const r of ok) {
-    rows.push([`${r.backend} (${r.detail})`, String(r.steps), fmt(r.tokens_per_s, 0), fmt(r.bytes_per_s, 0), fmt(r.heldout_bits_per_byte, 3), fmt(r.encode_ms_median, 1), fmt(r.decode_ms_median, 0)]);
+    rows.push([
+      `${r.backend} (${r.detail})`,
+      String(r.steps),
+      fmt(r.tokens_per_s, 0),
+      fmt(r.bytes_per_s, 0),
+      fmt(r.heldout_bits_per_byte, 3),
+      fmt(r.encode_ms_median, 1),
+      fmt(r.decode_ms_median, 0),
+    ]);
   }
   rows.push(['gzip -9', '', '', '', compression.gzip.toFixed(3), '', '']);
   rows.push(['brotli -q 11', '', '', '', compression.brotli.toFixed(3), '', '']);
@@ -312,7 +345,9 @@ async function main(): Promise<void> {
       '',
       table(rows),
       '',
-      ratio === null ? 'tensorflow/wasm tokens/s: n/a (both are needed)' : `tensorflow/wasm tokens/s: ${ratio.toFixed(2)}x`,
+      ratio === null
+        ? 'tensorflow/wasm tokens/s: n/a (both are needed)'
+        : `tensorflow/wasm tokens/s: ${ratio.toFixed(2)}x`,
       ...results.filter((r) => !r.available).map((r) => `${r.backend}: not available (${r.error})`),
       '',
     ].join('\n'),
@@ -334,7 +369,11 @@ async function main(): Promise<void> {
         parameters: parameterCount(DEFAULT_CONFIG),
         machine,
         results,
-        compression: { heldout_bytes: compression.bytes, gzip_bits_per_byte: round(compression.gzip, 4), brotli_bits_per_byte: round(compression.brotli, 4) },
+        compression: {
+          heldout_bytes: compression.bytes,
+          gzip_bits_per_byte: round(compression.gzip, 4),
+          brotli_bits_per_byte: round(compression.brotli, 4),
+        },
         tensorflow_over_wasm_tokens_per_s: ratio === null ? null : round(ratio, 3),
       },
       null,

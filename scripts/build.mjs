@@ -10,19 +10,65 @@ const nativeExternals = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
 // ignoreAnnotations: tfjs registers backends and gradients as import side effects that its
 // package.json "sideEffects" lists would otherwise let esbuild drop.
-const common = { bundle: true, ignoreAnnotations: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+const common = {
+  bundle: true,
+  ignoreAnnotations: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
 const builds = [
-  { ...common, entryPoints: ['src/cli/textvae.ts'], outfile: 'dist/cli.js', platform: 'node', target: 'node20', format: 'cjs', external: nativeExternals },
-  { ...common, entryPoints: ['src/worker/engineWorker.ts'], outfile: 'dist/worker.js', platform: 'node', target: 'node20', format: 'cjs', external: nativeExternals },
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'] },
-  { ...common, entryPoints: ['src/webview/generator/main.ts'], outfile: 'media/dist/generator.js', platform: 'browser', target: 'es2022', format: 'iife' },
-  { ...common, entryPoints: ['src/webview/training/main.ts'], outfile: 'media/dist/training.js', platform: 'browser', target: 'es2022', format: 'iife' },
+  {
+    ...common,
+    entryPoints: ['src/cli/textvae.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: nativeExternals,
+  },
+  {
+    ...common,
+    entryPoints: ['src/worker/engineWorker.ts'],
+    outfile: 'dist/worker.js',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: nativeExternals,
+  },
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/webview/generator/main.ts'],
+    outfile: 'media/dist/generator.js',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+  },
+  {
+    ...common,
+    entryPoints: ['src/webview/training/main.ts'],
+    outfile: 'media/dist/training.js',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+  },
 ].filter((b) => b.entryPoints.every((e) => fs.existsSync(e)));
 
 // The wasm backend loads its binaries from beside the bundle.
 fs.mkdirSync('dist', { recursive: true });
 const wasmDir = path.join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmDir, f), path.join('dist', f));
+for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')))
+  fs.copyFileSync(path.join(wasmDir, f), path.join('dist', f));
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -16,7 +16,16 @@ import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { model: { type: 'string' }, log: { type: 'string' }, eval: { type: 'string' }, 'train-command': { type: 'string' }, 'eval-command': { type: 'string' }, data: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      log: { type: 'string' },
+      eval: { type: 'string' },
+      'train-command': { type: 'string' },
+      'eval-command': { type: 'string' },
+      data: { type: 'string' },
+    },
+  });
   const dir = values.model!;
   const backend = await initBackend('auto');
   const vae = await TextVae.load(dir);
@@ -30,7 +39,12 @@ async function main(): Promise<void> {
   for (const f of held) {
     for (const line of f.split('\n')) {
       const s = line.trim();
-      if (/^[A-Z][a-z].{30,90}\.$/.test(s) && !/[`*:_|]/.test(s) && !prose.some((x) => x.slice(0, 20) === s.slice(0, 20))) prose.push(s);
+      if (
+        /^[A-Z][a-z].{30,90}\.$/.test(s) &&
+        !/[`*:_|]/.test(s) &&
+        !prose.some((x) => x.slice(0, 20) === s.slice(0, 20))
+      )
+        prose.push(s);
     }
   }
   const sentences = prose.slice(0, 8);
@@ -41,7 +55,11 @@ async function main(): Promise<void> {
     for (const w of words(ref)) left.set(w, (left.get(w) ?? 0) + 1);
     const got = words(out);
     let common = 0;
-    for (const w of got) if ((left.get(w) ?? 0) > 0) { common++; left.set(w, left.get(w)! - 1); }
+    for (const w of got)
+      if ((left.get(w) ?? 0) > 0) {
+        common++;
+        left.set(w, left.get(w)! - 1);
+      }
     return common === 0 ? 0 : (2 * common) / (words(ref).length + got.length);
   };
   const proseCodes: Float32Array[] = [];
@@ -52,20 +70,45 @@ async function main(): Promise<void> {
   const md: string[] = [];
   const fp = vae.fingerprint.slice(0, 8);
   md.push(`# The default TextVAE model (${fp})`, '');
-  const training = (vae.manifest?.training ?? {}) as { trainer?: string; device?: string; step?: number; elapsedSeconds?: number };
+  const training = (vae.manifest?.training ?? {}) as {
+    trainer?: string;
+    device?: string;
+    step?: number;
+    elapsedSeconds?: number;
+  };
   const trainer = training.trainer
     ? `Trained on an ${training.device} by \`${training.trainer}\` (the PyTorch mirror of the engine's model, checked against it before and after training; ${training.step} steps in ${Math.round((training.elapsedSeconds ?? 0) / 60)} min) from a dataset that \`scripts/gpu/export-dataset.ts\` cut and tokenised with the engine's own code`
     : 'Trained by `textvae train`';
-  md.push(`${trainer}, on the Python 3.11 documentation sources (../shared/corpora/python-docs), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`, '');
+  md.push(
+    `${trainer}, on the Python 3.11 documentation sources (../shared/corpora/python-docs), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`,
+    '',
+  );
   md.push('## Held-out figures', '', '| metric | value |', '| --- | --- |');
-  for (const k of ['bytes', 'bits_per_byte', 'recon_bits_per_byte', 'kl_bits_per_byte', 'kl_nats', 'active_units', 'mutual_information', 'token_accuracy', 'backend']) {
+  for (const k of [
+    'bytes',
+    'bits_per_byte',
+    'recon_bits_per_byte',
+    'kl_bits_per_byte',
+    'kl_nats',
+    'active_units',
+    'mutual_information',
+    'token_accuracy',
+    'backend',
+  ]) {
     const v = evalJson[k];
     md.push(`| ${k} | ${typeof v === 'number' ? +v.toFixed(4) : v} |`);
   }
   const enc = vae.config.encoderDilations ? ` (dilations ${vae.config.encoderDilations.join(', ')})` : '';
-  md.push('', `Model: ${vae.config.variant}, width ${vae.config.modelDim}, latent ${vae.config.latentDim}, ${vae.config.encoderLayers} encoder layers${enc}${vae.config.encoderPositions ? ' with positions' : ''}, ${vae.config.decoderDilations.length} decoder layers (dilations ${vae.config.decoderDilations.join(', ')}), ${vae.config.maxTokens} tokens per code, ${vae.tokenizer.vocabSize}-token byte-level BPE.`, '');
+  md.push(
+    '',
+    `Model: ${vae.config.variant}, width ${vae.config.modelDim}, latent ${vae.config.latentDim}, ${vae.config.encoderLayers} encoder layers${enc}${vae.config.encoderPositions ? ' with positions' : ''}, ${vae.config.decoderDilations.length} decoder layers (dilations ${vae.config.decoderDilations.join(', ')}), ${vae.config.maxTokens} tokens per code, ${vae.tokenizer.vocabSize}-token byte-level BPE.`,
+    '',
+  );
   md.push('## Reconstructions of held-out sentences', '');
-  md.push(`Over all ${prose.length} one-line prose sentences of the held-out files (30–90 characters, no markup), greedy reconstruction from the posterior mean keeps a mean word-level F1 of **${meanF1.toFixed(3)}**; ${f1s.filter((f) => f >= 0.5).length} sentences reach 0.5 and ${prose.filter((s, i) => proseOut[i].trim() === s).length} come back exactly. The first eight, encoded to a latent code and decoded with beam search (width 4):`, '');
+  md.push(
+    `Over all ${prose.length} one-line prose sentences of the held-out files (30–90 characters, no markup), greedy reconstruction from the posterior mean keeps a mean word-level F1 of **${meanF1.toFixed(3)}**; ${f1s.filter((f) => f >= 0.5).length} sentences reach 0.5 and ${prose.filter((s, i) => proseOut[i].trim() === s).length} come back exactly. The first eight, encoded to a latent code and decoded with beam search (width 4):`,
+    '',
+  );
   for (const s of sentences) {
     const codes = await vae.encodeToCodes(s);
     const back = await vae.decodeCodes(codes, { strategy: 'beam', beamWidth: 4 });
@@ -74,15 +117,30 @@ async function main(): Promise<void> {
   md.push('', '## Samples from the prior', '');
   for (const t of [0.6, 0.8, 1.0]) {
     md.push(`Temperature ${t}, top-p 0.95, seed 11:`, '');
-    for (const s of await vae.sample(3, { temperature: t, topP: 0.95, seed: 11 })) md.push('```rst', s.trimEnd(), '```');
+    for (const s of await vae.sample(3, { temperature: t, topP: 0.95, seed: 11 }))
+      md.push('```rst', s.trimEnd(), '```');
     md.push('');
   }
   if (sentences.length >= 2) {
     md.push('## Interpolation (spherical, 5 steps)', '');
-    for (const p of await vae.interpolate(sentences[0], sentences[1], 5, 'spherical', { strategy: 'beam', beamWidth: 4 })) md.push(`- ${p.alpha.toFixed(2)}: ${p.text.replace(/\n/g, ' ')}`);
+    for (const p of await vae.interpolate(sentences[0], sentences[1], 5, 'spherical', {
+      strategy: 'beam',
+      beamWidth: 4,
+    }))
+      md.push(`- ${p.alpha.toFixed(2)}: ${p.text.replace(/\n/g, ' ')}`);
   }
   md.push('');
-  const command = ['# How this model was made', '', 'From the repository root, on the machine described in docs/benchmarks.md:', '', '```sh', values['train-command']!, values['eval-command']!, '```', ''].join('\n');
+  const command = [
+    '# How this model was made',
+    '',
+    'From the repository root, on the machine described in docs/benchmarks.md:',
+    '',
+    '```sh',
+    values['train-command']!,
+    values['eval-command']!,
+    '```',
+    '',
+  ].join('\n');
   const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
   const res = await saveBundle(dir, {
     config: bundle.config,
@@ -90,7 +148,12 @@ async function main(): Promise<void> {
     weights: bundle.weights,
     training: bundle.manifest.training,
     metrics: evalJson,
-    extras: { 'REPORT.md': md.join('\n'), 'train-log.jsonl': fs.readFileSync(values.log!, 'utf8'), 'eval.json': JSON.stringify(evalJson, null, 2) + '\n', 'COMMAND.md': command },
+    extras: {
+      'REPORT.md': md.join('\n'),
+      'train-log.jsonl': fs.readFileSync(values.log!, 'utf8'),
+      'eval.json': JSON.stringify(evalJson, null, 2) + '\n',
+      'COMMAND.md': command,
+    },
   });
   if (res.fingerprint !== vae.fingerprint) throw new Error('fingerprint changed while adding provenance files');
   process.stdout.write(`finalized ${dir} (${fp})\n`);

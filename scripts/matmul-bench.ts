@@ -31,10 +31,30 @@ function cases(sizes: number[]): Case[] {
     out.push({ label: `(${n}x${n})ᵀ · ${n}x${n}`, a: [n, n], b: [n, n], transposeA: true, transposeB: false });
   }
   // The default model's convolution (batch 32 x 65 positions, 3 taps x 256 -> 256) and its gradients.
-  const rows = 32 * 65, kd = 3 * 256, d = 256;
-  out.push({ label: `conv fwd ${rows}x${kd} · ${kd}x${d}`, a: [rows, kd], b: [kd, d], transposeA: false, transposeB: false });
-  out.push({ label: `dW = xᵀ·dy (${rows}x${kd})ᵀ · ${rows}x${d}`, a: [rows, kd], b: [rows, d], transposeA: true, transposeB: false });
-  out.push({ label: `dx = dy·Wᵀ ${rows}x${d} · (${kd}x${d})ᵀ`, a: [rows, d], b: [kd, d], transposeA: false, transposeB: true });
+  const rows = 32 * 65,
+    kd = 3 * 256,
+    d = 256;
+  out.push({
+    label: `conv fwd ${rows}x${kd} · ${kd}x${d}`,
+    a: [rows, kd],
+    b: [kd, d],
+    transposeA: false,
+    transposeB: false,
+  });
+  out.push({
+    label: `dW = xᵀ·dy (${rows}x${kd})ᵀ · ${rows}x${d}`,
+    a: [rows, kd],
+    b: [rows, d],
+    transposeA: true,
+    transposeB: false,
+  });
+  out.push({
+    label: `dx = dy·Wᵀ ${rows}x${d} · (${kd}x${d})ᵀ`,
+    a: [rows, d],
+    b: [kd, d],
+    transposeA: false,
+    transposeB: true,
+  });
   return out;
 }
 
@@ -82,10 +102,14 @@ async function main(): Promise<void> {
   const backends = values.backends?.split(',') ?? ['wasm', 'tensorflow'];
   const all: { backend: string; detail: string; results: { label: string; gflops: number; ms: number }[] }[] = [];
   for (const b of backends) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', b, '--sizes', values.sizes, '--seconds', String(seconds)], {
-      encoding: 'utf8',
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', __filename, '--child', b, '--sizes', values.sizes, '--seconds', String(seconds)],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+      },
+    );
     const line = r.stdout.trim().split('\n').at(-1);
     if (r.status !== 0 || !line) {
       process.stderr.write(`${b}: not measured (${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`})\n`);

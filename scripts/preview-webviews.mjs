@@ -20,15 +20,26 @@ const media = path.join(root, 'media');
 const outDir = path.join(root, '.e2e-artifacts', 'webviews');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-if (!fs.existsSync(path.join(media, 'dist', 'generator.js')) || !fs.existsSync(path.join(media, 'dist', 'training.js'))) {
+if (
+  !fs.existsSync(path.join(media, 'dist', 'generator.js')) ||
+  !fs.existsSync(path.join(media, 'dist', 'training.js'))
+) {
   console.log('media/dist is missing: running scripts/build.mjs');
   const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
 // The real HTML shell, compiled from TypeScript on the fly.
-const shellJs = await esbuild.build({ entryPoints: [path.join(root, 'src/webview/shared/html.ts')], bundle: true, write: false, format: 'esm', platform: 'neutral' });
-const { renderWebviewHtml } = await import(`data:text/javascript;base64,${Buffer.from(shellJs.outputFiles[0].text).toString('base64')}`);
+const shellJs = await esbuild.build({
+  entryPoints: [path.join(root, 'src/webview/shared/html.ts')],
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'neutral',
+});
+const { renderWebviewHtml } = await import(
+  `data:text/javascript;base64,${Buffer.from(shellJs.outputFiles[0].text).toString('base64')}`
+);
 
 // ------------------------------------------------------------------ themes
 
@@ -139,7 +150,10 @@ const THEMES = {
   },
 };
 
-const themeCss = (t) => `html {\n${Object.entries(THEMES[t].vars).map(([k, v]) => `  ${k}: ${v};`).join('\n')}\n}\n`;
+const themeCss = (t) =>
+  `html {\n${Object.entries(THEMES[t].vars)
+    .map(([k, v]) => `  ${k}: ${v};`)
+    .join('\n')}\n}\n`;
 
 // ------------------------------------------------------------------ fake data
 
@@ -234,7 +248,10 @@ function metricsLines(n = 30) {
 
 const FIXTURES = {
   generator: [
-    ['model', { model: { name: 'workspace-notes', fingerprint: '3f9a1c2be47d0a55', variant: 'vae', backend: 'tensorflow' } }],
+    [
+      'model',
+      { model: { name: 'workspace-notes', fingerprint: '3f9a1c2be47d0a55', variant: 'vae', backend: 'tensorflow' } },
+    ],
     ['settings', { count: 3, temperature: 0.8, topP: 0.95, steps: 5, mode: 'spherical' }],
     // Malformed messages: must be ignored.
     ['samples', { items: [1, 2, 3] }],
@@ -246,7 +263,11 @@ const FIXTURES = {
     ['interpolation', { items: INTERPOLATION }],
     ['map', { points: mapPoints() }],
   ],
-  training: [['reset', { title: 'Training on 12 documents (vae, default size)' }], ...metricsLines(30).map((m) => ['metrics', m]), ['metrics', { type: 'metrics', step: 'x' }]],
+  training: [
+    ['reset', { title: 'Training on 12 documents (vae, default size)' }],
+    ...metricsLines(30).map((m) => ['metrics', m]),
+    ['metrics', { type: 'metrics', step: 'x' }],
+  ],
 };
 
 // The stub runs before the webview script (same nonce). It stands in for VS Code.
@@ -280,7 +301,13 @@ const STUB = `(() => {
 
 // ------------------------------------------------------------------ server
 
-const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.map': 'application/json', '.png': 'image/png' };
+const TYPES = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.png': 'image/png',
+};
 let origin = '';
 const nonce = 'cHJldmlldy1ub25jZS0xMjM0NTY3OA==';
 
@@ -302,16 +329,24 @@ const server = http.createServer((req, res) => {
       bodyClass: app,
     });
     html = html.replace('</head>', `  <link rel="stylesheet" href="${origin}/preview/theme-${theme}.css">\n</head>`);
-    html = html.replace(`class="${app}"`, `class="${app} ${THEMES[theme].bodyClass}" data-vscode-theme-kind="${THEMES[theme].bodyClass}"`);
-    html = html.replace('<script nonce=', `<script nonce="${nonce}" src="${origin}/preview/stub.js"></script>\n  <script nonce=`);
+    html = html.replace(
+      `class="${app}"`,
+      `class="${app} ${THEMES[theme].bodyClass}" data-vscode-theme-kind="${THEMES[theme].bodyClass}"`,
+    );
+    html = html.replace(
+      '<script nonce=',
+      `<script nonce="${nonce}" src="${origin}/preview/stub.js"></script>\n  <script nonce=`,
+    );
     return send(200, 'text/html; charset=utf-8', html);
   }
-  if (url.pathname === '/preview/stub.js') return send(200, 'text/javascript', STUB.replace('__FIXTURES__', JSON.stringify(FIXTURES)));
+  if (url.pathname === '/preview/stub.js')
+    return send(200, 'text/javascript', STUB.replace('__FIXTURES__', JSON.stringify(FIXTURES)));
   const theme = /^\/preview\/theme-(dark|light)\.css$/.exec(url.pathname);
   if (theme) return send(200, 'text/css', themeCss(theme[1]));
   if (url.pathname.startsWith('/media/')) {
     const file = path.normalize(path.join(media, decodeURIComponent(url.pathname.slice('/media/'.length))));
-    if (!file.startsWith(media + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(404, 'text/plain', 'not found');
+    if (!file.startsWith(media + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile())
+      return send(404, 'text/plain', 'not found');
     return send(200, TYPES[path.extname(file)] ?? 'application/octet-stream', fs.readFileSync(file));
   }
   if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
@@ -325,7 +360,15 @@ origin = `http://127.0.0.1:${server.address().port}`;
 fs.mkdirSync(outDir, { recursive: true });
 const browser = await chromium.launch({
   executablePath: chromiumPath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
 });
 const problems = [];
 const written = [];
@@ -378,7 +421,8 @@ for (const theme of ['dark', 'light']) {
       points: document.querySelectorAll('.point').length,
       copyButtons: [...document.querySelectorAll('.result button')].filter((b) => b.textContent === 'Copy').length,
     }));
-    if (counts.results !== 8 || counts.points !== 40 || counts.copyButtons !== 8) problems.push(`generator/${theme}: unexpected content ${JSON.stringify(counts)}`);
+    if (counts.results !== 8 || counts.points !== 40 || counts.copyButtons !== 8)
+      problems.push(`generator/${theme}: unexpected content ${JSON.stringify(counts)}`);
     // Keyboard: focus the map, move right, open with Enter.
     await page.focus('.point[tabindex="0"]');
     await page.keyboard.press('ArrowRight');
@@ -386,7 +430,8 @@ for (const theme of ['dark', 'light']) {
     await page.keyboard.press('Enter');
     await page.locator('.result button', { hasText: 'Copy' }).first().click();
     const r = await check(page, `generator/${theme}`);
-    for (const m of ['ready', 'openLocation', 'copy']) if (!r.posted.includes(m)) problems.push(`generator/${theme}: no ${m} posted`);
+    for (const m of ['ready', 'openLocation', 'copy'])
+      if (!r.posted.includes(m)) problems.push(`generator/${theme}: no ${m} posted`);
     await page.focus('.point[tabindex="0"]');
     await shot(page, `generator-${theme}`);
 
@@ -396,16 +441,25 @@ for (const theme of ['dark', 'light']) {
     const order = [];
     for (let i = 0; i < 40; i++) {
       await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => {
-        const e = document.activeElement;
-        if (!e || e === document.body) return 'body';
-        const name = e.getAttribute('aria-label') || e.labels?.[0]?.textContent || e.textContent || '';
-        return `${e.tagName.toLowerCase()}:${name.trim().slice(0, 30)}`;
-      }));
+      order.push(
+        await page.evaluate(() => {
+          const e = document.activeElement;
+          if (!e || e === document.body) return 'body';
+          const name = e.getAttribute('aria-label') || e.labels?.[0]?.textContent || e.textContent || '';
+          return `${e.tagName.toLowerCase()}:${name.trim().slice(0, 30)}`;
+        }),
+      );
       if (i === 10) await shot(page, `generator-keyboard-${theme}`);
     }
     if (theme === 'dark') console.log(`tab order: ${order.join(' | ')}`);
-    for (const want of ['input:Count', 'textarea:From', 'button:Copy sample 1', 'button:Insert step 5', 'path:', 'button:Map workspace']) {
+    for (const want of [
+      'input:Count',
+      'textarea:From',
+      'button:Copy sample 1',
+      'button:Insert step 5',
+      'path:',
+      'button:Map workspace',
+    ]) {
       if (!order.some((o) => o.startsWith(want))) problems.push(`generator/${theme}: Tab never reaches ${want}`);
     }
 
@@ -416,7 +470,8 @@ for (const theme of ['dark', 'light']) {
       points: document.querySelectorAll('.point').length,
       from: document.querySelector('textarea')?.value ?? '',
     }));
-    if (restored.results !== 8 || restored.points !== 40 || !restored.from) problems.push(`generator/${theme}: state not restored ${JSON.stringify(restored)}`);
+    if (restored.results !== 8 || restored.points !== 40 || !restored.from)
+      problems.push(`generator/${theme}: state not restored ${JSON.stringify(restored)}`);
     await check(page, `generator-restored/${theme}`);
 
     // Busy state and an inline error.
@@ -443,7 +498,12 @@ for (const theme of ['dark', 'light']) {
     await check(page, `training/${theme}`);
     await shot(page, `training-${theme}`);
     await page.click('button:has-text("Cancel")');
-    await page.evaluate(() => window.__send('done', { message: 'Training finished: 600 steps in 3m 45s. Saved model 3f9a1c2b.', cancelled: false }));
+    await page.evaluate(() =>
+      window.__send('done', {
+        message: 'Training finished: 600 steps in 3m 45s. Saved model 3f9a1c2b.',
+        cancelled: false,
+      }),
+    );
     await page.waitForTimeout(100);
     const r = await check(page, `training-done/${theme}`);
     if (!r.posted.includes('cancel')) problems.push(`training/${theme}: no cancel posted`);
@@ -464,7 +524,12 @@ for (const theme of ['dark', 'light']) {
   const page = await context.newPage();
   watch(page, 'training/idle');
   await open(page, 'training', 'dark', '&replay=0');
-  await page.evaluate(() => window.__send('reset', { title: 'No training run yet: run "TextVAE: Train on Workspace Documents" to start one.', idle: true }));
+  await page.evaluate(() =>
+    window.__send('reset', {
+      title: 'No training run yet: run "TextVAE: Train on Workspace Documents" to start one.',
+      idle: true,
+    }),
+  );
   await page.waitForTimeout(100);
   const cancelDisabled = await page.evaluate(() => document.querySelector('.topbar button').disabled);
   if (!cancelDisabled) problems.push('training/idle: Cancel enabled without a run');

@@ -53,7 +53,10 @@ async function main(): Promise<void> {
       'parity-model': { type: 'string' },
     },
   });
-  if (!values.data?.length || !values.out) throw new Error('usage: export-dataset.ts --data PATH... --out DIR [--seed S] [--val-fraction F] [--parity-model DIR]');
+  if (!values.data?.length || !values.out)
+    throw new Error(
+      'usage: export-dataset.ts --data PATH... --out DIR [--seed S] [--val-fraction F] [--parity-model DIR]',
+    );
   const seed = Number(values.seed);
   const valFraction = Number(values['val-fraction']);
   const config = { ...DEFAULT_CONFIG };
@@ -61,7 +64,10 @@ async function main(): Promise<void> {
 
   const { files } = await collectCorpus(values.data);
   const split = splitForTraining(files, valFraction);
-  const tokenizer = Tokenizer.train(sampleTexts(split.train, TRAIN_DEFAULTS.tokenizerSampleBytes, new Random(seed + 1)), { vocabSize: config.vocabSize });
+  const tokenizer = Tokenizer.train(
+    sampleTexts(split.train, TRAIN_DEFAULTS.tokenizerSampleBytes, new Random(seed + 1)),
+    { vocabSize: config.vocabSize },
+  );
   config.vocabSize = tokenizer.vocabSize;
   const train = makeExamples(split.train, tokenizer, config.maxTokens);
   const val = makeExamples(split.val, tokenizer, config.maxTokens);
@@ -69,7 +75,11 @@ async function main(): Promise<void> {
   const valSample = new Random(seed + 2).shuffle(val.slice()).slice(0, TRAIN_DEFAULTS.maxValExamples);
 
   const out = values.out;
-  const summary = (xs: Example[]) => ({ examples: xs.length, tokens: xs.reduce((s, e) => s + e.tokens.length, 0), bytes: xs.reduce((s, e) => s + e.bytes, 0) });
+  const summary = (xs: Example[]) => ({
+    examples: xs.length,
+    tokens: xs.reduce((s, e) => s + e.tokens.length, 0),
+    bytes: xs.reduce((s, e) => s + e.bytes, 0),
+  });
   const tokenizerJson = JSON.stringify(tokenizer.toJSON());
 
   // Parity first: a refusal must come before anything is written.
@@ -77,17 +87,42 @@ async function main(): Promise<void> {
   const parityModel = values['parity-model'];
   if (parityModel) {
     const bundle = await loadBundle(parityModel, { expectedShapes: weightShapes });
-    if (JSON.stringify(bundle.tokenizer) !== tokenizerJson) throw new Error(`${parityModel} was trained with another tokenizer: parity needs the same corpus, split and seed`);
-    if (bundle.config.maxTokens !== config.maxTokens) throw new Error(`${parityModel} takes ${bundle.config.maxTokens} tokens per example; the dataset has ${config.maxTokens}`);
+    if (JSON.stringify(bundle.tokenizer) !== tokenizerJson)
+      throw new Error(
+        `${parityModel} was trained with another tokenizer: parity needs the same corpus, split and seed`,
+      );
+    if (bundle.config.maxTokens !== config.maxTokens)
+      throw new Error(
+        `${parityModel} takes ${bundle.config.maxTokens} tokens per example; the dataset has ${config.maxTokens}`,
+      );
     const model = new TextVaeModel(bundle.config, bundle.weights);
     const part = valSample.slice(0, PARITY_EXAMPLES);
-    const batch = makeBatch(part.map((e) => e.tokens), part.map((e) => e.bytes), bundle.config.maxTokens);
+    const batch = makeBatch(
+      part.map((e) => e.tokens),
+      part.map((e) => e.bytes),
+      bundle.config.maxTokens,
+    );
     const figures = tf.tidy(() => {
-      const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise: null, autoencoderPhase: false });
+      const o = objective(model, batch, {
+        beta: 1,
+        freeNatsPerDim: 0,
+        l1Weight: 0,
+        noise: null,
+        autoencoderPhase: false,
+      });
       return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
     });
     model.dispose();
-    parity = { model: parityModel, fingerprint: bundle.manifest.fingerprint, examples: part.length, recon_nats: figures[0], kl_nats: figures[1], correct: figures[2], target_tokens: figures[3], backend: backend.name };
+    parity = {
+      model: parityModel,
+      fingerprint: bundle.manifest.fingerprint,
+      examples: part.length,
+      recon_nats: figures[0],
+      kl_nats: figures[1],
+      correct: figures[2],
+      target_tokens: figures[3],
+      backend: backend.name,
+    };
   }
 
   const meta = {
@@ -112,7 +147,8 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(tmp, 'val.bytes'), bytesFile(valSample));
     if (parityModel) {
       fs.mkdirSync(path.join(tmp, 'parity'));
-      for (const f of ['weights.json', 'weights.bin', 'config.json']) fs.copyFileSync(path.join(parityModel, f), path.join(tmp, 'parity', f));
+      for (const f of ['weights.json', 'weights.bin', 'config.json'])
+        fs.copyFileSync(path.join(parityModel, f), path.join(tmp, 'parity', f));
     }
     fs.writeFileSync(path.join(tmp, 'dataset.json'), JSON.stringify(meta, null, 2) + '\n');
   });

@@ -30,7 +30,9 @@ interface RunResult {
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
 
 function readWeights(dir: string): NamedWeights {
-  const index = readJson(path.join(dir, 'weights.json')) as { tensors: { name: string; shape: number[]; offset: number; length: number }[] };
+  const index = readJson(path.join(dir, 'weights.json')) as {
+    tensors: { name: string; shape: number[]; offset: number; length: number }[];
+  };
   const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
   const out: NamedWeights = {};
@@ -38,7 +40,12 @@ function readWeights(dir: string): NamedWeights {
   return out;
 }
 
-function readTokens(dir: string, split: string, maxTokens: number, count: number): { tokens: number[][]; bytes: number[] } {
+function readTokens(
+  dir: string,
+  split: string,
+  maxTokens: number,
+  count: number,
+): { tokens: number[][]; bytes: number[] } {
   const toks = fs.readFileSync(path.join(dir, `${split}.tokens`));
   const bytes = fs.readFileSync(path.join(dir, `${split}.bytes`));
   const tokens: number[][] = [];
@@ -57,8 +64,16 @@ function readTokens(dir: string, split: string, maxTokens: number, count: number
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { run: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, command: { type: 'string' } } });
-  if (!values.run || !values.data || !values.out) throw new Error('usage: import-model.ts --run RUN_DIR --data DATASET_DIR --out BUNDLE_DIR [--command "..."]');
+  const { values } = parseArgs({
+    options: {
+      run: { type: 'string' },
+      data: { type: 'string' },
+      out: { type: 'string' },
+      command: { type: 'string' },
+    },
+  });
+  if (!values.run || !values.data || !values.out)
+    throw new Error('usage: import-model.ts --run RUN_DIR --data DATASET_DIR --out BUNDLE_DIR [--command "..."]');
   const backend = await initBackend('auto');
   const result = readJson(path.join(values.run, 'result.json')) as RunResult;
   const dataset = readJson(path.join(values.data, 'dataset.json')) as Record<string, unknown>;
@@ -66,20 +81,37 @@ async function main(): Promise<void> {
   const tokenizer = readJson(path.join(values.data, 'tokenizer.json'));
   const weights = readWeights(values.run);
 
-  for (const [name, w] of Object.entries(weights)) if (!w.data.every(Number.isFinite)) throw new Error(`weight ${name} holds NaN or infinite values: not importing`);
+  for (const [name, w] of Object.entries(weights))
+    if (!w.data.every(Number.isFinite)) throw new Error(`weight ${name} holds NaN or infinite values: not importing`);
   const model = new TextVaeModel(config, weights);
   const { tokens, bytes } = readTokens(values.data, 'val', config.maxTokens, result.check.examples);
   const batch = makeBatch(tokens, bytes, config.maxTokens);
   const [recon, kl, correct, targetTokens] = tf.tidy(() => {
-    const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise: null, autoencoderPhase: false });
+    const o = objective(model, batch, {
+      beta: 1,
+      freeNatsPerDim: 0,
+      l1Weight: 0,
+      noise: null,
+      autoencoderPhase: false,
+    });
     return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
   });
   model.dispose();
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-9, Math.abs(b));
-  const check = { engine: { recon_nats: recon, kl_nats: kl, correct, target_tokens: targetTokens }, trainer: result.check };
+  const check = {
+    engine: { recon_nats: recon, kl_nats: kl, correct, target_tokens: targetTokens },
+    trainer: result.check,
+  };
   process.stderr.write(`${JSON.stringify(check)}\n`);
-  if (![recon, kl, result.check.recon_nats, result.check.kl_nats].every(Number.isFinite) || rel(recon, result.check.recon_nats) > 1e-3 || rel(kl, result.check.kl_nats) > 1e-3 || targetTokens !== result.check.target_tokens) {
-    throw new Error(`the engine's loss (${recon.toFixed(2)} nats) differs from the trainer's (${result.check.recon_nats.toFixed(2)}): not importing`);
+  if (
+    ![recon, kl, result.check.recon_nats, result.check.kl_nats].every(Number.isFinite) ||
+    rel(recon, result.check.recon_nats) > 1e-3 ||
+    rel(kl, result.check.kl_nats) > 1e-3 ||
+    targetTokens !== result.check.target_tokens
+  ) {
+    throw new Error(
+      `the engine's loss (${recon.toFixed(2)} nats) differs from the trainer's (${result.check.recon_nats.toFixed(2)}): not importing`,
+    );
   }
 
   const res = await saveBundle(values.out, {
@@ -106,11 +138,18 @@ async function main(): Promise<void> {
       command: values.command,
     },
     // A checkpoint chosen on the validation sample makes that sample's figures optimistic: say so.
-    metrics: { ...result.val, evaluated_on: result.chosen === 'final' ? 'held-out sample' : 'held-out sample (also used to choose the checkpoint)', backend: result.backend },
+    metrics: {
+      ...result.val,
+      evaluated_on:
+        result.chosen === 'final' ? 'held-out sample' : 'held-out sample (also used to choose the checkpoint)',
+      backend: result.backend,
+    },
   });
   // Load it back as the extension will.
   await loadBundle(values.out, { expectedShapes: weightShapes });
-  process.stdout.write(`imported ${values.out} (${res.fingerprint.slice(0, 8)}), engine check on ${backend.name}: recon ${recon.toFixed(2)} vs ${result.check.recon_nats.toFixed(2)} nats\n`);
+  process.stdout.write(
+    `imported ${values.out} (${res.fingerprint.slice(0, 8)}), engine check on ${backend.name}: recon ${recon.toFixed(2)} vs ${result.check.recon_nats.toFixed(2)} nats\n`,
+  );
 }
 
 main().catch((err) => {

@@ -94,13 +94,29 @@ const OPTIONS: ParseArgsConfig['options'] = {
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-function num(values: Values, name: string, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+function num(
+  values: Values,
+  name: string,
+  opts: { int?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-    const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` of at least ${opts.min}` : '';
-    throw new UsageError(`${name.length === 1 ? '-' : '--'}${name} must be ${opts.int ? 'an integer' : 'a number'}${range} (got '${raw}')`);
+  if (
+    !Number.isFinite(n) ||
+    (opts.int && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min) ||
+    (opts.max !== undefined && n > opts.max)
+  ) {
+    const range =
+      opts.min !== undefined && opts.max !== undefined
+        ? ` from ${opts.min} to ${opts.max}`
+        : opts.min !== undefined
+          ? ` of at least ${opts.min}`
+          : '';
+    throw new UsageError(
+      `${name.length === 1 ? '-' : '--'}${name} must be ${opts.int ? 'an integer' : 'a number'}${range} (got '${raw}')`,
+    );
   }
   return n;
 }
@@ -109,7 +125,9 @@ function num(values: Values, name: string, opts: { int?: boolean; min?: number; 
 function dilations(values: Values, name: string): number[] | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  const list = String(raw).split(',').map((x) => Number(x.trim()));
+  const list = String(raw)
+    .split(',')
+    .map((x) => Number(x.trim()));
   if (list.length === 0 || list.length > 64 || list.some((d) => !Number.isInteger(d) || d < 1 || d > 4096)) {
     throw new UsageError(`--${name} must be a comma-separated list of 1 to 64 integers from 1 to 4096 (got '${raw}')`);
   }
@@ -119,12 +137,18 @@ function dilations(values: Values, name: string): number[] | undefined {
 function choice<T extends string>(values: Values, name: string, allowed: readonly T[], fallback: T): T {
   const raw = values[name];
   if (raw === undefined) return fallback;
-  if (!allowed.includes(raw as T)) throw new UsageError(`${name.length === 1 ? '-' : '--'}${name} must be one of ${allowed.join(', ')} (got '${raw}')`);
+  if (!allowed.includes(raw as T))
+    throw new UsageError(
+      `${name.length === 1 ? '-' : '--'}${name} must be one of ${allowed.join(', ')} (got '${raw}')`,
+    );
   return raw as T;
 }
 
 export function defaultModelDir(): string {
-  const candidates = [path.join(__dirname, '..', 'models', 'default'), path.join(__dirname, '..', '..', 'models', 'default')];
+  const candidates = [
+    path.join(__dirname, '..', 'models', 'default'),
+    path.join(__dirname, '..', '..', 'models', 'default'),
+  ];
   return candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json'))) ?? candidates[0];
 }
 
@@ -166,7 +190,10 @@ async function loadModel(values: Values): Promise<TextVae> {
 async function gatherTexts(values: Values): Promise<CorpusFile[]> {
   const data = values.data as string[] | undefined;
   if (!data?.length) throw new UsageError('--data PATH is required (files or folders)');
-  const { files, skipped } = await collectCorpus(data, { include: values.include as string[] | undefined, exclude: values.exclude as string[] | undefined });
+  const { files, skipped } = await collectCorpus(data, {
+    include: values.include as string[] | undefined,
+    exclude: values.exclude as string[] | undefined,
+  });
   for (const s of skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
   if (files.length === 0) throw new Error(`no text files found in ${data.join(', ')}`);
   return files;
@@ -194,14 +221,21 @@ async function main(argv: string[]): Promise<number> {
   if (envBackend && !BACKEND_CHOICES.includes(envBackend as BackendRequest)) {
     throw new UsageError(`TEXTVAE_BACKEND must be one of ${BACKEND_CHOICES.join(', ')} (got '${envBackend}')`);
   }
-  const backendRequest = choice<BackendRequest>(values, 'backend', BACKEND_CHOICES, (envBackend as BackendRequest) || 'auto');
+  const backendRequest = choice<BackendRequest>(
+    values,
+    'backend',
+    BACKEND_CHOICES,
+    (envBackend as BackendRequest) || 'auto',
+  );
   const known = ['info', 'train', 'eval', 'encode', 'decode', 'reconstruct', 'sample', 'interpolate', 'demo'];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (try: textvae --help)`);
   // Validate usage before paying for backend start-up.
   const decoding = decodeOptions(values);
   if (command === 'train' && !values.out) throw new UsageError('--out DIR is required');
-  if (command === 'interpolate' && !(values.from ?? values['from-file']) ) throw new UsageError('--from TEXT (or --from-file) is required');
-  if (command === 'interpolate' && !(values.to ?? values['to-file'])) throw new UsageError('--to TEXT (or --to-file) is required');
+  if (command === 'interpolate' && !(values.from ?? values['from-file']))
+    throw new UsageError('--from TEXT (or --from-file) is required');
+  if (command === 'interpolate' && !(values.to ?? values['to-file']))
+    throw new UsageError('--to TEXT (or --to-file) is required');
   // Range checks of numbers that are read later, so bad usage exits 2 before any slow start-up.
   num(values, 'n', { int: true, min: 1, max: 256 });
   num(values, 'steps', { int: true, min: 1 });
@@ -217,17 +251,26 @@ async function main(argv: string[]): Promise<number> {
     case 'info': {
       const dir = typeof values.model === 'string' ? values.model : defaultModelDir();
       const vae = await TextVae.load(dir);
-      const info = { ...vae.info(), backend: backend.name, backend_detail: backend.detail, backends_skipped: backend.skipped };
-      print(values, info, [
-        `backend:     ${backend.name} (${backend.detail})`,
-        ...backend.skipped.map((s) => `  skipped:   ${s}`),
-        `model:       ${dir}`,
-        `fingerprint: ${vae.fingerprint}`,
-        `variant:     ${vae.config.variant}, latent ${vae.config.latentDim}, width ${vae.config.modelDim}, ${vae.config.decoderDilations.length} decoder layers, ${vae.config.maxTokens} tokens per code`,
-        `parameters:  ${info.parameters.toLocaleString('en')} (${(info.sizeBytes / 1e6).toFixed(1)} MB on disk)`,
-        `vocabulary:  ${vae.tokenizer.vocabSize} byte-level BPE tokens`,
-        `metrics:     ${JSON.stringify(info.metrics ?? {})}`,
-      ].join('\n'));
+      const info = {
+        ...vae.info(),
+        backend: backend.name,
+        backend_detail: backend.detail,
+        backends_skipped: backend.skipped,
+      };
+      print(
+        values,
+        info,
+        [
+          `backend:     ${backend.name} (${backend.detail})`,
+          ...backend.skipped.map((s) => `  skipped:   ${s}`),
+          `model:       ${dir}`,
+          `fingerprint: ${vae.fingerprint}`,
+          `variant:     ${vae.config.variant}, latent ${vae.config.latentDim}, width ${vae.config.modelDim}, ${vae.config.decoderDilations.length} decoder layers, ${vae.config.maxTokens} tokens per code`,
+          `parameters:  ${info.parameters.toLocaleString('en')} (${(info.sizeBytes / 1e6).toFixed(1)} MB on disk)`,
+          `vocabulary:  ${vae.tokenizer.vocabSize} byte-level BPE tokens`,
+          `metrics:     ${JSON.stringify(info.metrics ?? {})}`,
+        ].join('\n'),
+      );
       return 0;
     }
     case 'train': {
@@ -252,7 +295,8 @@ async function main(argv: string[]): Promise<number> {
       const minutes = num(values, 'minutes', { min: 0.01 });
       const steps = num(values, 'steps', { int: true, min: 1 });
       const epochs = num(values, 'epochs', { min: 0.01 });
-      if (!minutes && !steps && !epochs && !values.resume) throw new UsageError('bound the run with --minutes, --steps or --epochs');
+      if (!minutes && !steps && !epochs && !values.resume)
+        throw new UsageError('bound the run with --minutes, --steps or --epochs');
       const logFile = typeof values.log === 'string' ? fs.openSync(values.log, 'a') : null;
       const controller = new AbortController();
       let interrupts = 0;
@@ -267,7 +311,9 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(s);
         if (logFile !== null) fs.writeSync(logFile, s);
       };
-      process.stderr.write(`${files.length} files; held out: ${split.method === 'paragraphs' ? 'some paragraphs' : `${split.heldOutFiles} files`}; backend ${backend.name}\n`);
+      process.stderr.write(
+        `${files.length} files; held out: ${split.method === 'paragraphs' ? 'some paragraphs' : `${split.heldOutFiles} files`}; backend ${backend.name}\n`,
+      );
       const result = await train({
         train: split.train,
         val: split.val,
@@ -287,9 +333,24 @@ async function main(argv: string[]): Promise<number> {
         signal: controller.signal,
         onMetrics: (m: MetricsLine) => emit(m),
         onLog: (msg) => process.stderr.write(msg + '\n'),
-        provenance: { command: ['textvae', ...argv].join(' '), heldOutFiles: split.heldOutFiles, splitMethod: split.method, valFraction, parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }) },
+        provenance: {
+          command: ['textvae', ...argv].join(' '),
+          heldOutFiles: split.heldOutFiles,
+          splitMethod: split.method,
+          valFraction,
+          parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }),
+        },
       });
-      emit({ type: 'done', out: result.out, fingerprint: result.fingerprint, steps: result.steps, cancelled: result.cancelled, elapsed_s: Math.round(result.elapsedSeconds), ...result.final, backend: backend.name });
+      emit({
+        type: 'done',
+        out: result.out,
+        fingerprint: result.fingerprint,
+        steps: result.steps,
+        cancelled: result.cancelled,
+        elapsed_s: Math.round(result.elapsedSeconds),
+        ...result.final,
+        backend: backend.name,
+      });
       if (logFile !== null) fs.closeSync(logFile);
       return result.cancelled ? 130 : 0;
     }
@@ -303,7 +364,13 @@ async function main(argv: string[]): Promise<number> {
       if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
       const m = await vae.evaluateTexts(chosen);
       const result = { model: vae.dir, fingerprint: vae.fingerprint, split, ...m, backend: backend.name };
-      print(values, result, Object.entries(result).map(([k, v]) => `${k.padEnd(20)} ${typeof v === 'number' ? +v.toFixed(4) : v}`).join('\n'));
+      print(
+        values,
+        result,
+        Object.entries(result)
+          .map(([k, v]) => `${k.padEnd(20)} ${typeof v === 'number' ? +v.toFixed(4) : v}`)
+          .join('\n'),
+      );
       return 0;
     }
     case 'encode': {
@@ -316,7 +383,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'decode': {
       const vae = await loadModel(values);
-      const source = positionals.length && positionals.every((p) => p.startsWith('tvae')) ? positionals.join(' ') : await readTextInput(values, positionals);
+      const source =
+        positionals.length && positionals.every((p) => p.startsWith('tvae'))
+          ? positionals.join(' ')
+          : await readTextInput(values, positionals);
       const found = findLatentCodes(source).map((c) => c.code);
       if (found.length === 0) throw new Error('no latent codes (tvae1:...) found in the input');
       const text = await vae.decodeCodes(found, decoding);
@@ -334,37 +404,60 @@ async function main(argv: string[]): Promise<number> {
     case 'sample': {
       const vae = await loadModel(values);
       const n = num(values, 'n', { int: true, min: 1, max: 256 }) ?? 3;
-      const texts = await vae.sample(n, { temperature: 0.8, topP: 0.95, ...stripUndefined(decoding), strategy: decoding.strategy === 'greedy' && values.strategy === undefined ? 'sample' : decoding.strategy });
-      print(values, { samples: texts, backend: backend.name }, texts.map((t, i) => `--- sample ${i + 1}\n${t}`).join('\n'));
+      const texts = await vae.sample(n, {
+        temperature: 0.8,
+        topP: 0.95,
+        ...stripUndefined(decoding),
+        strategy: decoding.strategy === 'greedy' && values.strategy === undefined ? 'sample' : decoding.strategy,
+      });
+      print(
+        values,
+        { samples: texts, backend: backend.name },
+        texts.map((t, i) => `--- sample ${i + 1}\n${t}`).join('\n'),
+      );
       return 0;
     }
     case 'interpolate': {
       const vae = await loadModel(values);
-      const from = typeof values['from-file'] === 'string' ? fs.readFileSync(values['from-file'], 'utf8') : (values.from as string);
-      const to = typeof values['to-file'] === 'string' ? fs.readFileSync(values['to-file'], 'utf8') : (values.to as string);
+      const from =
+        typeof values['from-file'] === 'string'
+          ? fs.readFileSync(values['from-file'], 'utf8')
+          : (values.from as string);
+      const to =
+        typeof values['to-file'] === 'string' ? fs.readFileSync(values['to-file'], 'utf8') : (values.to as string);
       const steps = num(values, 'steps', { int: true, min: 2, max: 64 }) ?? 5;
       const mode = choice<InterpolationMode>(values, 'mode', ['linear', 'spherical'], 'spherical');
       const path_ = await vae.interpolate(from, to, steps, mode, decoding);
-      print(values, { steps: path_, mode, backend: backend.name }, path_.map((p) => `[${p.alpha.toFixed(2)}] ${p.text}`).join('\n'));
+      print(
+        values,
+        { steps: path_, mode, backend: backend.name },
+        path_.map((p) => `[${p.alpha.toFixed(2)}] ${p.text}`).join('\n'),
+      );
       return 0;
     }
     case 'demo': {
       const vae = await loadModel(values);
       const out = (s: string) => process.stdout.write(s + '\n');
       out(`TextVAE demo: model ${vae.dir} (${vae.fingerprint.slice(0, 8)}), backend ${backend.name}\n`);
-      const sentences = ['The for statement iterates over the items of any sequence.', 'This module provides access to the mathematical functions defined by the C standard.'];
+      const sentences = [
+        'The for statement iterates over the items of any sequence.',
+        'This module provides access to the mathematical functions defined by the C standard.',
+      ];
       for (const s of sentences) {
         const codes = await vae.encodeToCodes(s);
         const back = await vae.decodeCodes(codes, { strategy: 'beam', beamWidth: 4 });
         out(`original:      ${s}\ncode:          ${codes.join(' ')}\nreconstructed: ${back}\n`);
       }
       out('samples from the prior:');
-      for (const t of await vae.sample(3, { temperature: 0.8, topP: 0.95, seed: 7 })) out(`  - ${t.replace(/\s+/g, ' ').trim()}`);
+      for (const t of await vae.sample(3, { temperature: 0.8, topP: 0.95, seed: 7 }))
+        out(`  - ${t.replace(/\s+/g, ' ').trim()}`);
       out('\ninterpolation (spherical):');
-      for (const p of await vae.interpolate(sentences[0], sentences[1], 5, 'spherical')) out(`  [${p.alpha.toFixed(2)}] ${p.text.replace(/\s+/g, ' ').trim()}`);
+      for (const p of await vae.interpolate(sentences[0], sentences[1], 5, 'spherical'))
+        out(`  [${p.alpha.toFixed(2)}] ${p.text.replace(/\s+/g, ' ').trim()}`);
       const manifest = await readManifest(vae.dir);
       const metrics = manifest.metrics as Record<string, number> | undefined;
-      if (metrics?.bits_per_byte) out(`\nheld-out bits per byte (from the manifest): ${metrics.bits_per_byte.toFixed(3)}`);
+      if (metrics?.bits_per_byte)
+        out(`\nheld-out bits per byte (from the manifest): ${metrics.bits_per_byte.toFixed(3)}`);
       return 0;
     }
   }

@@ -52,7 +52,8 @@ function registerMissingWasmKernels(): void {
       for (let i = 0; i < ids.length; i++) {
         const seg = ids[i];
         if (seg < 0 || seg >= numSegments) continue;
-        const src = i * inner, dst = seg * inner;
+        const src = i * inner,
+          dst = seg * inner;
         for (let j = 0; j < inner; j++) target[dst + j] += values[src + j];
       }
       return out;

@@ -26,7 +26,13 @@ import type { ModelConfig, NamedWeights, Variant } from './types';
 
 export const BUNDLE_FORMAT = 'textvae-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
-export const REQUIRED_BUNDLE_FILES = ['manifest.json', 'config.json', 'tokenizer.json', 'weights.json', 'weights.bin'] as const;
+export const REQUIRED_BUNDLE_FILES = [
+  'manifest.json',
+  'config.json',
+  'tokenizer.json',
+  'weights.json',
+  'weights.bin',
+] as const;
 export const OPTIONAL_BUNDLE_FILES = ['REPORT.md', 'train-log.jsonl', 'eval.json', 'COMMAND.md'] as const;
 /** Default size cap for weights.bin. */
 export const DEFAULT_MAX_WEIGHTS_BYTES = 256 * 1024 * 1024;
@@ -166,7 +172,10 @@ export function computeFingerprint(
 // ---------------------------------------------------------------- config validation
 
 const VARIANTS: readonly Variant[] = ['vae', 'ae', 'sparse'];
-const CONFIG_LIMITS: Record<Exclude<keyof ModelConfig, 'variant' | 'decoderDilations' | 'encoderDilations' | 'encoderPositions'>, [number, number]> = {
+const CONFIG_LIMITS: Record<
+  Exclude<keyof ModelConfig, 'variant' | 'decoderDilations' | 'encoderDilations' | 'encoderPositions'>,
+  [number, number]
+> = {
   vocabSize: [1, 65536],
   maxTokens: [1, 4096],
   modelDim: [1, 4096],
@@ -180,7 +189,13 @@ const MAX_DILATION = 4096;
 /** Validates an untrusted ModelConfig; throws an Error naming the first bad field. Unknown fields are refused. */
 export function validateModelConfig(value: unknown): ModelConfig {
   if (!isPlainObject(value)) throw new Error(`config must be a JSON object, got ${describe(value)}`);
-  const known = new Set<string>(['variant', 'decoderDilations', 'encoderDilations', 'encoderPositions', ...Object.keys(CONFIG_LIMITS)]);
+  const known = new Set<string>([
+    'variant',
+    'decoderDilations',
+    'encoderDilations',
+    'encoderPositions',
+    ...Object.keys(CONFIG_LIMITS),
+  ]);
   for (const key of Object.keys(value)) {
     if (!known.has(key)) throw new Error(`unknown config field "${key}"`);
   }
@@ -204,10 +219,13 @@ export function validateModelConfig(value: unknown): ModelConfig {
   const encDil = value.encoderDilations;
   if (encDil !== undefined) {
     if (!Array.isArray(encDil) || encDil.length !== value.encoderLayers) {
-      throw new Error(`encoderDilations must be an array of ${String(value.encoderLayers)} integers (one per encoder layer), got ${describe(encDil)}`);
+      throw new Error(
+        `encoderDilations must be an array of ${String(value.encoderLayers)} integers (one per encoder layer), got ${describe(encDil)}`,
+      );
     }
     encDil.forEach((d: unknown, i: number) => {
-      if (!isIntIn(d, 1, MAX_DILATION)) throw new Error(`encoderDilations[${i}] must be an integer in 1..${MAX_DILATION}, got ${describe(d)}`);
+      if (!isIntIn(d, 1, MAX_DILATION))
+        throw new Error(`encoderDilations[${i}] must be an integer in 1..${MAX_DILATION}, got ${describe(d)}`);
     });
   }
   if (value.encoderPositions !== undefined && typeof value.encoderPositions !== 'boolean') {
@@ -232,7 +250,9 @@ export function validateModelConfig(value: unknown): ModelConfig {
 function validateManifest(value: unknown): BundleManifest {
   if (!isPlainObject(value)) throw new Error(`manifest.json must hold a JSON object, got ${describe(value)}`);
   if (value.format !== BUNDLE_FORMAT) {
-    throw new Error(`manifest.json: format is ${describe(value.format)}, expected "${BUNDLE_FORMAT}" (not a TextVAE model bundle)`);
+    throw new Error(
+      `manifest.json: format is ${describe(value.format)}, expected "${BUNDLE_FORMAT}" (not a TextVAE model bundle)`,
+    );
   }
   if (value.formatVersion !== BUNDLE_FORMAT_VERSION) {
     if (typeof value.formatVersion === 'number' && Number.isInteger(value.formatVersion)) {
@@ -243,12 +263,15 @@ function validateManifest(value: unknown): BundleManifest {
     throw new Error(`manifest.json: formatVersion must be an integer, got ${describe(value.formatVersion)}`);
   }
   if (typeof value.fingerprint !== 'string' || !SHA256_HEX.test(value.fingerprint)) {
-    throw new Error(`manifest.json: fingerprint must be 64 lowercase hex characters, got ${describe(value.fingerprint)}`);
+    throw new Error(
+      `manifest.json: fingerprint must be 64 lowercase hex characters, got ${describe(value.fingerprint)}`,
+    );
   }
   if (typeof value.createdAt !== 'string') {
     throw new Error(`manifest.json: createdAt must be a string, got ${describe(value.createdAt)}`);
   }
-  if (!isPlainObject(value.files)) throw new Error(`manifest.json: files must be an object, got ${describe(value.files)}`);
+  if (!isPlainObject(value.files))
+    throw new Error(`manifest.json: files must be an object, got ${describe(value.files)}`);
   const files: Record<string, BundleFileEntry> = {};
   for (const [name, entry] of Object.entries(value.files)) {
     if (!ALLOWED_FILES.has(name) || name === 'manifest.json') {
@@ -277,15 +300,19 @@ function validateManifest(value: unknown): BundleManifest {
 /** Validates weights.json against the number of float32 elements in weights.bin. */
 function validateWeightsIndex(value: unknown, binElements: number): WeightsIndex {
   if (!isPlainObject(value)) throw new Error(`weights.json must hold a JSON object, got ${describe(value)}`);
-  if (value.dtype !== 'float32') throw new Error(`weights.json: dtype ${describe(value.dtype)} is not supported (expected "float32")`);
-  if (value.littleEndian !== true) throw new Error(`weights.json: littleEndian must be true, got ${describe(value.littleEndian)}`);
-  if (!Array.isArray(value.tensors)) throw new Error(`weights.json: tensors must be an array, got ${describe(value.tensors)}`);
+  if (value.dtype !== 'float32')
+    throw new Error(`weights.json: dtype ${describe(value.dtype)} is not supported (expected "float32")`);
+  if (value.littleEndian !== true)
+    throw new Error(`weights.json: littleEndian must be true, got ${describe(value.littleEndian)}`);
+  if (!Array.isArray(value.tensors))
+    throw new Error(`weights.json: tensors must be an array, got ${describe(value.tensors)}`);
   const seen = new Set<string>();
   const tensors: WeightsIndexEntry[] = [];
   value.tensors.forEach((t: unknown, i: number) => {
     if (!isPlainObject(t)) throw new Error(`weights.json: tensors[${i}] must be an object`);
     const name = t.name;
-    if (typeof name !== 'string' || name.length === 0) throw new Error(`weights.json: tensors[${i}].name must be a non-empty string`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new Error(`weights.json: tensors[${i}].name must be a non-empty string`);
     if (seen.has(name)) throw new Error(`weights.json: tensor ${name} is listed twice`);
     seen.add(name);
     const shape = t.shape;
@@ -297,7 +324,9 @@ function validateWeightsIndex(value: unknown, binElements: number): WeightsIndex
     }
     const elements = (shape as number[]).reduce((a, b) => a * b, 1);
     if (elements !== t.length) {
-      throw new Error(`weights.json: tensor ${name} has length ${t.length} but shape ${shapeText(shape as number[])} needs ${elements}`);
+      throw new Error(
+        `weights.json: tensor ${name} has length ${t.length} but shape ${shapeText(shape as number[])} needs ${elements}`,
+      );
     }
     if (t.offset + t.length > binElements) {
       throw new Error(
@@ -372,7 +401,9 @@ async function checkMember(realDir: string, name: string): Promise<number> {
   }
   if (st.isDirectory()) {
     throw new Error(
-      ALLOWED_FILES.has(name) ? `${name} is a folder, expected a file` : `unexpected folder ${name} (bundles may not contain sub-folders)`,
+      ALLOWED_FILES.has(name)
+        ? `${name} is a folder, expected a file`
+        : `unexpected folder ${name} (bundles may not contain sub-folders)`,
     );
   }
   if (!st.isFile()) throw new Error(`${name} is not a regular file`);
@@ -470,7 +501,9 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
   const weightsBin = contents.get('weights.bin')!;
   const fingerprint = computeFingerprint(configBytes, tokenizerBytes, weightsJsonBytes, weightsBin);
   if (fingerprint !== manifest.fingerprint) {
-    throw new Error(`fingerprint mismatch: manifest.json says ${manifest.fingerprint} but the bundle files hash to ${fingerprint}`);
+    throw new Error(
+      `fingerprint mismatch: manifest.json says ${manifest.fingerprint} but the bundle files hash to ${fingerprint}`,
+    );
   }
 
   // 5. Parse and validate the payload files.
@@ -571,7 +604,8 @@ function serialiseBundle(input: SaveBundleInput): { files: Map<string, Buffer>; 
   let total = 0;
   for (const [name, t] of Object.entries(input.weights)) {
     if (name.length === 0) throw new Error('a weight has an empty name');
-    if (!isPlainObject(t) || !(t.data instanceof Float32Array)) throw new Error(`weight ${name} must have Float32Array data`);
+    if (!isPlainObject(t) || !(t.data instanceof Float32Array))
+      throw new Error(`weight ${name} must have Float32Array data`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => isIntIn(d, 0, Number.MAX_SAFE_INTEGER))) {
       throw new Error(`weight ${name} has an invalid shape (must be an array of non-negative integers)`);
     }

@@ -57,7 +57,10 @@ async function* walk(dir: string): AsyncGenerator<string> {
 }
 
 /** Reads files and folders in a deterministic order. Missing inputs are an error; bad files are skipped with a reason. */
-export async function collectCorpus(inputs: string[], options: CorpusOptions = {}): Promise<{ files: CorpusFile[]; skipped: SkippedFile[] }> {
+export async function collectCorpus(
+  inputs: string[],
+  options: CorpusOptions = {},
+): Promise<{ files: CorpusFile[]; skipped: SkippedFile[] }> {
   const include = options.include?.length ? picomatch(options.include, { dot: false }) : () => true;
   const exclude = picomatch([...DEFAULT_EXCLUDES, ...(options.exclude ?? [])], { dot: true });
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -73,7 +76,11 @@ export async function collectCorpus(inputs: string[], options: CorpusOptions = {
       throw new Error(`no such file or folder: ${input}`);
     }
     const root = stat.isDirectory() ? abs : path.dirname(abs);
-    const candidates = stat.isDirectory() ? walk(abs) : (async function* () { yield abs; })();
+    const candidates = stat.isDirectory()
+      ? walk(abs)
+      : (async function* () {
+          yield abs;
+        })();
     for await (const file of candidates) {
       const rel = path.relative(root, file).split(path.sep).join('/');
       if (stat.isDirectory() && (!include(rel) || exclude(rel))) continue;

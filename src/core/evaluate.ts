@@ -26,16 +26,28 @@ export interface EvalMetrics {
 
 const LN2 = Math.LN2;
 
-export async function evaluate(model: TextVaeModel, examples: Example[], options: { batchSize?: number; seed?: number } = {}): Promise<EvalMetrics> {
+export async function evaluate(
+  model: TextVaeModel,
+  examples: Example[],
+  options: { batchSize?: number; seed?: number } = {},
+): Promise<EvalMetrics> {
   const batchSize = options.batchSize ?? 32;
   const rng = new Random(options.seed ?? 12345);
   const Z = model.config.latentDim;
-  let recon = 0, kl = 0, correct = 0, tokens = 0, bytes = 0;
+  let recon = 0,
+    kl = 0,
+    correct = 0,
+    tokens = 0,
+    bytes = 0;
   const mus: Float32Array[] = [];
   const logvars: Float32Array[] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
     const part = examples.slice(i, i + batchSize);
-    const batch = makeBatch(part.map((e) => e.tokens), part.map((e) => e.bytes), model.config.maxTokens);
+    const batch = makeBatch(
+      part.map((e) => e.tokens),
+      part.map((e) => e.bytes),
+      model.config.maxTokens,
+    );
     const noise = rng.normals(part.length * Z);
     const values = tf.tidy(() => {
       const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise, autoencoderPhase: false });
@@ -44,7 +56,10 @@ export async function evaluate(model: TextVaeModel, examples: Example[], options
     });
     const [r, k, c, n, mu, lv] = await Promise.all(values.map((t) => t.data()));
     values.forEach((t) => t.dispose());
-    recon += r[0]; kl += k[0]; correct += c[0]; tokens += n[0];
+    recon += r[0];
+    kl += k[0];
+    correct += c[0];
+    tokens += n[0];
     bytes += part.reduce((s, e) => s + e.bytes, 0);
     for (let b = 0; b < part.length; b++) {
       mus.push(Float32Array.from(mu.subarray(b * Z, (b + 1) * Z)));
@@ -83,8 +98,13 @@ export function activeUnits(mus: Float32Array[], threshold = 0.01): number {
 }
 
 function sparsity(mus: Float32Array[]): number {
-  let zeros = 0, total = 0;
-  for (const m of mus) for (const v of m) { total++; if (Math.abs(v) < 1e-3) zeros++; }
+  let zeros = 0,
+    total = 0;
+  for (const m of mus)
+    for (const v of m) {
+      total++;
+      if (Math.abs(v) < 1e-3) zeros++;
+    }
   return total ? zeros / total : 0;
 }
 
@@ -108,7 +128,10 @@ export function mutualInformation(mus: Float32Array[], logvars: Float32Array[], 
     const own = logq(z, i);
     let maxL = -Infinity;
     const ls = new Float64Array(N);
-    for (let k = 0; k < N; k++) { ls[k] = logq(z, k); if (ls[k] > maxL) maxL = ls[k]; }
+    for (let k = 0; k < N; k++) {
+      ls[k] = logq(z, k);
+      if (ls[k] > maxL) maxL = ls[k];
+    }
     let sum = 0;
     for (let k = 0; k < N; k++) sum += Math.exp(ls[k] - maxL);
     total += own - (maxL + Math.log(sum) - Math.log(N));

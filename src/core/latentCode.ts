@@ -27,12 +27,7 @@
  */
 
 export type LatentCodeReason =
-  | 'not-a-code'
-  | 'unsupported-version'
-  | 'truncated'
-  | 'corrupt'
-  | 'wrong-model'
-  | 'bad-dimension';
+  'not-a-code' | 'unsupported-version' | 'truncated' | 'corrupt' | 'wrong-model' | 'bad-dimension';
 
 export class LatentCodeError extends Error {
   readonly reason: LatentCodeReason;
@@ -171,7 +166,9 @@ const ASCII = (s: string): Uint8Array => {
 function shortFingerprint(fingerprint: string, what: string): string {
   const fp = String(fingerprint).trim().toLowerCase();
   if (!/^[0-9a-f]{8,}$/.test(fp)) {
-    throw new TypeError(`${what} must be a hex model fingerprint of at least ${FP_LEN} characters (got ${JSON.stringify(fingerprint)})`);
+    throw new TypeError(
+      `${what} must be a hex model fingerprint of at least ${FP_LEN} characters (got ${JSON.stringify(fingerprint)})`,
+    );
   }
   return fp.slice(0, FP_LEN);
 }
@@ -252,7 +249,10 @@ export function parseLatentCode(code: string, expected?: { fingerprint: string; 
   const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(HEADER_BYTES + n, false);
   const actual = crc32(ASCII(prefix), bytes.subarray(0, HEADER_BYTES + n));
   if (stored !== actual) {
-    throw new LatentCodeError('corrupt', 'latent code is corrupt: checksum mismatch (was it edited or copied incompletely?)');
+    throw new LatentCodeError(
+      'corrupt',
+      'latent code is corrupt: checksum mismatch (was it edited or copied incompletely?)',
+    );
   }
   if (bytes[0] !== SCHEME_INT8_CLAMP4) {
     throw new LatentCodeError(

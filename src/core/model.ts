@@ -102,7 +102,13 @@ export interface Batch {
   bytes: number[];
 }
 
-export function makeBatch(examples: number[][], byteCounts: number[], maxTokens: number, dropout = 0, rng?: Random): Batch {
+export function makeBatch(
+  examples: number[][],
+  byteCounts: number[],
+  maxTokens: number,
+  dropout = 0,
+  rng?: Random,
+): Batch {
   const B = examples.length;
   const T = Math.max(1, Math.min(maxTokens, Math.max(...examples.map((e) => e.length))));
   const tokens = new Int32Array(B * T).fill(PAD);
@@ -142,7 +148,8 @@ export class TextVaeModel {
     for (const [name, shape] of Object.entries(weightShapes(config))) {
       const w = init[name];
       if (!w) throw new Error(`missing weight ${name}`);
-      if (w.shape.join(',') !== shape.join(',')) throw new Error(`weight ${name} has shape [${w.shape}], expected [${shape}]`);
+      if (w.shape.join(',') !== shape.join(','))
+        throw new Error(`weight ${name} has shape [${w.shape}], expected [${shape}]`);
       const initial = tf.tensor(w.data, shape, 'float32');
       // Unique names: several models (e.g. the active one and a candidate) may coexist.
       this.vars[name] = tf.variable(initial, true, `textvae/${name}/${nextModelId}`);
@@ -179,7 +186,11 @@ export class TextVaeModel {
     const [B, T, D] = x.shape;
     if (shift === 0) return x;
     if (shift >= T) return tf.zeros([B, T, D]);
-    return tf.pad(tf.slice(x, [0, 0, 0], [B, T - shift, D]), [[0, 0], [shift, 0], [0, 0]]);
+    return tf.pad(tf.slice(x, [0, 0, 0], [B, T - shift, D]), [
+      [0, 0],
+      [shift, 0],
+      [0, 0],
+    ]);
   }
 
   /** Shifts left (future taps), for the encoder's centred convolution. */
@@ -187,7 +198,11 @@ export class TextVaeModel {
     const [B, T, D] = x.shape;
     if (shift === 0) return x;
     if (shift >= T) return tf.zeros([B, T, D]);
-    return tf.pad(tf.slice(x, [0, shift, 0], [B, T - shift, D]), [[0, 0], [0, shift], [0, 0]]);
+    return tf.pad(tf.slice(x, [0, shift, 0], [B, T - shift, D]), [
+      [0, 0],
+      [0, shift],
+      [0, 0],
+    ]);
   }
 
   private embed(ids: tf.Tensor2D): tf.Tensor3D {
@@ -196,7 +211,13 @@ export class TextVaeModel {
   }
 
   /** The shared body of a convolution layer: taps [N, K*D] -> normalised residual output [N, D]. */
-  private convLayer(prefix: string, taps: tf.Tensor2D, residual: tf.Tensor2D, addBias?: (u: tf.Tensor) => tf.Tensor, dropout?: Dropout): tf.Tensor2D {
+  private convLayer(
+    prefix: string,
+    taps: tf.Tensor2D,
+    residual: tf.Tensor2D,
+    addBias?: (u: tf.Tensor) => tf.Tensor,
+    dropout?: Dropout,
+  ): tf.Tensor2D {
     let u: tf.Tensor = tf.add(matMul(taps, this.vars[`${prefix}.w`] as tf.Tensor2D), this.vars[`${prefix}.b`]);
     if (addBias) u = addBias(u);
     let branch = tf.relu(u);
@@ -221,7 +242,13 @@ export class TextVaeModel {
         const offset = (k - half) * dilation;
         taps.push(offset < 0 ? this.shiftRight(h, -offset) : this.shiftLeft(h, offset));
       }
-      const out = this.convLayer(`enc.${i}`, tf.reshape(tf.concat(taps, 2), [B * T, c.kernelSize * D]), tf.reshape(h, [B * T, D]), undefined, dropout);
+      const out = this.convLayer(
+        `enc.${i}`,
+        tf.reshape(tf.concat(taps, 2), [B * T, c.kernelSize * D]),
+        tf.reshape(h, [B * T, D]),
+        undefined,
+        dropout,
+      );
       h = tf.mul(tf.reshape(out, [B, T, D]), mask) as tf.Tensor3D;
     }
     const count = tf.maximum(tf.sum(mask, 1), 1);
@@ -235,7 +262,11 @@ export class TextVaeModel {
       return { mu: c.variant === 'sparse' ? tf.relu(mu) : mu, logvar: tf.zerosLike(mu) };
     }
     // Clamp keeps exp(logvar) finite early in training.
-    const logvar = tf.clipByValue(tf.add(matMul(pooled, this.vars['enc.logvar.w'] as tf.Tensor2D), this.vars['enc.logvar.b']), -12, 6) as tf.Tensor2D;
+    const logvar = tf.clipByValue(
+      tf.add(matMul(pooled, this.vars['enc.logvar.w'] as tf.Tensor2D), this.vars['enc.logvar.b']),
+      -12,
+      6,
+    ) as tf.Tensor2D;
     return { mu, logvar };
   }
 
@@ -267,7 +298,13 @@ export class TextVaeModel {
       // Broadcast z's bias over time rather than tiling it.
       const zBias = tf.slice(zb, [0, i, 0], [B, 1, D]);
       const addBias = (u: tf.Tensor) => tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), zBias), [B * T1, D]);
-      const out = this.convLayer(`dec.${i}`, tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]), tf.reshape(h, [B * T1, D]), addBias, dropout);
+      const out = this.convLayer(
+        `dec.${i}`,
+        tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]),
+        tf.reshape(h, [B * T1, D]),
+        addBias,
+        dropout,
+      );
       h = tf.reshape(out, [B, T1, D]);
     });
     return h;
@@ -316,7 +353,10 @@ export class IncrementalDecoder {
   private zb: tf.Tensor3D;
   private step = 0;
 
-  constructor(private readonly model: TextVaeModel, z: tf.Tensor2D) {
+  constructor(
+    private readonly model: TextVaeModel,
+    z: tf.Tensor2D,
+  ) {
     this.zb = tf.keep(tf.tidy(() => model.zBiasesInternal(z)));
     this.history = model.config.decoderDilations.map(() => []);
   }

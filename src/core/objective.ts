@@ -51,9 +51,10 @@ export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOpti
   const targetTokens = tf.sum(mask);
   const correct = tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(logits, 1), targetsFlat), 'float32'), mask));
 
-  const klPerDim = model.config.variant === 'vae'
-    ? (tf.mean(tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1))), 0) as tf.Tensor1D)
-    : (tf.zeros([Z]) as tf.Tensor1D);
+  const klPerDim =
+    model.config.variant === 'vae'
+      ? (tf.mean(tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1))), 0) as tf.Tensor1D)
+      : (tf.zeros([Z]) as tf.Tensor1D);
   const klNats = tf.mul(tf.sum(klPerDim), B);
   const l1 = tf.sum(tf.abs(mu));
   let total: tf.Tensor = reconNats;
@@ -63,5 +64,14 @@ export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOpti
   }
   if (model.config.variant === 'sparse' && opts.l1Weight > 0) total = tf.add(total, tf.mul(l1, opts.l1Weight));
   const loss = tf.div(total, tf.maximum(targetTokens, 1)) as tf.Scalar;
-  return { loss, reconNats: reconNats as tf.Scalar, klNats: klNats as tf.Scalar, klPerDim, l1: l1 as tf.Scalar, correct: correct as tf.Scalar, targetTokens: targetTokens as tf.Scalar, mu };
+  return {
+    loss,
+    reconNats: reconNats as tf.Scalar,
+    klNats: klNats as tf.Scalar,
+    klPerDim,
+    l1: l1 as tf.Scalar,
+    correct: correct as tf.Scalar,
+    targetTokens: targetTokens as tf.Scalar,
+    mu,
+  };
 }

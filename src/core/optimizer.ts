@@ -68,8 +68,15 @@ export class Adam {
  * Linear warm-up, then cosine to 10% of `base`. `resumedAt`: the step a resumed run started from.
  * Checkpoints hold no Adam moments, so a resumed run warms up again from there (never above the schedule).
  */
-export function learningRateAt(step: number, base: number, warmupSteps: number, totalSteps: number | null, resumedAt = 0): number {
-  if (resumedAt > 0 && step >= resumedAt) return Math.min(learningRateAt(step, base, warmupSteps, totalSteps), (base * (step - resumedAt + 1)) / warmupSteps);
+export function learningRateAt(
+  step: number,
+  base: number,
+  warmupSteps: number,
+  totalSteps: number | null,
+  resumedAt = 0,
+): number {
+  if (resumedAt > 0 && step >= resumedAt)
+    return Math.min(learningRateAt(step, base, warmupSteps, totalSteps), (base * (step - resumedAt + 1)) / warmupSteps);
   if (step < warmupSteps) return (base * (step + 1)) / warmupSteps;
   if (!totalSteps || totalSteps <= warmupSteps) return base;
   const progress = Math.min(1, (step - warmupSteps) / (totalSteps - warmupSteps));

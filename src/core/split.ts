@@ -18,16 +18,32 @@ export interface SplitResult {
 
 const score = (key: string) => (stableHash(key) % 10000) / 10000;
 
-export function splitForTraining(files: readonly { relativePath: string; text: string }[], valFraction: number): SplitResult {
-  if (files.length === 0 || valFraction <= 0) return { train: files.map((f) => f.text), val: [], method: 'none', heldOutFiles: 0 };
+export function splitForTraining(
+  files: readonly { relativePath: string; text: string }[],
+  valFraction: number,
+): SplitResult {
+  if (files.length === 0 || valFraction <= 0)
+    return { train: files.map((f) => f.text), val: [], method: 'none', heldOutFiles: 0 };
   const val = files.filter((f) => isHeldOut(f.relativePath, valFraction));
   if (val.length > 0 && val.length < files.length) {
-    return { train: files.filter((f) => !isHeldOut(f.relativePath, valFraction)).map((f) => f.text), val: val.map((f) => f.text), method: 'files', heldOutFiles: val.length };
+    return {
+      train: files.filter((f) => !isHeldOut(f.relativePath, valFraction)).map((f) => f.text),
+      val: val.map((f) => f.text),
+      method: 'files',
+      heldOutFiles: val.length,
+    };
   }
   if (files.length >= 2) {
-    const ranked = [...files].sort((a, b) => score(a.relativePath) - score(b.relativePath) || (a.relativePath < b.relativePath ? -1 : 1));
+    const ranked = [...files].sort(
+      (a, b) => score(a.relativePath) - score(b.relativePath) || (a.relativePath < b.relativePath ? -1 : 1),
+    );
     const k = Math.min(files.length - 1, Math.max(1, Math.round(files.length * valFraction)));
-    return { train: ranked.slice(k).map((f) => f.text), val: ranked.slice(0, k).map((f) => f.text), method: 'lowest-hash-files', heldOutFiles: k };
+    return {
+      train: ranked.slice(k).map((f) => f.text),
+      val: ranked.slice(0, k).map((f) => f.text),
+      method: 'lowest-hash-files',
+      heldOutFiles: k,
+    };
   }
   // One document: hold out some of its paragraphs.
   const paragraphs = files[0].text.split(/(?<=\n[ \t]*\n)(?=[^\n])/).filter((p) => p.trim() !== '');

@@ -53,9 +53,18 @@ export class TextVae {
     const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
     const tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
     if (tokenizer.vocabSize !== bundle.config.vocabSize) {
-      throw new Error(`${dir}: tokenizer has ${tokenizer.vocabSize} tokens but config.json says ${bundle.config.vocabSize}`);
+      throw new Error(
+        `${dir}: tokenizer has ${tokenizer.vocabSize} tokens but config.json says ${bundle.config.vocabSize}`,
+      );
     }
-    return new TextVae(new TextVaeModel(bundle.config, bundle.weights), tokenizer, bundle.fingerprint, dir, bundle.manifest, bundle.sizeBytes);
+    return new TextVae(
+      new TextVaeModel(bundle.config, bundle.weights),
+      tokenizer,
+      bundle.fingerprint,
+      dir,
+      bundle.manifest,
+      bundle.sizeBytes,
+    );
   }
 
   /** For tests and freshly trained models that are not saved yet. */
@@ -98,8 +107,14 @@ export class TextVae {
     const rng = new Random(options.seed ?? 0);
     for (let i = 0; i < chunks.length; i += 64) {
       const part = chunks.slice(i, i + 64).map((c) => this.tokenizer.encode(c));
-      const batch = makeBatch(part, part.map(() => 0), this.config.maxTokens);
-      const result = tf.tidy(() => this.model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')));
+      const batch = makeBatch(
+        part,
+        part.map(() => 0),
+        this.config.maxTokens,
+      );
+      const result = tf.tidy(() =>
+        this.model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')),
+      );
       const [mu, logvar] = await Promise.all([result.mu.data(), result.logvar.data()]);
       tf.dispose([result.mu, result.logvar]);
       for (let b = 0; b < part.length; b++) {
@@ -135,13 +150,22 @@ export class TextVae {
   /** Text -> one copy-pasteable code per chunk. */
   async encodeToCodes(text: string, options: { sample?: boolean; seed?: number } = {}): Promise<string[]> {
     const { mean, std } = this.latentScale();
-    return (await this.encode(text, options)).map((z) => formatLatentCode(z.map((v, j) => (v - mean[j]) / std[j]), this.fingerprint));
+    return (await this.encode(text, options)).map((z) =>
+      formatLatentCode(
+        z.map((v, j) => (v - mean[j]) / std[j]),
+        this.fingerprint,
+      ),
+    );
   }
 
   /** Parses codes; throws LatentCodeError (wrong model, corrupt, truncated...) with a clear message. */
   parseCodes(codes: string[]): Float32Array[] {
     const { mean, std } = this.latentScale();
-    return codes.map((c) => parseLatentCode(c, { fingerprint: this.fingerprint, latentDim: this.config.latentDim }).map((v, j) => v * std[j] + mean[j]));
+    return codes.map((c) =>
+      parseLatentCode(c, { fingerprint: this.fingerprint, latentDim: this.config.latentDim }).map(
+        (v, j) => v * std[j] + mean[j],
+      ),
+    );
   }
 
   async decodeCodes(codes: string[], options: DecodeOptions = {}): Promise<string> {
@@ -157,7 +181,8 @@ export class TextVae {
       return out;
     }
     const out: string[] = [];
-    for (let i = 0; i < zs.length; i += 64) out.push(...(await this.sampleDecode(zs.slice(i, i + 64), strategy, options)));
+    for (let i = 0; i < zs.length; i += 64)
+      out.push(...(await this.sampleDecode(zs.slice(i, i + 64), strategy, options)));
     return out;
   }
 
@@ -175,7 +200,11 @@ export class TextVae {
     return tf.tensor2d(flat, [zs.length, Z]);
   }
 
-  private async sampleDecode(zs: Float32Array[], strategy: 'greedy' | 'sample', options: DecodeOptions): Promise<string[]> {
+  private async sampleDecode(
+    zs: Float32Array[],
+    strategy: 'greedy' | 'sample',
+    options: DecodeOptions,
+  ): Promise<string[]> {
     const B = zs.length;
     const rng = new Random(options.seed ?? 0);
     const temperature = options.temperature ?? 1;
@@ -248,7 +277,12 @@ export class TextVae {
           }
           if (next.length >= W && finished.length >= W) break;
         }
-        if (finished.length >= W && next.length && Math.max(...finished.map(normalised)) >= Math.max(...next.map(normalised))) break;
+        if (
+          finished.length >= W &&
+          next.length &&
+          Math.max(...finished.map(normalised)) >= Math.max(...next.map(normalised))
+        )
+          break;
         beams = next;
         if (beams.length === 0) break;
         const padded = Int32Array.from({ length: W }, (_, i) => rows[Math.min(i, rows.length - 1)]);
@@ -264,7 +298,10 @@ export class TextVae {
   }
 
   /** Round trip through the model: encode to the posterior mean, then decode. */
-  async reconstruct(text: string, options: DecodeOptions = {}): Promise<{ text: string; chunks: { input: string; output: string }[] }> {
+  async reconstruct(
+    text: string,
+    options: DecodeOptions = {},
+  ): Promise<{ text: string; chunks: { input: string; output: string }[] }> {
     const chunks = this.chunk(text);
     const outputs = await this.decode(await this.encodeChunks(chunks), options);
     return { text: outputs.join(''), chunks: chunks.map((input, i) => ({ input, output: outputs[i] })) };
@@ -275,7 +312,10 @@ export class TextVae {
     const rng = new Random(seed);
     const Z = this.config.latentDim;
     if (this.config.variant === 'vae') return Array.from({ length: n }, () => rng.normals(Z));
-    const [mean, std] = await Promise.all([this.model.vars['latent.mean'].data(), this.model.vars['latent.std'].data()]);
+    const [mean, std] = await Promise.all([
+      this.model.vars['latent.mean'].data(),
+      this.model.vars['latent.std'].data(),
+    ]);
     return Array.from({ length: n }, () => {
       const z = new Float32Array(Z);
       for (let j = 0; j < Z; j++) {
@@ -287,7 +327,8 @@ export class TextVae {
   }
 
   async sample(n: number, options: DecodeOptions = {}): Promise<string[]> {
-    if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error('the number of samples must be an integer from 1 to 256');
+    if (!Number.isInteger(n) || n < 1 || n > 256)
+      throw new Error('the number of samples must be an integer from 1 to 256');
     const seed = options.seed ?? 0;
     const zs = await this.priorSamples(n, seed);
     return this.decode(zs, { strategy: 'sample', noRepeatNgram: 3, ...options, seed: seed + 1 });
@@ -297,7 +338,13 @@ export class TextVae {
    * Interpolates between two texts in latent space, chunk by chunk. Where one text has more chunks,
    * its extra chunks appear only on its own half of the path.
    */
-  async interpolate(a: string, b: string, steps: number, mode: InterpolationMode = 'spherical', options: DecodeOptions = {}): Promise<{ alpha: number; text: string }[]> {
+  async interpolate(
+    a: string,
+    b: string,
+    steps: number,
+    mode: InterpolationMode = 'spherical',
+    options: DecodeOptions = {},
+  ): Promise<{ alpha: number; text: string }[]> {
     if (!Number.isInteger(steps) || steps < 2 || steps > 64) throw new Error('steps must be an integer from 2 to 64');
     const [za, zb] = [await this.encode(a), await this.encode(b)];
     if (za.length === 0 || zb.length === 0) throw new Error('both texts must be non-empty');
@@ -307,7 +354,8 @@ export class TextVae {
     const owner: number[] = [];
     alphas.forEach((alpha, s) => {
       for (let i = 0; i < n; i++) {
-        const x = za[i], y = zb[i];
+        const x = za[i],
+          y = zb[i];
         let z: Float32Array | null = null;
         if (x && y) z = mode === 'spherical' ? slerp(x, y, alpha) : lerp(x, y, alpha);
         else if (x && alpha < 0.5) z = x;
@@ -333,13 +381,20 @@ export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array 
 
 /** Spherical interpolation; falls back to linear when the vectors are (anti)parallel or tiny. */
 export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  let dot = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
   const cos = dot / Math.sqrt(na * nb || 1);
   const omega = Math.acos(Math.max(-1, Math.min(1, cos)));
   if (na < 1e-12 || nb < 1e-12 || Math.abs(Math.sin(omega)) < 1e-6) return lerp(a, b, t);
   const s = Math.sin(omega);
-  const wa = Math.sin((1 - t) * omega) / s, wb = Math.sin(t * omega) / s;
+  const wa = Math.sin((1 - t) * omega) / s,
+    wb = Math.sin(t * omega) / s;
   return Float32Array.from(a, (v, i) => wa * v + wb * b[i]);
 }
 
@@ -366,8 +421,13 @@ function argMax(row: ArrayLike<number>): number {
 function topK(row: ArrayLike<number>, k: number): number[] {
   const idx: number[] = [];
   for (let i = 0; i < row.length; i++) {
-    if (idx.length < k) { idx.push(i); idx.sort((a, b) => row[b] - row[a]); }
-    else if (row[i] > row[idx[k - 1]]) { idx[k - 1] = i; idx.sort((a, b) => row[b] - row[a]); }
+    if (idx.length < k) {
+      idx.push(i);
+      idx.sort((a, b) => row[b] - row[a]);
+    } else if (row[i] > row[idx[k - 1]]) {
+      idx[k - 1] = i;
+      idx.sort((a, b) => row[b] - row[a]);
+    }
   }
   return idx;
 }
@@ -379,7 +439,10 @@ export function sampleToken(logp: ArrayLike<number>, temperature: number, topP: 
   for (let i = 0; i < V; i++) if (logp[i] > max) max = logp[i];
   const p = new Float64Array(V);
   let total = 0;
-  for (let i = 0; i < V; i++) { p[i] = Math.exp((logp[i] - max) / temperature); total += p[i]; }
+  for (let i = 0; i < V; i++) {
+    p[i] = Math.exp((logp[i] - max) / temperature);
+    total += p[i];
+  }
   let order: number[] | null = null;
   let limit = total;
   if (topP < 1) {

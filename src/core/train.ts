@@ -114,7 +114,10 @@ export function sampleTexts(texts: string[], budget: number, rng: Random): strin
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const o = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof TRAIN_DEFAULTS & TrainOptions;
+  const o = {
+    ...TRAIN_DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as typeof TRAIN_DEFAULTS & TrainOptions;
   if (!o.minutes && !o.maxSteps && !o.epochs) throw new Error('give a bound for training: minutes, steps or epochs');
   if (o.train.length === 0) throw new Error('no training text');
   const log = o.onLog ?? (() => {});
@@ -139,7 +142,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } else {
     config = { ...DEFAULT_CONFIG, ...o.config };
     log(`training a ${config.vocabSize}-token byte-level BPE tokenizer`);
-    tokenizer = Tokenizer.train(sampleTexts(o.train, o.tokenizerSampleBytes, new Random(o.seed + 1)), { vocabSize: config.vocabSize });
+    tokenizer = Tokenizer.train(sampleTexts(o.train, o.tokenizerSampleBytes, new Random(o.seed + 1)), {
+      vocabSize: config.vocabSize,
+    });
     config.vocabSize = tokenizer.vocabSize;
     model = new TextVaeModel(config, undefined, o.seed);
   }
@@ -149,7 +154,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const valAll = makeExamples(o.val, tokenizer, config.maxTokens);
   const valExamples = new Random(o.seed + 2).shuffle(valAll.slice()).slice(0, o.maxValExamples);
   const trainTokens = trainExamples.reduce((s, e) => s + e.tokens.length, 0);
-  log(`${trainExamples.length} training examples (${trainTokens} tokens), ${valAll.length} validation examples; ${tf.getBackend()} backend`);
+  log(
+    `${trainExamples.length} training examples (${trainTokens} tokens), ${valAll.length} validation examples; ${tf.getBackend()} backend`,
+  );
   if (trainExamples.length === 0) throw new Error('the training text gave no examples');
 
   const optimizer = new Adam({ clipNorm: 1 });
@@ -157,7 +164,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(trainExamples.length / o.batchSize);
   const stepBound = Math.min(o.maxSteps ?? Infinity, o.epochs ? Math.ceil(o.epochs * stepsPerEpoch) : Infinity);
   const progressAt = (step: number, elapsedS: number): number =>
-    Math.min(1, Math.max(Number.isFinite(stepBound) ? step / stepBound : 0, o.minutes ? elapsedS / (o.minutes * 60) : 0));
+    Math.min(
+      1,
+      Math.max(Number.isFinite(stepBound) ? step / stepBound : 0, o.minutes ? elapsedS / (o.minutes * 60) : 0),
+    );
 
   let order: number[] = [];
   let cursor = 0;
@@ -179,7 +189,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       config,
       tokenizer: tokenizer.toJSON(),
       weights: await model.exportWeights(),
-      training: { step, elapsedSeconds: elapsed, finished, seed: o.seed, backend, batchSize: o.batchSize, learningRate: o.learningRate, dropout: o.dropout, trainExamples: trainExamples.length, valExamples: valAll.length, ...o.provenance },
+      training: {
+        step,
+        elapsedSeconds: elapsed,
+        finished,
+        seed: o.seed,
+        backend,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        dropout: o.dropout,
+        trainExamples: trainExamples.length,
+        valExamples: valAll.length,
+        ...o.provenance,
+      },
       metrics,
     });
     return res.fingerprint;
@@ -188,7 +210,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let step = startStep;
   let lastLog = Date.now();
   let lastCheckpoint = Date.now();
-  let tokensSinceLog = 0, bytesSinceLog = 0, lossSum = 0, reconSum = 0, klSum = 0, normSum = 0, stepsSinceLog = 0;
+  let tokensSinceLog = 0,
+    bytesSinceLog = 0,
+    lossSum = 0,
+    reconSum = 0,
+    klSum = 0,
+    normSum = 0,
+    stepsSinceLog = 0;
   let cancelled = false;
   let lastMetrics: MetricsLine | null = null;
   const elapsedS = () => priorElapsed + (Date.now() - started) / 1000;
@@ -201,22 +229,48 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       break;
     }
     const pretraining = config.variant === 'vae' && progress < o.aePretrainFraction;
-    const beta = config.variant === 'vae' ? Math.min(1, Math.max(0, (progress - o.aePretrainFraction) / o.klAnnealFraction)) : 0;
-    const lr = learningRateAt(step, o.learningRate, o.warmupSteps, Number.isFinite(stepBound) ? stepBound : Math.max(step + 1, Math.round(step / Math.max(progress, 1e-3))), startStep);
+    const beta =
+      config.variant === 'vae' ? Math.min(1, Math.max(0, (progress - o.aePretrainFraction) / o.klAnnealFraction)) : 0;
+    const lr = learningRateAt(
+      step,
+      o.learningRate,
+      o.warmupSteps,
+      Number.isFinite(stepBound) ? stepBound : Math.max(step + 1, Math.round(step / Math.max(progress, 1e-3))),
+      startStep,
+    );
     const examples = nextBatchExamples();
-    const batch = makeBatch(examples.map((e) => e.tokens), examples.map((e) => e.bytes), config.maxTokens, o.tokenDropout, rng);
+    const batch = makeBatch(
+      examples.map((e) => e.tokens),
+      examples.map((e) => e.bytes),
+      config.maxTokens,
+      o.tokenDropout,
+      rng,
+    );
     const noise = rng.normals(batch.batchSize * config.latentDim);
     const captured: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const dropout = o.dropout > 0 ? { rate: o.dropout, seed: () => rng.int(0x7fffffff) } : undefined;
-      const out = objective(model, batch, { beta, freeNatsPerDim: o.freeNatsPerDim, l1Weight: o.l1Weight, noise, autoencoderPhase: pretraining, dropout });
+      const out = objective(model, batch, {
+        beta,
+        freeNatsPerDim: o.freeNatsPerDim,
+        l1Weight: o.l1Weight,
+        noise,
+        autoencoderPhase: pretraining,
+        dropout,
+      });
       captured.push(tf.keep(out.reconNats), tf.keep(out.klNats));
       return out.loss;
     }, vars);
     const norm = optimizer.apply(vars, grads, lr);
-    const [lossV, reconV, klV, normV] = await Promise.all([value.data(), captured[0].data(), captured[1].data(), norm.data()]);
+    const [lossV, reconV, klV, normV] = await Promise.all([
+      value.data(),
+      captured[0].data(),
+      captured[1].data(),
+      norm.data(),
+    ]);
     tf.dispose([value, norm, ...captured, ...Object.values(grads)]);
-    if (!Number.isFinite(lossV[0])) throw new Error(`training diverged at step ${step} (loss ${lossV[0]}); try a lower learning rate`);
+    if (!Number.isFinite(lossV[0]))
+      throw new Error(`training diverged at step ${step} (loss ${lossV[0]}); try a lower learning rate`);
     step++;
     stepsSinceLog++;
     lossSum += lossV[0];
@@ -268,7 +322,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // Without held-out text the final figures come from training text, and say so.
   const heldOut = valExamples.length > 0;
-  const final = { ...(await evaluate(model, heldOut ? valExamples : trainExamples.slice(0, o.maxValExamples), { seed: o.seed })), evaluated_on: heldOut ? ('held-out' as const) : ('training' as const) };
+  const final = {
+    ...(await evaluate(model, heldOut ? valExamples : trainExamples.slice(0, o.maxValExamples), { seed: o.seed })),
+    evaluated_on: heldOut ? ('held-out' as const) : ('training' as const),
+  };
   const fingerprint = await save(step, elapsedS(), !cancelled, { ...final, backend });
   log(`${cancelled ? 'cancelled; saved' : 'saved'} ${o.out} after ${step} steps (${fingerprint.slice(0, 8)})`);
   optimizer.dispose();
@@ -280,14 +337,24 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 async function refreshLatentStatistics(model: TextVaeModel, examples: Example[], rng: Random): Promise<void> {
   const picked = rng.shuffle(examples.slice()).slice(0, 512);
   const Z = model.config.latentDim;
-  const sum = new Float64Array(Z), sq = new Float64Array(Z);
+  const sum = new Float64Array(Z),
+    sq = new Float64Array(Z);
   for (let i = 0; i < picked.length; i += 64) {
     const part = picked.slice(i, i + 64);
-    const batch = makeBatch(part.map((e) => e.tokens), part.map((e) => e.bytes), model.config.maxTokens);
+    const batch = makeBatch(
+      part.map((e) => e.tokens),
+      part.map((e) => e.bytes),
+      model.config.maxTokens,
+    );
     const muT = tf.tidy(() => model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')).mu);
     const mu = await muT.data();
     muT.dispose();
-    for (let b = 0; b < part.length; b++) for (let j = 0; j < Z; j++) { const v = mu[b * Z + j]; sum[j] += v; sq[j] += v * v; }
+    for (let b = 0; b < part.length; b++)
+      for (let j = 0; j < Z; j++) {
+        const v = mu[b * Z + j];
+        sum[j] += v;
+        sq[j] += v * v;
+      }
   }
   const n = Math.max(1, picked.length);
   const mean = Float32Array.from(sum, (s) => s / n);

@@ -108,10 +108,7 @@ export function decodeWtf8(bytes: Uint8Array | number[]): string {
       units[u++] = ((b0 & 0x0f) << 12) | ((bytes[i + 1] & 0x3f) << 6) | (bytes[i + 2] & 0x3f);
     } else if (len === 4) {
       const cp =
-        ((b0 & 0x07) << 18) |
-        ((bytes[i + 1] & 0x3f) << 12) |
-        ((bytes[i + 2] & 0x3f) << 6) |
-        (bytes[i + 3] & 0x3f);
+        ((b0 & 0x07) << 18) | ((bytes[i + 1] & 0x3f) << 12) | ((bytes[i + 2] & 0x3f) << 6) | (bytes[i + 3] & 0x3f);
       const v = cp - 0x10000;
       units[u++] = 0xd800 | (v >> 10);
       units[u++] = 0xdc00 | (v & 0x3ff);

@@ -29,7 +29,8 @@ const MAX_SEARCH_RESULTS = 50_000;
 
 export function trainingSettings(): { include: string[]; exclude: string[]; maxFileBytes: number } {
   const config = vscode.workspace.getConfiguration('textvae.training');
-  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : []);
+  const strings = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
   const include = strings(config.get('include'));
   const kb = Number(config.get('maxFileSizeKB'));
   return {
@@ -66,7 +67,13 @@ export function localFolders(): readonly vscode.WorkspaceFolder[] {
 
 export async function collectWorkspaceDocuments(options: CollectOptions = {}): Promise<DocumentSelection> {
   const settings = trainingSettings();
-  const result: DocumentSelection = { files: [], skipped: [], include: settings.include, truncated: false, totalBytes: 0 };
+  const result: DocumentSelection = {
+    files: [],
+    skipped: [],
+    include: settings.include,
+    truncated: false,
+    totalBytes: 0,
+  };
   const seen = new Set<string>();
   for (const folder of localFolders()) {
     const filesExclude = vscode.workspace.getConfiguration('files', folder.uri).get<Record<string, unknown>>('exclude');
@@ -76,7 +83,14 @@ export async function collectWorkspaceDocuments(options: CollectOptions = {}): P
     const found: vscode.Uri[] = [];
     for (const glob of settings.include) {
       if (options.token?.isCancellationRequested) return result;
-      found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), findFilesExclude, MAX_SEARCH_RESULTS, options.token)));
+      found.push(
+        ...(await vscode.workspace.findFiles(
+          new vscode.RelativePattern(folder, glob),
+          findFilesExclude,
+          MAX_SEARCH_RESULTS,
+          options.token,
+        )),
+      );
     }
     found.sort((a, b) => (a.fsPath < b.fsPath ? -1 : a.fsPath > b.fsPath ? 1 : 0));
     for (const uri of found) {
@@ -95,7 +109,10 @@ export async function collectWorkspaceDocuments(options: CollectOptions = {}): P
         continue;
       }
       if (size > settings.maxFileBytes) {
-        result.skipped.push({ uri, reason: `larger than textvae.training.maxFileSizeKB (${Math.round(size / 1024)} KB)` });
+        result.skipped.push({
+          uri,
+          reason: `larger than textvae.training.maxFileSizeKB (${Math.round(size / 1024)} KB)`,
+        });
         continue;
       }
       if (size === 0) {

@@ -10,7 +10,8 @@ import { escapeMarkdown, oneLine } from './logic/format';
 import { decodeOptions, type Log } from './services';
 import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocuments';
 
-const CHANGED_WHILE_WORKING = 'The document changed while TextVAE was working, so nothing was replaced. Run the command again.';
+const CHANGED_WHILE_WORKING =
+  'The document changed while TextVAE was working, so nothing was replaced. Run the command again.';
 
 function cancelled(): EngineRequestError {
   return new EngineRequestError('Cancelled.', 'cancelled');
@@ -38,7 +39,10 @@ export class EditorCommands {
     } catch (err) {
       this.log.line(`editing failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (!ok) void vscode.window.showErrorMessage('TextVAE could not edit the document (was the editor closed?). Nothing was replaced.');
+    if (!ok)
+      void vscode.window.showErrorMessage(
+        'TextVAE could not edit the document (was the editor closed?). Nothing was replaced.',
+      );
     return ok;
   }
 
@@ -65,7 +69,8 @@ export class EditorCommands {
         const out: string[][] = [];
         for (const [i, s] of selections.entries()) {
           if (token.isCancellationRequested) throw cancelled();
-          if (selections.length > 1) progress.report({ message: `${i + 1} of ${selections.length}`, increment: 100 / selections.length });
+          if (selections.length > 1)
+            progress.report({ message: `${i + 1} of ${selections.length}`, increment: 100 / selections.length });
           out.push((await this.engine.request('encode', { text: s.text }, token)).codes);
         }
         return out;
@@ -74,12 +79,20 @@ export class EditorCommands {
     const total = codes.reduce((n, c) => n + c.length, 0);
     if (vscode.workspace.getConfiguration('textvae.codes').get<boolean>('copyToClipboard')) {
       await vscode.env.clipboard.writeText(codes.map((c) => c.join(' ')).join('\n'));
-      void vscode.window.showInformationMessage(`Copied ${total} latent code${total === 1 ? '' : 's'} to the clipboard.`);
+      void vscode.window.showInformationMessage(
+        `Copied ${total} latent code${total === 1 ? '' : 's'} to the clipboard.`,
+      );
       return;
     }
-    const edits = planEdits(selections, codes.map((c) => c.join(' ')));
+    const edits = planEdits(
+      selections,
+      codes.map((c) => c.join(' ')),
+    );
     if (await this.applyEdits(editor, version, edits)) {
-      vscode.window.setStatusBarMessage(`TextVAE: compressed ${selections.length} selection${selections.length === 1 ? '' : 's'} into ${total} code${total === 1 ? '' : 's'}`, 5000);
+      vscode.window.setStatusBarMessage(
+        `TextVAE: compressed ${selections.length} selection${selections.length === 1 ? '' : 's'} into ${total} code${total === 1 ? '' : 's'}`,
+        5000,
+      );
     }
   }
 
@@ -102,10 +115,15 @@ export class EditorCommands {
     }
     const codes = runs.flatMap((r) => r.codes);
     const texts = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `TextVAE: Decoding ${codes.length} latent code${codes.length === 1 ? '' : 's'}…`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `TextVAE: Decoding ${codes.length} latent code${codes.length === 1 ? '' : 's'}…`,
+        cancellable: true,
+      },
       async (_p, token) => (await this.engine.request('decode', { codes, options: decodeOptions() }, token)).texts,
     );
-    if (texts.length !== codes.length) throw new Error(`the engine decoded ${texts.length} codes out of ${codes.length}`);
+    if (texts.length !== codes.length)
+      throw new Error(`the engine decoded ${texts.length} codes out of ${codes.length}`);
     let k = 0;
     const replacements = runs.map((r) => r.codes.map(() => texts[k++]).join(''));
     await this.applyEdits(editor, version, planEdits(runs, replacements));
@@ -120,15 +138,27 @@ export class EditorCommands {
     }
     const original = editor.document.getText(selection);
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'TextVAE: Reconstructing selection…', cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'TextVAE: Reconstructing selection…',
+        cancellable: true,
+      },
       (_p, token) => this.engine.request('reconstruct', { text: original, options: decodeOptions() }, token),
     );
     const score = similarity(original, result.text);
     const ext = path.extname(editor.document.uri.path) || '.txt';
     const left = this.docs.put(RECONSTRUCTION_SCHEME, `Selection${ext}`, original);
     const right = this.docs.put(RECONSTRUCTION_SCHEME, `Reconstruction${ext}`, result.text);
-    this.log.line(`reconstruction: ${result.chunks.length} chunk${result.chunks.length === 1 ? '' : 's'}, similarity ${score.toFixed(4)}`);
-    await vscode.commands.executeCommand('vscode.diff', left, right, `Selection ↔ Reconstruction (similarity ${formatSimilarity(score)})`, { preview: true });
+    this.log.line(
+      `reconstruction: ${result.chunks.length} chunk${result.chunks.length === 1 ? '' : 's'}, similarity ${score.toFixed(4)}`,
+    );
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      left,
+      right,
+      `Selection ↔ Reconstruction (similarity ${formatSimilarity(score)})`,
+      { preview: true },
+    );
   }
 }
 
@@ -145,7 +175,11 @@ export class LatentCodeHoverProvider implements vscode.HoverProvider {
     this.cache.clear();
   }
 
-  async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+  async provideHover(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.Hover | undefined> {
     if (!vscode.workspace.getConfiguration('textvae.hover').get<boolean>('enabled', true)) return undefined;
     const line = document.lineAt(position.line).text;
     if (!line.includes('tvae')) return undefined;

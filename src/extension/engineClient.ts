@@ -100,7 +100,11 @@ export class EngineClient implements vscode.Disposable {
    * cancel (the promise then rejects with an EngineRequestError of code 'cancelled', except for
    * training, which resolves with the outcome of the cancelled run).
    */
-  async request<M extends EngineMethod>(method: M, params: EngineMethods[M]['params'], token?: vscode.CancellationToken): Promise<EngineMethods[M]['result']> {
+  async request<M extends EngineMethod>(
+    method: M,
+    params: EngineMethods[M]['params'],
+    token?: vscode.CancellationToken,
+  ): Promise<EngineMethods[M]['result']> {
     if (!token) return this.connection.request(method, params);
     const controller = new AbortController();
     if (token.isCancellationRequested) controller.abort();
@@ -117,7 +121,10 @@ export class EngineClient implements vscode.Disposable {
     return this.connection.start();
   }
 
-  onNotification<K extends keyof EngineNotifications>(method: K, handler: (params: EngineNotifications[K]) => void): vscode.Disposable {
+  onNotification<K extends keyof EngineNotifications>(
+    method: K,
+    handler: (params: EngineNotifications[K]) => void,
+  ): vscode.Disposable {
     const off = this.connection.onNotification(method, handler);
     return new vscode.Disposable(off);
   }

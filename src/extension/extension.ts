@@ -40,7 +40,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const editor = new EditorCommands(engine, log, docs);
   const hover = new LatentCodeHoverProvider(engine, log);
   const generatorHost = createGeneratorHost(engine, models, log);
-  context.subscriptions.push(log, docs, models, engine, training, models.onDidChangeModel(() => hover.clearCache()));
+  context.subscriptions.push(
+    log,
+    docs,
+    models,
+    engine,
+    training,
+    models.onDidChangeModel(() => hover.clearCache()),
+  );
 
   const command = (id: string, what: string, run: () => unknown) =>
     context.subscriptions.push(
@@ -71,9 +78,16 @@ export function activate(context: vscode.ExtensionContext): void {
   command('textvae.selectModel', 'selecting a model', () => models.selectModel());
   command('textvae.showModelInfo', 'showing model info', () => models.showModelInfo());
   command('textvae.restartEngine', 'restarting the engine', async () => {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'TextVAE: Restarting the engine…' }, () => engine.restart());
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'TextVAE: Restarting the engine…' },
+      () => engine.restart(),
+    );
     const backend = engine.backend?.name ?? 'unknown';
-    void vscode.window.showInformationMessage(engine.model ? `TextVAE engine restarted (backend ${backend}, model ${models.displayName()}).` : `TextVAE engine restarted (backend ${backend}); no model is loaded.`);
+    void vscode.window.showInformationMessage(
+      engine.model
+        ? `TextVAE engine restarted (backend ${backend}, model ${models.displayName()}).`
+        : `TextVAE engine restarted (backend ${backend}); no model is loaded.`,
+    );
   });
 
   context.subscriptions.push(
@@ -95,9 +109,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('textvae.modelPath')) void models.settingChanged();
       if (e.affectsConfiguration('textvae.backend') && engine.running) {
-        void vscode.window.showInformationMessage('The new TextVAE backend takes effect when the engine restarts.', 'Restart Engine').then((a) => {
-          if (a === 'Restart Engine') void vscode.commands.executeCommand('textvae.restartEngine');
-        });
+        void vscode.window
+          .showInformationMessage('The new TextVAE backend takes effect when the engine restarts.', 'Restart Engine')
+          .then((a) => {
+            if (a === 'Restart Engine') void vscode.commands.executeCommand('textvae.restartEngine');
+          });
       }
       if (e.affectsConfiguration('textvae')) models.updateStatusBar();
     }),

@@ -16,7 +16,10 @@ export const MAP_MAX_BYTES = 2 * 1024 * 1024;
 
 export async function collectMapDocuments(token: vscode.CancellationToken, log: Log): Promise<MapDocument[]> {
   const selection = await collectWorkspaceDocuments({ token, maxFiles: MAP_MAX_FILES, maxTotalBytes: MAP_MAX_BYTES });
-  if (selection.truncated) log.line(`latent map: limited to ${selection.files.length} documents (${MAP_MAX_FILES} files / ${MAP_MAX_BYTES / 1024 / 1024} MB at most)`);
+  if (selection.truncated)
+    log.line(
+      `latent map: limited to ${selection.files.length} documents (${MAP_MAX_FILES} files / ${MAP_MAX_BYTES / 1024 / 1024} MB at most)`,
+    );
   // Open documents may hold unsaved edits: map what the user sees.
   const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d]));
   const out: MapDocument[] = [];
@@ -38,7 +41,14 @@ export function createGeneratorHost(engine: EngineClient, models: ModelManager, 
     engine,
     getModelState(): GeneratorModelState | null {
       const m = engine.model;
-      return m ? { name: modelDisplayName(m.dir, models.defaultDir), fingerprint: m.fingerprint, variant: m.variant, backend: m.backend } : null;
+      return m
+        ? {
+            name: modelDisplayName(m.dir, models.defaultDir),
+            fingerprint: m.fingerprint,
+            variant: m.variant,
+            backend: m.backend,
+          }
+        : null;
     },
     onDidChangeModel: models.onDidChangeModel,
     collectMapDocuments: (token) => collectMapDocuments(token, log),

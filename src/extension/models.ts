@@ -4,7 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient, LoadedModel } from './engineClient';
 import { EngineRequestError } from './logic/engineConnection';
-import { modelDisplayName, needsTrustPrompt, resolveModelChoice, samePath, type ModelChoice } from './logic/modelResolution';
+import {
+  modelDisplayName,
+  needsTrustPrompt,
+  resolveModelChoice,
+  samePath,
+  type ModelChoice,
+} from './logic/modelResolution';
 import { modelInfoMarkdown, modelInfoSummary, oneLine, statusBarText } from './logic/format';
 import { reportError, type Log } from './services';
 import type { ReadOnlyDocuments } from './readOnlyDocuments';
@@ -65,12 +71,15 @@ export class ModelManager implements vscode.Disposable {
     // still honoured here, but only after asking (see resolveWithTrust).
     // `??`, not `||`: an empty workspace value deliberately overrides a user-level path.
     const setting = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue ?? '';
-    return resolveModelChoice({
-      setting,
-      folders: this.folders(),
-      stateDir: this.context.workspaceState.get<string>(ACTIVE_MODEL_KEY) || undefined,
-      defaultDir: this.defaultDir,
-    }, process.env.HOME ?? process.env.USERPROFILE);
+    return resolveModelChoice(
+      {
+        setting,
+        folders: this.folders(),
+        stateDir: this.context.workspaceState.get<string>(ACTIVE_MODEL_KEY) || undefined,
+        defaultDir: this.defaultDir,
+      },
+      process.env.HOME ?? process.env.USERPROFILE,
+    );
   }
 
   private settingFromWorkspace(): boolean {
@@ -82,10 +91,20 @@ export class ModelManager implements vscode.Disposable {
   async resolveWithTrust(): Promise<string> {
     const choice = this.choice();
     if (this.consented.has(choice.dir)) return choice.dir;
-    if (!needsTrustPrompt(choice, { trusted: vscode.workspace.isTrusted, settingFromWorkspace: this.settingFromWorkspace(), folders: this.folders() })) return choice.dir;
+    if (
+      !needsTrustPrompt(choice, {
+        trusted: vscode.workspace.isTrusted,
+        settingFromWorkspace: this.settingFromWorkspace(),
+        folders: this.folders(),
+      })
+    )
+      return choice.dir;
     const answer = await vscode.window.showWarningMessage(
       'Load model from untrusted workspace?',
-      { modal: true, detail: `The model ${choice.dir} comes from this workspace, which is not trusted. Loading it reads files the workspace controls. You can use the bundled default model instead.` },
+      {
+        modal: true,
+        detail: `The model ${choice.dir} comes from this workspace, which is not trusted. Loading it reads files the workspace controls. You can use the bundled default model instead.`,
+      },
       'Load',
       'Use Default Model',
     );
@@ -110,7 +129,10 @@ export class ModelManager implements vscode.Disposable {
     try {
       await this.load(await this.resolveWithTrust());
     } catch (err) {
-      this.reportLoadError(err, this.engine.model ? 'The current model stays active.' : 'Run "TextVAE: Select Model" to choose another.');
+      this.reportLoadError(
+        err,
+        this.engine.model ? 'The current model stays active.' : 'Run "TextVAE: Select Model" to choose another.',
+      );
     }
   }
 
@@ -118,7 +140,9 @@ export class ModelManager implements vscode.Disposable {
   reportLoadError(err: unknown, consequence: string): void {
     if (err instanceof EngineRequestError && (err.code === 'bundle' || err.code === 'bad-input')) {
       this.log.line(`could not load the model: ${err.message}`);
-      void vscode.window.showErrorMessage(`Could not load the model: ${oneLine(err.message).replace(/[.\s]+$/, "")}. ${consequence}`);
+      void vscode.window.showErrorMessage(
+        `Could not load the model: ${oneLine(err.message).replace(/[.\s]+$/, '')}. ${consequence}`,
+      );
     } else reportError(this.log, 'loading the model', err);
   }
 
@@ -159,9 +183,15 @@ export class ModelManager implements vscode.Disposable {
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown('**TextVAE**\n\n');
     if (model) {
-      tip.appendText(`Model: ${model.dir}\nFingerprint: ${model.fingerprint.slice(0, 8)} · ${model.variant}\nBackend: ${model.backend}`);
+      tip.appendText(
+        `Model: ${model.dir}\nFingerprint: ${model.fingerprint.slice(0, 8)} · ${model.variant}\nBackend: ${model.backend}`,
+      );
     } else {
-      tip.appendText(engine?.running ? `Engine running; model: ${this.sessionDir ?? this.choice().dir}` : `Engine not started; model: ${this.choice().dir}`);
+      tip.appendText(
+        engine?.running
+          ? `Engine running; model: ${this.sessionDir ?? this.choice().dir}`
+          : `Engine not started; model: ${this.choice().dir}`,
+      );
     }
     tip.appendMarkdown('\n\nClick for model info.');
     this.statusItem.tooltip = tip;
@@ -190,7 +220,10 @@ export class ModelManager implements vscode.Disposable {
       if (!fs.existsSync(manifestPath)) continue;
       let detail = '';
       try {
-        const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { metrics?: { bits_per_byte?: unknown }; training?: { finished?: unknown } };
+        const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
+          metrics?: { bits_per_byte?: unknown };
+          training?: { finished?: unknown };
+        };
         const bpb = manifest.metrics?.bits_per_byte;
         if (typeof bpb === 'number') detail = `${bpb.toFixed(3)} bits/byte`;
         if (manifest.training?.finished === false) detail += detail ? ' · cancelled run' : 'cancelled run';
@@ -206,28 +239,61 @@ export class ModelManager implements vscode.Disposable {
     type Item = vscode.QuickPickItem & { dir?: string; browse?: boolean };
     const current = this.engine?.model?.dir ?? this.sessionDir ?? this.choice().dir;
     const mark = (dir: string) => (samePath(dir, current) ? ' · active' : '');
-    const items: Item[] = [{ label: '$(package) Bundled default model', description: `default${mark(this.defaultDir)}`, detail: this.defaultDir, dir: this.defaultDir }];
+    const items: Item[] = [
+      {
+        label: '$(package) Bundled default model',
+        description: `default${mark(this.defaultDir)}`,
+        detail: this.defaultDir,
+        dir: this.defaultDir,
+      },
+    ];
     const trained = this.trainedModels();
     if (trained.length) items.push({ label: 'Trained in this workspace', kind: vscode.QuickPickItemKind.Separator });
-    for (const m of trained) items.push({ label: `$(beaker) ${m.name}`, description: `${m.detail}${mark(m.dir)}`, detail: m.dir, dir: m.dir });
+    for (const m of trained)
+      items.push({ label: `$(beaker) ${m.name}`, description: `${m.detail}${mark(m.dir)}`, detail: m.dir, dir: m.dir });
     const stored = this.context.workspaceState.get<string>(ACTIVE_MODEL_KEY);
-    if (stored && !trained.some((m) => samePath(m.dir, stored))) items.push({ label: `$(folder) ${path.basename(stored)}`, description: `selected before${mark(stored)}`, detail: stored, dir: stored });
-    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(folder-opened) Browse…', description: 'a model bundle folder', browse: true });
-    const picked = await vscode.window.showQuickPick(items, { title: 'TextVAE: Select Model', placeHolder: 'Model to use in this workspace' });
+    if (stored && !trained.some((m) => samePath(m.dir, stored)))
+      items.push({
+        label: `$(folder) ${path.basename(stored)}`,
+        description: `selected before${mark(stored)}`,
+        detail: stored,
+        dir: stored,
+      });
+    items.push(
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      { label: '$(folder-opened) Browse…', description: 'a model bundle folder', browse: true },
+    );
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'TextVAE: Select Model',
+      placeHolder: 'Model to use in this workspace',
+    });
     if (!picked) return;
     let dir = picked.dir;
     if (picked.browse) {
-      const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use Model', title: 'TextVAE: Model bundle folder' });
+      const chosen = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        openLabel: 'Use Model',
+        title: 'TextVAE: Model bundle folder',
+      });
       if (!chosen?.length) return;
       dir = chosen[0].fsPath;
     }
     if (!dir) return;
     const target = dir;
     try {
-      const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'TextVAE: Loading model…', cancellable: true }, (_p, token) => this.activate(target, token));
-      void vscode.window.showInformationMessage(`Model ${modelDisplayName(info.dir, this.defaultDir)} (${info.fingerprint.slice(0, 8)}) is now active.`);
+      const info = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'TextVAE: Loading model…', cancellable: true },
+        (_p, token) => this.activate(target, token),
+      );
+      void vscode.window.showInformationMessage(
+        `Model ${modelDisplayName(info.dir, this.defaultDir)} (${info.fingerprint.slice(0, 8)}) is now active.`,
+      );
       if (this.settingFromWorkspace() || vscode.workspace.getConfiguration('textvae').get<string>('modelPath')) {
-        void vscode.window.showWarningMessage('The textvae.modelPath setting is set: it takes precedence again the next time the engine starts.');
+        void vscode.window.showWarningMessage(
+          'The textvae.modelPath setting is set: it takes precedence again the next time the engine starts.',
+        );
       }
     } catch (err) {
       this.reportLoadError(err, this.engine?.model ? 'The current model stays active.' : 'No model is loaded.');
@@ -237,8 +303,9 @@ export class ModelManager implements vscode.Disposable {
   async showModelInfo(): Promise<void> {
     const engine = this.engine;
     if (!engine) return;
-    const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'TextVAE: Reading model info…', cancellable: true }, (_p, token) =>
-      engine.model ? Promise.resolve(engine.model) : engine.request('modelInfo', {}, token),
+    const info = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'TextVAE: Reading model info…', cancellable: true },
+      (_p, token) => (engine.model ? Promise.resolve(engine.model) : engine.request('modelInfo', {}, token)),
     );
     if (!info) {
       void vscode.window.showErrorMessage('No model is loaded. Run "TextVAE: Select Model" to choose one.');

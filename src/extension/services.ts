@@ -45,7 +45,9 @@ export function decodeOptions(): DecodeOptions {
   const config = vscode.workspace.getConfiguration('textvae.decoding');
   const strategy = config.get<string>('strategy') === 'greedy' ? 'greedy' : 'beam';
   const beam = Math.round(Number(config.get('beamWidth')));
-  return strategy === 'beam' ? { strategy, beamWidth: Number.isFinite(beam) ? Math.min(16, Math.max(1, beam)) : 4 } : { strategy };
+  return strategy === 'beam'
+    ? { strategy, beamWidth: Number.isFinite(beam) ? Math.min(16, Math.max(1, beam)) : 4 }
+    : { strategy };
 }
 
 export function clamp(value: unknown, min: number, max: number, fallback: number, integer = false): number {
@@ -55,7 +57,13 @@ export function clamp(value: unknown, min: number, max: number, fallback: number
   return Math.min(max, Math.max(min, v));
 }
 
-export function generatorSettings(): { count: number; temperature: number; topP: number; steps: number; mode: 'linear' | 'spherical' } {
+export function generatorSettings(): {
+  count: number;
+  temperature: number;
+  topP: number;
+  steps: number;
+  mode: 'linear' | 'spherical';
+} {
   const c = vscode.workspace.getConfiguration('textvae');
   return {
     count: clamp(c.get('sampling.count'), 1, 32, 3, true),

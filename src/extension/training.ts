@@ -8,7 +8,14 @@ import type { TrainOutcome, TrainParams } from '../protocol/engine';
 import type { EngineClient } from './engineClient';
 import type { ModelManager } from './models';
 import { collectWorkspaceDocuments, localFolders, trainingSettings } from './documents';
-import { lagStats, modelFolderName, trainingFinishedMessage, trainingProgressMessage, uniqueName, type LagStats } from './logic/format';
+import {
+  lagStats,
+  modelFolderName,
+  trainingFinishedMessage,
+  trainingProgressMessage,
+  uniqueName,
+  type LagStats,
+} from './logic/format';
 import { isCancelled } from './logic/engineConnection';
 import { reportError, type Log } from './services';
 import { TrainingPanel } from './panels/trainingPanel';
@@ -91,7 +98,11 @@ export class TrainingController implements vscode.Disposable {
     if (!vscode.workspace.isTrusted) {
       const answer = await vscode.window.showWarningMessage(
         'Train on the documents of an untrusted workspace?',
-        { modal: true, detail: 'Training reads the documents of this workspace, which is not trusted, and saves a new model from them.' },
+        {
+          modal: true,
+          detail:
+            'Training reads the documents of this workspace, which is not trusted, and saves a new model from them.',
+        },
         'Train',
       );
       if (answer !== 'Train') return;
@@ -108,7 +119,9 @@ export class TrainingController implements vscode.Disposable {
     for (const s of selection.skipped) this.log.line(`skipped ${s.uri.fsPath}: ${s.reason}`);
     if (selection.files.length === 0) {
       const globs = settings.include.map((g) => `"${g}"`).join(', ');
-      void vscode.window.showErrorMessage(`No documents to train on: nothing in this workspace matches ${globs}. Change textvae.training.include to choose the documents.`);
+      void vscode.window.showErrorMessage(
+        `No documents to train on: nothing in this workspace matches ${globs}. Change textvae.training.include to choose the documents.`,
+      );
       return;
     }
     const config = vscode.workspace.getConfiguration('textvae.training');
@@ -140,7 +153,9 @@ export class TrainingController implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'textvae.training', true);
     const panel = TrainingPanel.show(this.context.extensionUri, this.onPanelCancel);
     panel.reset(title);
-    this.log.line(`training: ${documents} documents, ${params.minutes} min, ${params.modelDim ? `small model (width ${params.modelDim})` : 'default model size'}, output ${params.out}`);
+    this.log.line(
+      `training: ${documents} documents, ${params.minutes} min, ${params.modelDim ? `small model (width ${params.modelDim})` : 'default model size'}, output ${params.out}`,
+    );
 
     const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     lag.enable();
@@ -174,7 +189,9 @@ export class TrainingController implements vscode.Disposable {
       );
       stats = lagStats(lag, LAG_RESOLUTION_MS);
       for (const s of outcome.skipped) this.log.line(`training skipped ${s.path}: ${s.reason}`);
-      this.log.line(`training ${outcome.cancelled ? 'cancelled' : 'finished'}: ${outcome.steps} steps in ${Math.round(outcome.elapsedSeconds)} s, ${outcome.files} documents, ${outcome.final.evaluated_on === 'training' ? 'on training text' : 'held-out'} ${outcome.final.bits_per_byte.toFixed(4)} bits/byte, ${outcome.final.active_units} active units, KL ${outcome.final.kl_bits_per_byte.toFixed(4)} bits/byte, MI ${outcome.final.mutual_information.toFixed(3)} nats; saved ${outcome.out}`);
+      this.log.line(
+        `training ${outcome.cancelled ? 'cancelled' : 'finished'}: ${outcome.steps} steps in ${Math.round(outcome.elapsedSeconds)} s, ${outcome.files} documents, ${outcome.final.evaluated_on === 'training' ? 'on training text' : 'held-out'} ${outcome.final.bits_per_byte.toFixed(4)} bits/byte, ${outcome.final.active_units} active units, KL ${outcome.final.kl_bits_per_byte.toFixed(4)} bits/byte, MI ${outcome.final.mutual_information.toFixed(3)} nats; saved ${outcome.out}`,
+      );
       if (outcome.cancelled) {
         const message = `Training cancelled after ${outcome.steps} steps. The last checkpoint was saved in ${outcome.out}.`;
         history.done = { message, cancelled: true };
@@ -197,7 +214,9 @@ export class TrainingController implements vscode.Disposable {
       }
     } catch (err) {
       stats ??= lagStats(lag, LAG_RESOLUTION_MS);
-      const message = isCancelled(err) ? 'Training cancelled.' : `Training failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      const message = isCancelled(err)
+        ? 'Training cancelled.'
+        : `Training failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
       history.done = { message, cancelled: isCancelled(err) };
       TrainingPanel.current()?.done(message, isCancelled(err));
       reportError(this.log, 'training', err);
@@ -212,12 +231,21 @@ export class TrainingController implements vscode.Disposable {
   }
 
   private recordLag(stats: LagStats, seconds: number, outcome: TrainOutcome | undefined): void {
-    this.log.line(`extension host event-loop lag during training: p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms, max ${stats.max_ms} ms (${stats.samples} samples over ${Math.round(seconds)} s)`);
+    this.log.line(
+      `extension host event-loop lag during training: p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms, max ${stats.max_ms} ms (${stats.samples} samples over ${Math.round(seconds)} s)`,
+    );
     const dir = process.env.TEXTVAE_E2E_PROOF_DIR;
     if (!dir) return;
     try {
       fs.mkdirSync(dir, { recursive: true });
-      const record = { ...stats, resolution_ms: LAG_RESOLUTION_MS, duration_s: Math.round(seconds * 10) / 10, steps: outcome?.steps ?? null, cancelled: outcome?.cancelled ?? null, out: outcome?.out ?? null };
+      const record = {
+        ...stats,
+        resolution_ms: LAG_RESOLUTION_MS,
+        duration_s: Math.round(seconds * 10) / 10,
+        steps: outcome?.steps ?? null,
+        cancelled: outcome?.cancelled ?? null,
+        out: outcome?.out ?? null,
+      };
       fs.writeFileSync(path.join(dir, 'training-lag.json'), JSON.stringify(record, null, 2) + '\n');
     } catch (err) {
       this.log.line(`could not write training-lag.json: ${err instanceof Error ? err.message : String(err)}`);

@@ -60,9 +60,15 @@ export interface EngineMethods {
   modelInfo: { params: Record<string, never>; result: (ModelInfo & { backend: string }) | null };
   encode: { params: { text: string; sample?: boolean; seed?: number }; result: { codes: string[]; chunks: string[] } };
   decode: { params: { codes: string[]; options?: DecodeOptions }; result: { texts: string[] } };
-  reconstruct: { params: { text: string; options?: DecodeOptions }; result: { text: string; chunks: { input: string; output: string }[] } };
+  reconstruct: {
+    params: { text: string; options?: DecodeOptions };
+    result: { text: string; chunks: { input: string; output: string }[] };
+  };
   sample: { params: { n: number; options?: DecodeOptions }; result: { samples: string[] } };
-  interpolate: { params: { from: string; to: string; steps: number; mode: InterpolationMode; options?: DecodeOptions }; result: { steps: { alpha: number; text: string }[] } };
+  interpolate: {
+    params: { from: string; to: string; steps: number; mode: InterpolationMode; options?: DecodeOptions };
+    result: { steps: { alpha: number; text: string }[] };
+  };
   train: { params: TrainParams; result: TrainOutcome };
   latentMap: { params: { documents: MapDocument[]; maxPoints?: number }; result: { points: MapPoint[] } };
 }
@@ -75,8 +81,7 @@ export interface EngineNotifications {
 }
 
 export type HostToWorker =
-  | { kind: 'request'; id: number; method: EngineMethod; params: unknown }
-  | { kind: 'cancel'; id: number };
+  { kind: 'request'; id: number; method: EngineMethod; params: unknown } | { kind: 'cancel'; id: number };
 
 export type WorkerToHost =
   | { kind: 'ready'; pid: number }

@@ -13,7 +13,18 @@ export class BadInputError extends Error {
   }
 }
 
-export const ENGINE_METHODS = ['initialize', 'loadModel', 'modelInfo', 'encode', 'decode', 'reconstruct', 'sample', 'interpolate', 'train', 'latentMap'] as const satisfies readonly EngineMethod[];
+export const ENGINE_METHODS = [
+  'initialize',
+  'loadModel',
+  'modelInfo',
+  'encode',
+  'decode',
+  'reconstruct',
+  'sample',
+  'interpolate',
+  'train',
+  'latentMap',
+] as const satisfies readonly EngineMethod[];
 
 // Compile-time check that the list above names every method.
 type Missing = Exclude<EngineMethod, (typeof ENGINE_METHODS)[number]>;
@@ -51,16 +62,22 @@ function str(o: Obj, key: string, opts: { nonEmpty?: boolean; max?: number } = {
   const v = o[key];
   if (typeof v !== 'string') fail(`${key} must be a string`);
   if (opts.nonEmpty && v.length === 0) fail(`${key} must not be empty`);
-  if (opts.max !== undefined && v.length > opts.max) fail(`${key} is too long (${v.length} characters; at most ${opts.max})`);
+  if (opts.max !== undefined && v.length > opts.max)
+    fail(`${key} is too long (${v.length} characters; at most ${opts.max})`);
   return v;
 }
 
-function optNum(o: Obj, key: string, opts: { int?: boolean; min?: number; max?: number; minExclusive?: boolean } = {}): number | undefined {
+function optNum(
+  o: Obj,
+  key: string,
+  opts: { int?: boolean; min?: number; max?: number; minExclusive?: boolean } = {},
+): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${key} must be a finite number`);
   if (opts.int && !Number.isInteger(v)) fail(`${key} must be an integer`);
-  if (opts.min !== undefined && (opts.minExclusive ? v <= opts.min : v < opts.min)) fail(`${key} must be ${opts.minExclusive ? 'greater than' : 'at least'} ${opts.min}`);
+  if (opts.min !== undefined && (opts.minExclusive ? v <= opts.min : v < opts.min))
+    fail(`${key} must be ${opts.minExclusive ? 'greater than' : 'at least'} ${opts.min}`);
   if (opts.max !== undefined && v > opts.max) fail(`${key} must be at most ${opts.max}`);
   return v;
 }
@@ -80,15 +97,21 @@ function optBool(o: Obj, key: string): boolean | undefined {
 function oneOf<T extends string>(o: Obj, key: string, allowed: readonly T[], optional: boolean): T | undefined {
   const v = o[key];
   if (v === undefined && optional) return undefined;
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) fail(`${key} must be one of ${allowed.join(', ')}`);
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+    fail(`${key} must be one of ${allowed.join(', ')}`);
   return v as T;
 }
 
-function stringArray(o: Obj, key: string, opts: { optional?: boolean; min?: number; max: number; itemMax: number; nonEmptyItems?: boolean }): string[] | undefined {
+function stringArray(
+  o: Obj,
+  key: string,
+  opts: { optional?: boolean; min?: number; max: number; itemMax: number; nonEmptyItems?: boolean },
+): string[] | undefined {
   const v = o[key];
   if (v === undefined && opts.optional) return undefined;
   if (!Array.isArray(v)) fail(`${key} must be an array of strings`);
-  if (opts.min !== undefined && v.length < opts.min) fail(`${key} must have at least ${opts.min} item${opts.min === 1 ? '' : 's'}`);
+  if (opts.min !== undefined && v.length < opts.min)
+    fail(`${key} must have at least ${opts.min} item${opts.min === 1 ? '' : 's'}`);
   if (v.length > opts.max) fail(`${key} has too many items (${v.length}; at most ${opts.max})`);
   v.forEach((item, i) => {
     if (typeof item !== 'string') fail(`${key}[${i}] must be a string`);
@@ -132,7 +155,8 @@ function validateTrain(o: Obj): TrainParams {
     latentDim: optNum(o, 'latentDim', { int: true, min: 1, max: 255 }),
     logEvery: optNum(o, 'logEvery', { int: true, min: 1, max: 1_000_000 }),
   });
-  if (params.minutes === undefined && params.maxSteps === undefined) fail('give a bound for training: minutes or maxSteps');
+  if (params.minutes === undefined && params.maxSteps === undefined)
+    fail('give a bound for training: minutes or maxSteps');
   return params;
 }
 
@@ -168,7 +192,11 @@ export function validateParams(method: EngineMethod, params: unknown): EngineMet
     case 'encode': {
       const text = str(o, 'text', { max: LIMITS.textChars });
       if (text.length === 0) fail('the text to encode is empty');
-      return strip({ text, sample: optBool(o, 'sample'), seed: optNum(o, 'seed', { int: true, min: 0, max: 2 ** 32 - 1 }) });
+      return strip({
+        text,
+        sample: optBool(o, 'sample'),
+        seed: optNum(o, 'seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
+      });
     }
     case 'decode': {
       const codes = stringArray(o, 'codes', { min: 1, max: LIMITS.codes, itemMax: LIMITS.codeChars })!;
@@ -196,7 +224,10 @@ export function validateParams(method: EngineMethod, params: unknown): EngineMet
     case 'train':
       return validateTrain(o);
     case 'latentMap':
-      return strip({ documents: validateMapDocuments(o), maxPoints: optNum(o, 'maxPoints', { int: true, min: 1, max: LIMITS.mapPoints }) });
+      return strip({
+        documents: validateMapDocuments(o),
+        maxPoints: optNum(o, 'maxPoints', { int: true, min: 1, max: LIMITS.mapPoints }),
+      });
   }
   // Unreachable for well-typed callers; the worker checks isEngineMethod first.
   return fail(`unknown method ${JSON.stringify(method)}`);

@@ -100,10 +100,41 @@ export type WebviewMessage<M, K extends keyof M = keyof M> = { id: number; metho
 export function isWebviewMessage<M>(value: unknown, methods: readonly (keyof M)[]): value is WebviewMessage<M> {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as { id?: unknown; method?: unknown; params?: unknown };
-  return typeof v.id === 'number' && typeof v.method === 'string' && (methods as readonly string[]).includes(v.method) && typeof v.params === 'object' && v.params !== null;
+  return (
+    typeof v.id === 'number' &&
+    typeof v.method === 'string' &&
+    (methods as readonly string[]).includes(v.method) &&
+    typeof v.params === 'object' &&
+    v.params !== null
+  );
 }
 
-export const GENERATOR_COMMANDS = ['ready', 'sample', 'interpolate', 'useSelection', 'copy', 'insert', 'loadMap', 'openLocation', 'cancel'] as const satisfies readonly (keyof GeneratorCommands)[];
-export const GENERATOR_NOTIFICATIONS = ['model', 'settings', 'busy', 'samples', 'interpolation', 'selection', 'map', 'error', 'notice'] as const satisfies readonly (keyof GeneratorNotifications)[];
+export const GENERATOR_COMMANDS = [
+  'ready',
+  'sample',
+  'interpolate',
+  'useSelection',
+  'copy',
+  'insert',
+  'loadMap',
+  'openLocation',
+  'cancel',
+] as const satisfies readonly (keyof GeneratorCommands)[];
+export const GENERATOR_NOTIFICATIONS = [
+  'model',
+  'settings',
+  'busy',
+  'samples',
+  'interpolation',
+  'selection',
+  'map',
+  'error',
+  'notice',
+] as const satisfies readonly (keyof GeneratorNotifications)[];
 export const TRAINING_COMMANDS = ['ready', 'cancel'] as const satisfies readonly (keyof TrainingCommands)[];
-export const TRAINING_NOTIFICATIONS = ['reset', 'metrics', 'done', 'snapshot'] as const satisfies readonly (keyof TrainingNotifications)[];
+export const TRAINING_NOTIFICATIONS = [
+  'reset',
+  'metrics',
+  'done',
+  'snapshot',
+] as const satisfies readonly (keyof TrainingNotifications)[];

@@ -16,13 +16,25 @@ import { DEFAULT_CONFIG, parameterCount } from '../core/model';
 import { LatentCodeError, formatLatentCode } from '../core/latentCode';
 import { BundleError } from '../core/bundle';
 import type { ModelConfig } from '../core/types';
-import { isHostToWorker, type EngineErrorCode, type EngineMethod, type EngineMethods, type EngineNotifications, type MapPoint, type TrainOutcome, type WorkerToHost } from '../protocol/engine';
+import {
+  isHostToWorker,
+  type EngineErrorCode,
+  type EngineMethod,
+  type EngineMethods,
+  type EngineNotifications,
+  type MapPoint,
+  type TrainOutcome,
+  type WorkerToHost,
+} from '../protocol/engine';
 import { BadInputError, isEngineMethod, validateParams } from '../protocol/validateParams';
 import { pca2 } from '../core/projection';
 import { splitForTraining } from '../core/split';
 
 class EngineError extends Error {
-  constructor(readonly code: EngineErrorCode, message: string) {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'EngineError';
   }
@@ -51,7 +63,11 @@ function notify<K extends keyof EngineNotifications>(method: K, params: EngineNo
 }
 
 function oneLine(message: string): string {
-  const line = message.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  const line =
+    message
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? 'unknown error';
   return line.length > 500 ? `${line.slice(0, 499)}…` : line;
 }
 
@@ -95,7 +111,9 @@ async function modelInfo(vae: TextVae): Promise<EngineMethods['loadModel']['resu
 
 // ------------------------------------------------------------------ handlers
 
-type Handlers = { [M in EngineMethod]: (params: EngineMethods[M]['params'], job: Job) => Promise<EngineMethods[M]['result']> };
+type Handlers = {
+  [M in EngineMethod]: (params: EngineMethods[M]['params'], job: Job) => Promise<EngineMethods[M]['result']>;
+};
 
 const handlers: Handlers = {
   async initialize(p) {
@@ -173,19 +191,26 @@ function commonRoot(paths: string[]): string {
 async function runTraining(p: EngineMethods['train']['params'], signal: AbortSignal): Promise<TrainOutcome> {
   const backend = await ensureBackend();
   const out = path.resolve(p.out);
-  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new BadInputError(`${out} already exists: choose a new folder for the model`);
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0)
+    throw new BadInputError(`${out} already exists: choose a new folder for the model`);
   const paths = p.paths.map((x) => path.resolve(x));
   const present = paths.filter((x) => fs.existsSync(x));
-  const skipped: TrainOutcome['skipped'] = paths.filter((x) => !fs.existsSync(x)).map((x) => ({ path: x, reason: 'no longer exists' }));
+  const skipped: TrainOutcome['skipped'] = paths
+    .filter((x) => !fs.existsSync(x))
+    .map((x) => ({ path: x, reason: 'no longer exists' }));
   if (present.length === 0) throw new BadInputError('none of the documents to train on exist any more');
   notify('trainLog', { message: `reading ${present.length} document${present.length === 1 ? '' : 's'}` });
   const corpus = await collectCorpus(present, { include: p.include, exclude: p.exclude, maxFileBytes: p.maxFileBytes });
   skipped.push(...corpus.skipped);
   for (const s of corpus.skipped) notify('trainLog', { message: `skipped ${s.path}: ${s.reason}` });
-  if (corpus.files.length === 0) throw new BadInputError(`none of the ${present.length} documents can be trained on (binary, empty or too large)`);
+  if (corpus.files.length === 0)
+    throw new BadInputError(`none of the ${present.length} documents can be trained on (binary, empty or too large)`);
   // Paths relative to the documents' common folder: the held-out split is stable and tells apart equal names in different folders.
   const root = commonRoot(present);
-  const files: CorpusFile[] = corpus.files.map((f) => ({ ...f, relativePath: path.relative(root, f.path).split(path.sep).join('/') }));
+  const files: CorpusFile[] = corpus.files.map((f) => ({
+    ...f,
+    relativePath: path.relative(root, f.path).split(path.sep).join('/'),
+  }));
   const valFraction = p.valFraction ?? 0.05;
   const split = splitForTraining(files, valFraction);
   const config: Partial<ModelConfig> = { variant: p.variant ?? 'vae' };
@@ -193,8 +218,14 @@ async function runTraining(p: EngineMethods['train']['params'], signal: AbortSig
   if (p.vocabSize !== undefined) config.vocabSize = p.vocabSize;
   if (p.latentDim !== undefined) config.latentDim = p.latentDim;
   const heldOut =
-    split.method === 'paragraphs' ? 'some paragraphs of the only document held out' : split.method === 'none' ? 'nothing held out' : `${split.heldOutFiles} held out`;
-  notify('trainLog', { message: `${files.length} documents: ${files.length - split.heldOutFiles} for training, ${heldOut}; backend ${backend}` });
+    split.method === 'paragraphs'
+      ? 'some paragraphs of the only document held out'
+      : split.method === 'none'
+        ? 'nothing held out'
+        : `${split.heldOutFiles} held out`;
+  notify('trainLog', {
+    message: `${files.length} documents: ${files.length - split.heldOutFiles} for training, ${heldOut}; backend ${backend}`,
+  });
   const result = await train({
     train: split.train,
     val: split.val,
@@ -207,7 +238,14 @@ async function runTraining(p: EngineMethods['train']['params'], signal: AbortSig
     signal,
     onMetrics: (m) => notify('trainMetrics', m),
     onLog: (message) => notify('trainLog', { message }),
-    provenance: { source: 'vscode', files: files.length, heldOutFiles: split.heldOutFiles, heldOutBy: split.method, valFraction, parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }) },
+    provenance: {
+      source: 'vscode',
+      files: files.length,
+      heldOutFiles: split.heldOutFiles,
+      heldOutBy: split.method,
+      valFraction,
+      parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }),
+    },
   });
   return { ...result, files: files.length, skipped };
 }
@@ -217,7 +255,11 @@ function previewText(text: string): string {
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }
 
-async function latentMap(vae: TextVae, documents: EngineMethods['latentMap']['params']['documents'], maxPoints: number): Promise<MapPoint[]> {
+async function latentMap(
+  vae: TextVae,
+  documents: EngineMethods['latentMap']['params']['documents'],
+  maxPoints: number,
+): Promise<MapPoint[]> {
   const pieces: { uri: string; offset: number; line: number; text: string }[] = [];
   for (const doc of documents) {
     let offset = 0;
@@ -242,7 +284,14 @@ async function latentMap(vae: TextVae, documents: EngineMethods['latentMap']['pa
   if (chosen.length === 0) return [];
   const zs = await vae.encodeChunks(chosen.map((c) => c.text));
   const { points } = pca2(zs);
-  return chosen.map((c, i) => ({ x: points[i].x, y: points[i].y, uri: c.uri, offset: c.offset, line: c.line, preview: previewText(c.text) }));
+  return chosen.map((c, i) => ({
+    x: points[i].x,
+    y: points[i].y,
+    uri: c.uri,
+    offset: c.offset,
+    line: c.line,
+    preview: previewText(c.text),
+  }));
 }
 
 // ------------------------------------------------------------------ scheduling
@@ -321,7 +370,7 @@ function onMessage(raw: unknown): void {
 }
 
 function fatal(kind: string, err: unknown): void {
-  const text = err instanceof Error ? err.stack ?? err.message : String(err);
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   // Exit only once the message is out (stderr may be an asynchronous pipe), but never hang.
   setTimeout(() => process.exit(70), 2000);
   try {

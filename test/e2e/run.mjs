@@ -39,19 +39,32 @@ const debug = (m) => verbose && say(`  · ${m}`);
 function preflight() {
   const problems = [];
   let entry;
-  try { entry = findCodeServer(); } catch (e) { problems.push(e.message); }
+  try {
+    entry = findCodeServer();
+  } catch (e) {
+    problems.push(e.message);
+  }
   let browserPath = process.env.CHROMIUM_PATH || '';
   if (!browserPath) {
-    try { browserPath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim(); } catch { /* none */ }
+    try {
+      browserPath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+        encoding: 'utf8',
+      }).trim();
+    } catch {
+      /* none */
+    }
   }
-  if (!browserPath) problems.push('chromium is not installed: run `bash scripts/ci-setup.sh` (apt-get install -y chromium)');
+  if (!browserPath)
+    problems.push('chromium is not installed: run `bash scripts/ci-setup.sh` (apt-get install -y chromium)');
   for (const f of [PKG.main, 'dist/worker.js']) {
-    if (!fs.existsSync(path.join(REPO, f))) problems.push(`${f} is missing: build first with \`node scripts/build.mjs\``);
+    if (!fs.existsSync(path.join(REPO, f)))
+      problems.push(`${f} is missing: build first with \`node scripts/build.mjs\``);
   }
   let modelPath = process.env.TEXTVAE_E2E_MODEL_PATH || '';
   if (modelPath) {
     modelPath = path.resolve(modelPath);
-    if (!fs.existsSync(path.join(modelPath, 'manifest.json'))) problems.push(`TEXTVAE_E2E_MODEL_PATH=${modelPath} is not a model bundle (no manifest.json)`);
+    if (!fs.existsSync(path.join(modelPath, 'manifest.json')))
+      problems.push(`TEXTVAE_E2E_MODEL_PATH=${modelPath} is not a model bundle (no manifest.json)`);
   } else if (!fs.existsSync(path.join(REPO, 'models', 'default', 'manifest.json'))) {
     problems.push(
       'models/default (the bundled model) is missing. Point the tests at another bundle, e.g.\n' +
@@ -92,7 +105,11 @@ function outputChannelText(run) {
       else if (/textvae/i.test(p) && /\.log$/.test(e.name)) found.push(p);
     }
   };
-  try { walk(logs); } catch { /* no logs yet */ }
+  try {
+    walk(logs);
+  } catch {
+    /* no logs yet */
+  }
   return found.map((f) => `--- ${path.relative(run, f)}\n${fs.readFileSync(f, 'utf8')}`).join('\n');
 }
 
@@ -100,13 +117,19 @@ function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms); }),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
+    }),
   ]);
 }
 
 // Ctrl-C or a kill: exit normally, so that the 'exit' handlers stop code-server's process group
 // (playwright closes Chromium on its own).
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { process.stderr.write(`\n[e2e] ${sig}: stopping\n`); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    process.stderr.write(`\n[e2e] ${sig}: stopping\n`);
+    process.exit(130);
+  });
 
 async function main() {
   const selected = selectScenarios(process.argv.slice(2));
@@ -115,7 +138,8 @@ async function main() {
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'textvae-e2e.'));
   const ws = path.join(run, 'ws');
   const proofDir = path.join(run, 'proof');
-  for (const d of ['user/User', 'ext', 'ws', 'proof', 'xdg', 'chromium']) fs.mkdirSync(path.join(run, d), { recursive: true });
+  for (const d of ['user/User', 'ext', 'ws', 'proof', 'xdg', 'chromium'])
+    fs.mkdirSync(path.join(run, d), { recursive: true });
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   say(`run folder ${run}${modelPath ? `; model override ${modelPath}` : '; model: models/default'}`);
@@ -166,8 +190,13 @@ async function main() {
       headless: process.env.E2E_HEADED !== '1',
       env: { ...process.env, XDG_CONFIG_HOME: path.join(run, 'chromium'), XDG_CACHE_HOME: path.join(run, 'chromium') },
       args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
         '--disable-dev-shm-usage',
         '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       ],
@@ -184,8 +213,18 @@ async function main() {
 
     const wb = new Workbench(page, { ws, artifacts: ARTIFACTS, log: debug });
     const ctx = {
-      wb, page, context, serverUrl: server.url, ws, run, proofDir, repo: REPO, modelPath, artifacts: ARTIFACTS,
-      log: say, debug,
+      wb,
+      page,
+      context,
+      serverUrl: server.url,
+      ws,
+      run,
+      proofDir,
+      repo: REPO,
+      modelPath,
+      artifacts: ARTIFACTS,
+      log: say,
+      debug,
       /** Shared between scenarios (e.g. the default model's fingerprint); each scenario copes without it. */
       state: sharedState,
       outputChannelText: () => outputChannelText(run),
@@ -196,12 +235,22 @@ async function main() {
         const file = path.join(ws, '.vscode', 'settings.json');
         fs.mkdirSync(path.dirname(file), { recursive: true });
         let cur = {};
-        try { cur = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* none */ }
-        for (const [k, v] of Object.entries(patch)) if (v === undefined) delete cur[k]; else cur[k] = v;
+        try {
+          cur = JSON.parse(fs.readFileSync(file, 'utf8'));
+        } catch {
+          /* none */
+        }
+        for (const [k, v] of Object.entries(patch))
+          if (v === undefined) delete cur[k];
+          else cur[k] = v;
         fs.writeFileSync(file, JSON.stringify(cur, null, 2));
       },
       readWorkspaceSettings() {
-        try { return JSON.parse(fs.readFileSync(path.join(ws, '.vscode', 'settings.json'), 'utf8')); } catch { return {}; }
+        try {
+          return JSON.parse(fs.readFileSync(path.join(ws, '.vscode', 'settings.json'), 'utf8'));
+        } catch {
+          return {};
+        }
       },
     };
 
@@ -210,7 +259,17 @@ async function main() {
       say(`▶ ${sc.name}: ${sc.title}`);
       const notes = [];
       try {
-        await withTimeout(sc.run({ ...ctx, note: (m) => { notes.push(m); say(`  note: ${m}`); } }), sc.timeout ?? 120_000, sc.name);
+        await withTimeout(
+          sc.run({
+            ...ctx,
+            note: (m) => {
+              notes.push(m);
+              say(`  note: ${m}`);
+            },
+          }),
+          sc.timeout ?? 120_000,
+          sc.name,
+        );
         results.push({ name: sc.name, ok: true, ms: Date.now() - t, notes });
         say(`✔ ${sc.name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
       } catch (err) {
@@ -219,7 +278,7 @@ async function main() {
         const toasts = await wb.toastTexts().catch(() => []);
         const report = [
           `scenario ${sc.name} failed after ${(ms / 1000).toFixed(1)} s`,
-          String(err && err.stack || err),
+          String((err && err.stack) || err),
           `notifications on screen: ${JSON.stringify(toasts)}`,
           `screenshot: ${shot}`,
           '--- extension output channel ---',
@@ -231,19 +290,38 @@ async function main() {
         ].join('\n');
         const reportFile = path.join(ARTIFACTS, `${sc.name}-FAILED.txt`);
         fs.writeFileSync(reportFile, report);
-        results.push({ name: sc.name, ok: false, ms, error: String(err && err.message || err).split('\n').slice(0, 6).join('\n'), shot, reportFile, notes });
-        say(`✘ ${sc.name}: ${String(err && err.message || err).split('\n')[0]}`);
+        results.push({
+          name: sc.name,
+          ok: false,
+          ms,
+          error: String((err && err.message) || err)
+            .split('\n')
+            .slice(0, 6)
+            .join('\n'),
+          shot,
+          reportFile,
+          notes,
+        });
+        say(`✘ ${sc.name}: ${String((err && err.message) || err).split('\n')[0]}`);
       }
-      try { await withTimeout(wb.reset(), 30_000, 'reset'); } catch (e) { say(`  (reset after ${sc.name} failed: ${e.message})`); }
+      try {
+        await withTimeout(wb.reset(), 30_000, 'reset');
+      } catch (e) {
+        say(`  (reset after ${sc.name} failed: ${e.message})`);
+      }
     }
     fs.writeFileSync(path.join(ARTIFACTS, 'output-channel.txt'), outputChannelText(run));
   } catch (err) {
-    results.push({ name: 'harness', ok: false, ms: 0, error: String(err && err.stack || err) });
-    say(`✘ harness: ${err && err.message || err}`);
+    results.push({ name: 'harness', ok: false, ms: 0, error: String((err && err.stack) || err) });
+    say(`✘ harness: ${(err && err.message) || err}`);
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (server) {
-      try { fs.copyFileSync(server.logPath, path.join(ARTIFACTS, 'server.log')); } catch { /* none */ }
+      try {
+        fs.copyFileSync(server.logPath, path.join(ARTIFACTS, 'server.log'));
+      } catch {
+        /* none */
+      }
       await server.stop();
     }
     if (process.env.E2E_KEEP === '1') say(`kept ${run}`);
@@ -251,7 +329,10 @@ async function main() {
   }
 
   const failed = results.filter((r) => !r.ok);
-  const lines = ['', `TextVAE end-to-end: ${results.length - failed.length} passed, ${failed.length} failed, ${((Date.now() - T0) / 1000).toFixed(1)} s`];
+  const lines = [
+    '',
+    `TextVAE end-to-end: ${results.length - failed.length} passed, ${failed.length} failed, ${((Date.now() - T0) / 1000).toFixed(1)} s`,
+  ];
   for (const r of results) {
     lines.push(`  ${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(22)} ${(r.ms / 1000).toFixed(1).padStart(6)} s`);
     for (const n of r.notes || []) lines.push(`        note: ${n}`);
@@ -261,17 +342,24 @@ async function main() {
       if (r.reportFile) lines.push(`        details:    ${path.relative(REPO, r.reportFile)}`);
     }
   }
-  if (typeof sharedState.lagP99 === 'number') lines.push(`  extension host event-loop lag during training: p99 ${sharedState.lagP99} ms (limit ${LAG_P99_LIMIT_MS} ms)`);
+  if (typeof sharedState.lagP99 === 'number')
+    lines.push(
+      `  extension host event-loop lag during training: p99 ${sharedState.lagP99} ms (limit ${LAG_P99_LIMIT_MS} ms)`,
+    );
   lines.push(`  artifacts: ${path.relative(REPO, ARTIFACTS)}/`);
   process.stdout.write(lines.join('\n') + '\n');
   process.exitCode = failed.length ? 1 : 0;
 }
 
 async function wbShot(wb, name) {
-  try { return await wb.screenshot(name); } catch (e) { return `(no screenshot: ${e.message})`; }
+  try {
+    return await wb.screenshot(name);
+  } catch (e) {
+    return `(no screenshot: ${e.message})`;
+  }
 }
 
 main().catch((e) => {
-  process.stderr.write(`[e2e] ${e && e.stack || e}\n`);
+  process.stderr.write(`[e2e] ${(e && e.stack) || e}\n`);
   process.exit(1);
 });

@@ -45,12 +45,19 @@ async function main() {
     let timer;
     try {
       vscodeExecutablePath = await Promise.race([
-        downloadAndUnzipVSCode({ version: VERSION, cachePath: CACHE, timeout: DOWNLOAD_IDLE_TIMEOUT_MS, extensionDevelopmentPath: REPO }),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no VS Code after ${overall / 1000} s`)), overall); }),
+        downloadAndUnzipVSCode({
+          version: VERSION,
+          cachePath: CACHE,
+          timeout: DOWNLOAD_IDLE_TIMEOUT_MS,
+          extensionDevelopmentPath: REPO,
+        }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no VS Code after ${overall / 1000} s`)), overall);
+        }),
       ]);
     } catch (err) {
       fail(
-        `could not download VS Code ${VERSION}: ${String(err && err.message || err).split('\n')[0]}\n` +
+        `could not download VS Code ${VERSION}: ${String((err && err.message) || err).split('\n')[0]}\n` +
           '  This suite needs https://update.code.visualstudio.com (or VSCODE_EXECUTABLE_PATH pointing at a local VS Code).\n' +
           '  On machines that reach only package registries, run the end-to-end tests instead: npm run test:e2e',
       );
@@ -60,7 +67,9 @@ async function main() {
   }
 
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    process.stdout.write('[test:electron] note: no DISPLAY; VS Code desktop needs one (e.g. run under `xvfb-run -a npm run test:electron`)\n');
+    process.stdout.write(
+      '[test:electron] note: no DISPLAY; VS Code desktop needs one (e.g. run under `xvfb-run -a npm run test:electron`)\n',
+    );
   }
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'textvae-electron.'));
@@ -75,8 +84,10 @@ async function main() {
       extensionTestsEnv: { TEXTVAE_E2E_MODEL_PATH: modelPath, TEXTVAE_E2E_PROOF_DIR: path.join(tmp, 'proof') },
       launchArgs: [
         ws,
-        '--user-data-dir', path.join(tmp, 'user'),
-        '--extensions-dir', path.join(tmp, 'ext'),
+        '--user-data-dir',
+        path.join(tmp, 'user'),
+        '--extensions-dir',
+        path.join(tmp, 'ext'),
         '--disable-extensions',
         '--disable-workspace-trust',
         '--skip-welcome',
@@ -87,10 +98,10 @@ async function main() {
     });
     process.exitCode = code;
   } catch (err) {
-    fail(`the VS Code test run failed: ${err && err.message || err}`);
+    fail(`the VS Code test run failed: ${(err && err.message) || err}`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-main().catch((e) => fail(e && e.stack || String(e)));
+main().catch((e) => fail((e && e.stack) || String(e)));

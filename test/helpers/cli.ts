@@ -100,7 +100,24 @@ export function stderrLines(r: CliResult): string[] {
  * Arguments for a tiny model that learns TINY_DOC in seconds (default 5-layer decoder, narrow).
  * --val-fraction 0: every sentence is trained on (the CLI would otherwise hold some out).
  */
-export const TINY_TRAIN_ARGS = ['--val-fraction', '0', '--model-dim', '48', '--vocab-size', '300', '--max-tokens', '32', '--latent-dim', '16', '--batch-size', '6', '--lr', '0.003', '--seed', '3'];
+export const TINY_TRAIN_ARGS = [
+  '--val-fraction',
+  '0',
+  '--model-dim',
+  '48',
+  '--vocab-size',
+  '300',
+  '--max-tokens',
+  '32',
+  '--latent-dim',
+  '16',
+  '--batch-size',
+  '6',
+  '--lr',
+  '0.003',
+  '--seed',
+  '3',
+];
 
 export interface CliModel {
   /** The bundle folder. */
@@ -123,7 +140,21 @@ export async function trainCliModel(extraArgs: string[] = []): Promise<CliModel>
     'huge.txt': 'lorem ipsum '.repeat(Math.ceil((4 * 1024 * 1024 + 10) / 12)),
   });
   const dir = path.join(root, 'model');
-  const train = await runCli(['train', '--data', data, '--out', dir, '--steps', '160', '--variant', 'ae', '--log-every', '40', ...TINY_TRAIN_ARGS, ...extraArgs]);
+  const train = await runCli([
+    'train',
+    '--data',
+    data,
+    '--out',
+    dir,
+    '--steps',
+    '160',
+    '--variant',
+    'ae',
+    '--log-every',
+    '40',
+    ...TINY_TRAIN_ARGS,
+    ...extraArgs,
+  ]);
   if (train.code !== 0) throw new Error(`training the CLI fixture failed: ${describeRun(train)}`);
   return { dir, data, train };
 }

@@ -120,7 +120,12 @@ async function tamper(
   manifest.files = {};
   for (const [name, bytes] of files) manifest.files[name] = { bytes: bytes.length, sha256: sha256(bytes) };
   const part = (n: string): Buffer => files.get(n) ?? Buffer.alloc(0);
-  manifest.fingerprint = computeFingerprint(part('config.json'), part('tokenizer.json'), part('weights.json'), part('weights.bin'));
+  manifest.fingerprint = computeFingerprint(
+    part('config.json'),
+    part('tokenizer.json'),
+    part('weights.json'),
+    part('weights.bin'),
+  );
   await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
 }
 
@@ -197,8 +202,19 @@ describe('saveBundle / loadBundle round trip', () => {
     assert.ok(Object.is(loaded.weights['enc.b'].data[0], -0));
 
     const onDisk = (await fs.readdir(dir)).sort();
-    assert.deepEqual(onDisk, ['REPORT.md', 'config.json', 'manifest.json', 'tokenizer.json', 'train-log.jsonl', 'weights.bin', 'weights.json']);
-    assert.deepEqual(Object.keys(loaded.manifest.files).sort(), onDisk.filter((n) => n !== 'manifest.json'));
+    assert.deepEqual(onDisk, [
+      'REPORT.md',
+      'config.json',
+      'manifest.json',
+      'tokenizer.json',
+      'train-log.jsonl',
+      'weights.bin',
+      'weights.json',
+    ]);
+    assert.deepEqual(
+      Object.keys(loaded.manifest.files).sort(),
+      onDisk.filter((n) => n !== 'manifest.json'),
+    );
     assert.equal(await fs.readFile(path.join(dir, 'REPORT.md'), 'utf8'), '# Report\n');
     let total = 0;
     for (const name of onDisk) total += (await fs.stat(path.join(dir, name))).size;
@@ -285,7 +301,10 @@ describe('saveBundle refuses bad input without touching an existing bundle', () 
       [{ config: { ...CONFIG, variant: 'gan' as never } }, /variant/],
       [{ extras: { 'notes.txt': 'x' } }, /notes\.txt.*not allowed/],
       [{ tokenizer: undefined }, /tokenizer cannot be saved as JSON/],
-      [{ weights: { w: { shape: [2], data: [1, 2] as unknown as Float32Array } } }, /weight w must have Float32Array data/],
+      [
+        { weights: { w: { shape: [2], data: [1, 2] as unknown as Float32Array } } },
+        /weight w must have Float32Array data/,
+      ],
       [{ weights: { w: { shape: [-1], data: new Float32Array(0) } } }, /weight w has an invalid shape/],
     ];
     for (const [overrides, pattern] of cases) {
@@ -412,7 +431,9 @@ describe('loadBundle rejects bad bundles', () => {
   });
 
   test('size caps are checked with stat before reading', async () => {
-    let dir = await savedBundle('size', { weights: { ...makeWeights(), big: { shape: [1000], data: new Float32Array(1000) } } });
+    let dir = await savedBundle('size', {
+      weights: { ...makeWeights(), big: { shape: [1000], data: new Float32Array(1000) } },
+    });
     const binSize = (await fs.stat(path.join(dir, 'weights.bin'))).size;
     for (const name of await fs.readdir(dir)) {
       if (name !== 'weights.bin') assert.ok((await fs.stat(path.join(dir, name))).size < binSize - 1, name);
@@ -487,16 +508,26 @@ describe('loadBundle rejects bad bundles', () => {
     await expectLoadError(dir, 'eval.json is corrupt: checksum mismatch');
 
     dir = await savedBundle('corrupt');
-    await tamper(dir, (files) => void files.set('config.json', Buffer.concat([files.get('config.json')!, Buffer.from(' ')])), {
-      rehash: false,
-    });
+    await tamper(
+      dir,
+      (files) => void files.set('config.json', Buffer.concat([files.get('config.json')!, Buffer.from(' ')])),
+      {
+        rehash: false,
+      },
+    );
     await expectLoadError(dir, /config\.json is corrupt: it is \d+ bytes but manifest\.json says \d+/);
   });
 
   test('fingerprint mismatch', async () => {
     const dir = await savedBundle('fingerprint');
-    await editManifest(dir, (m) => void (m.fingerprint = (m.fingerprint[0] === 'a' ? 'b' : 'a') + m.fingerprint.slice(1)));
-    await expectLoadError(dir, /fingerprint mismatch: manifest\.json says [0-9a-f]{64} but the bundle files hash to [0-9a-f]{64}/);
+    await editManifest(
+      dir,
+      (m) => void (m.fingerprint = (m.fingerprint[0] === 'a' ? 'b' : 'a') + m.fingerprint.slice(1)),
+    );
+    await expectLoadError(
+      dir,
+      /fingerprint mismatch: manifest\.json says [0-9a-f]{64} but the bundle files hash to [0-9a-f]{64}/,
+    );
 
     const dir2 = await savedBundle('fingerprint');
     await editManifest(dir2, (m) => void (m.fingerprint = 'xyz'));
@@ -548,13 +579,19 @@ describe('loadBundle rejects bad bundles', () => {
       const dir = await savedBundle('wjson');
       await editJson(dir, 'weights.json', (w) => {
         // Saved in insertion order: embed, decoder.0.w, enc.b.
-        assert.deepEqual(w.tensors.map((t: { name: string }) => t.name), ['embed', 'decoder.0.w', 'enc.b']);
+        assert.deepEqual(
+          w.tensors.map((t: { name: string }) => t.name),
+          ['embed', 'decoder.0.w', 'enc.b'],
+        );
         edit(w);
       });
       await expectLoadError(dir, pattern);
     }
     const dir = await savedBundle('wjson');
-    await tamper(dir, (files) => void files.set('weights.bin', Buffer.concat([files.get('weights.bin')!, Buffer.alloc(2)])));
+    await tamper(
+      dir,
+      (files) => void files.set('weights.bin', Buffer.concat([files.get('weights.bin')!, Buffer.alloc(2)])),
+    );
     await expectLoadError(dir, /weights\.bin is \d+ bytes, not a whole number of float32 values/);
   });
 

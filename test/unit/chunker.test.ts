@@ -27,7 +27,22 @@ function prng(seed: number): () => number {
   return () => random.next();
 }
 
-const WORDS = ['the', 'latent', 'code', 'encoder', 'decoder', 'x', 'KL', 'loss', '自编码器', '变分', '😀', '👨‍👩‍👧', 'a\ud800b', 'supercalifragilisticexpialidocious'];
+const WORDS = [
+  'the',
+  'latent',
+  'code',
+  'encoder',
+  'decoder',
+  'x',
+  'KL',
+  'loss',
+  '自编码器',
+  '变分',
+  '😀',
+  '👨‍👩‍👧',
+  'a\ud800b',
+  'supercalifragilisticexpialidocious',
+];
 const SEPS = [' ', ' ', ' ', '  ', '\t', '. ', '? ', '! ', '。', '，', '\n', '\r\n', '\n\n', '\n \n\n', ''];
 
 function randomText(rnd: () => number, maxPieces: number): string {
@@ -136,7 +151,10 @@ describe('chunker', () => {
   test('a single huge word is cut between code points', () => {
     const word = 'x'.repeat(1000);
     const chunks = chunkText(word, cpCount, 100);
-    assert.deepEqual(chunks, Array.from({ length: 10 }, () => 'x'.repeat(100)));
+    assert.deepEqual(
+      chunks,
+      Array.from({ length: 10 }, () => 'x'.repeat(100)),
+    );
     const emoji = '😀'.repeat(333);
     const ec = chunkText(emoji, cpCount, 50);
     checkChunks(emoji, ec, cpCount, 50);
@@ -147,7 +165,12 @@ describe('chunker', () => {
   });
 
   test('CJK text without spaces is cut at sentence marks', () => {
-    const sentences = ['自编码器是一种神经网络。', '它学习压缩表示！', '变分自编码器如何工作？', '稀疏自编码器也很有用。'];
+    const sentences = [
+      '自编码器是一种神经网络。',
+      '它学习压缩表示！',
+      '变分自编码器如何工作？',
+      '稀疏自编码器也很有用。',
+    ];
     const text = sentences.join('').repeat(5);
     const longest = Math.max(...sentences.map(cpCount));
     const max = longest + 3; // room for one sentence, never two

@@ -9,7 +9,17 @@ import * as fs from 'node:fs';
 
 import { formatLatentCode } from '../../src/core/latentCode';
 import { SENTENCES, TINY_DOC } from '../helpers/engine';
-import { TINY_TRAIN_ARGS, describeRun, ensureCliBuilt, runCli, spawnCli, stderrLines, trainCliModel, type CliModel, type CliResult } from '../helpers/cli';
+import {
+  TINY_TRAIN_ARGS,
+  describeRun,
+  ensureCliBuilt,
+  runCli,
+  spawnCli,
+  stderrLines,
+  trainCliModel,
+  type CliModel,
+  type CliResult,
+} from '../helpers/cli';
 import { makeTempDir, writeFiles } from '../helpers/tmp';
 
 let fixturePromise: Promise<CliModel> | null = null;
@@ -54,35 +64,90 @@ describe('usage errors exit 2, failures exit 1', () => {
 
   test('a bad number', async () => {
     const { dir } = await fixture();
-    assertOneLineError(await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm'), '--steps', 'many']), 2, /--steps must be an integer.*'many'/);
-    assertOneLineError(await runCli(['sample', '--model', dir, '-n', '0']), 2, /(^|[^-])-n must be an integer from 1 to 256/);
+    assertOneLineError(
+      await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm'), '--steps', 'many']),
+      2,
+      /--steps must be an integer.*'many'/,
+    );
+    assertOneLineError(
+      await runCli(['sample', '--model', dir, '-n', '0']),
+      2,
+      /(^|[^-])-n must be an integer from 1 to 256/,
+    );
     assertOneLineError(await runCli(['decode', '--temperature', 'NaN']), 2, /--temperature must be a number/);
-    assertOneLineError(await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm'), '--steps', '1', '--encoder-dilations', '1,two']), 2, /--encoder-dilations must be a comma-separated list.*'1,two'/);
+    assertOneLineError(
+      await runCli([
+        'train',
+        '--data',
+        cleanData,
+        '--out',
+        path.join(makeTempDir(), 'm'),
+        '--steps',
+        '1',
+        '--encoder-dilations',
+        '1,two',
+      ]),
+      2,
+      /--encoder-dilations must be a comma-separated list.*'1,two'/,
+    );
   });
 
   test('train takes the architecture from --encoder-dilations, --encoder-positions and --decoder-dilations', async () => {
     const dir = path.join(makeTempDir(), 'm');
-    const run = await runCli(['train', '--data', cleanData, '--out', dir, '--steps', '2', ...TINY_TRAIN_ARGS, '--encoder-dilations', '1,2,4', '--encoder-positions', '--decoder-dilations', '1,3']);
+    const run = await runCli([
+      'train',
+      '--data',
+      cleanData,
+      '--out',
+      dir,
+      '--steps',
+      '2',
+      ...TINY_TRAIN_ARGS,
+      '--encoder-dilations',
+      '1,2,4',
+      '--encoder-positions',
+      '--decoder-dilations',
+      '1,3',
+    ]);
     assert.equal(run.code, 0, describeRun(run));
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    assert.deepEqual([config.encoderLayers, config.encoderDilations, config.encoderPositions, config.decoderDilations], [3, [1, 2, 4], true, [1, 3]]);
+    assert.deepEqual(
+      [config.encoderLayers, config.encoderDilations, config.encoderPositions, config.decoderDilations],
+      [3, [1, 2, 4], true, [1, 3]],
+    );
   });
 
   test('a bad choice', async () => {
-    assertOneLineError(await runCli(['decode', '--strategy', 'psychic']), 2, /--strategy must be one of greedy, sample, beam/);
+    assertOneLineError(
+      await runCli(['decode', '--strategy', 'psychic']),
+      2,
+      /--strategy must be one of greedy, sample, beam/,
+    );
   });
 
   test('train without --out, without data or without a bound', async () => {
     assertOneLineError(await runCli(['train', '--data', '.', '--steps', '5']), 2, /--out DIR is required/);
-    assertOneLineError(await runCli(['train', '--out', path.join(makeTempDir(), 'm'), '--steps', '5']), 2, /--data PATH is required/);
-    assertOneLineError(await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm')]), 2, /bound the run/);
+    assertOneLineError(
+      await runCli(['train', '--out', path.join(makeTempDir(), 'm'), '--steps', '5']),
+      2,
+      /--data PATH is required/,
+    );
+    assertOneLineError(
+      await runCli(['train', '--data', cleanData, '--out', path.join(makeTempDir(), 'm')]),
+      2,
+      /bound the run/,
+    );
   });
 
   test('a failure (missing model, missing data) exits 1 with a one-line message naming it', async () => {
     const missing = path.join(makeTempDir(), 'no-model-here');
     assertOneLineError(await runCli(['info', '--model', missing]), 1, new RegExp(`${missing}.*not found`));
     const { dir } = await fixture();
-    assertOneLineError(await runCli(['eval', '--model', dir, '--data', '/no/such/folder']), 1, /no such file or folder: \/no\/such\/folder/);
+    assertOneLineError(
+      await runCli(['eval', '--model', dir, '--data', '/no/such/folder']),
+      1,
+      /no such file or folder: \/no\/such\/folder/,
+    );
   });
 
   test('--verbose adds the stack trace', async () => {
@@ -100,8 +165,14 @@ describe('with a tiny trained model', () => {
     assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'blob.bin')}: binary content`));
     assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'huge.txt')}: larger than \\d+ bytes`));
     assert.match(train.stderr, /^1 files\b/m);
-    const lines = train.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(lines.map((l) => l.type), ['metrics', 'metrics', 'metrics', 'metrics', 'done']);
+    const lines = train.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      lines.map((l) => l.type),
+      ['metrics', 'metrics', 'metrics', 'metrics', 'done'],
+    );
     const done = lines.at(-1)!;
     assert.equal(done.out, dir);
     assert.equal(done.steps, 160);
@@ -128,15 +199,27 @@ describe('with a tiny trained model', () => {
     const lines = r.stdout.split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1, `one line of JSON, got:\n${r.stdout}`);
     const m = JSON.parse(lines[0]);
-    for (const key of ['bytes', 'bits_per_byte', 'recon_bits_per_byte', 'kl_bits_per_byte', 'active_units', 'token_accuracy']) {
+    for (const key of [
+      'bytes',
+      'bits_per_byte',
+      'recon_bits_per_byte',
+      'kl_bits_per_byte',
+      'active_units',
+      'token_accuracy',
+    ]) {
       assert.equal(typeof m[key], 'number', `${key}: ${JSON.stringify(m[key])}`);
       assert.ok(Number.isFinite(m[key]), key);
     }
     assert.ok(['tensorflow', 'wasm', 'cpu'].includes(m.backend));
     assert.equal(m.bytes, Buffer.byteLength(TINY_DOC), 'every byte of the one text file, nothing of the skipped ones');
-    assert.ok(Math.abs(m.bits_per_byte - (m.recon_bits_per_byte + m.kl_bits_per_byte)) <= 1e-9 * Math.max(1, m.bits_per_byte));
+    assert.ok(
+      Math.abs(m.bits_per_byte - (m.recon_bits_per_byte + m.kl_bits_per_byte)) <= 1e-9 * Math.max(1, m.bits_per_byte),
+    );
     assert.equal(m.kl_bits_per_byte, 0, "an 'ae' model has no KL");
-    assert.ok(m.token_accuracy > 0.9 && m.token_accuracy <= 1, `token accuracy ${m.token_accuracy} on its own training text`);
+    assert.ok(
+      m.token_accuracy > 0.9 && m.token_accuracy <= 1,
+      `token accuracy ${m.token_accuracy} on its own training text`,
+    );
     assert.ok(m.active_units >= 1 && m.active_units <= 16);
   });
 
@@ -191,7 +274,18 @@ describe('with a tiny trained model', () => {
   test('SIGINT during train --minutes 5 exits 130 and leaves a loadable bundle', async () => {
     const { data } = await fixture();
     const out = path.join(makeTempDir('textvae-sigint-'), 'model');
-    const child = spawnCli(['train', '--data', data, '--out', out, '--minutes', '5', '--log-every', '5', ...TINY_TRAIN_ARGS]);
+    const child = spawnCli([
+      'train',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--minutes',
+      '5',
+      '--log-every',
+      '5',
+      ...TINY_TRAIN_ARGS,
+    ]);
     let stdout = '';
     let stderr = '';
     let interrupted = false;
@@ -205,7 +299,9 @@ describe('with a tiny trained model', () => {
       }
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    );
     clearTimeout(killer);
     const run = { code, signal, stdout, stderr };
     assert.ok(interrupted, describeRun(run));

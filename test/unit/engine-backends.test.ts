@@ -28,7 +28,21 @@ let modelPromise: Promise<string> | null = null;
 function smallModel(): Promise<string> {
   return (modelPromise ??= (async () => {
     const out = path.join(makeTempDir('textvae-backends-'), 'model');
-    const r = await runCli(['train', '--steps', '30', '--model-dim', '32', '--vocab-size', '300', '--data', SEEDS, '--out', out, '--log-every', '10']);
+    const r = await runCli([
+      'train',
+      '--steps',
+      '30',
+      '--model-dim',
+      '32',
+      '--vocab-size',
+      '300',
+      '--data',
+      SEEDS,
+      '--out',
+      out,
+      '--log-every',
+      '10',
+    ]);
     if (r.code !== 0) throw new Error(`training the small model failed: ${describeRun(r)}`);
     return out;
   })());
@@ -77,7 +91,9 @@ describe('backend selection', () => {
 
   test("the CLI's auto reports the backend it chose", async () => {
     const model = await smallModel();
-    const r = await runCli(['info', '--json', '--backend', 'auto', '--model', model], { env: { TEXTVAE_BACKEND: undefined } });
+    const r = await runCli(['info', '--json', '--backend', 'auto', '--model', model], {
+      env: { TEXTVAE_BACKEND: undefined },
+    });
     assert.equal(r.code, 0, describeRun(r));
     const info = JSON.parse(r.stdout);
     assert.ok(NAMES.includes(info.backend), info.backend);
@@ -102,7 +118,10 @@ describe('backend selection', () => {
     assert.equal(auto.code, 0, describeRun(auto));
     const info = JSON.parse(auto.stdout);
     assert.notEqual(info.backend, 'tensorflow');
-    assert.ok(info.backends_skipped.some((s: string) => /@tensorflow\/tfjs-node: not installed/.test(s)), JSON.stringify(info.backends_skipped));
+    assert.ok(
+      info.backends_skipped.some((s: string) => /@tensorflow\/tfjs-node: not installed/.test(s)),
+      JSON.stringify(info.backends_skipped),
+    );
   });
 
   test('an unknown backend name given with --backend is a usage error (exit 2)', async () => {
@@ -111,25 +130,29 @@ describe('backend selection', () => {
     assert.match(stderrLines(r)[0], /--backend must be one of auto, tensorflow, wasm, cpu \(got 'gpu'\)/);
   });
 
-  test(
-    'an unknown backend name in TEXTVAE_BACKEND is a usage error (exit 2)',
-    async () => {
-      const model = await smallModel();
-      const r = await runCli(['info', '--model', model], { env: { TEXTVAE_BACKEND: 'gpu' } });
-      assert.match(r.stderr, /unknown backend 'gpu'|must be one of/);
-      assert.equal(r.code, 2, describeRun(r));
-    },
-  );
+  test('an unknown backend name in TEXTVAE_BACKEND is a usage error (exit 2)', async () => {
+    const model = await smallModel();
+    const r = await runCli(['info', '--model', model], { env: { TEXTVAE_BACKEND: 'gpu' } });
+    assert.match(r.stderr, /unknown backend 'gpu'|must be one of/);
+    assert.equal(r.code, 2, describeRun(r));
+  });
 });
 
 describe('cross-backend agreement', () => {
   test('encode on wasm, cpu (and tensorflow where available) gives codes within one quantisation step', async (t) => {
     const model = await smallModel();
-    const seedFile = fs.readdirSync(SEEDS).filter((f) => f.endsWith('.txt')).sort()[1];
+    const seedFile = fs
+      .readdirSync(SEEDS)
+      .filter((f) => f.endsWith('.txt'))
+      .sort()[1];
     const text = fs.readFileSync(path.join(SEEDS, seedFile), 'utf8').slice(0, 1500);
     const backends = ['wasm', 'cpu', 'tensorflow'];
     const results = await Promise.all(
-      backends.map((b) => runCli(['encode', '--backend', b, '--json', '--model', model, '--text', text], { env: { TEXTVAE_BACKEND: undefined } })),
+      backends.map((b) =>
+        runCli(['encode', '--backend', b, '--json', '--model', model, '--text', text], {
+          env: { TEXTVAE_BACKEND: undefined },
+        }),
+      ),
     );
     const vectors = new Map<string, Float32Array[]>();
     results.forEach((r, i) => {
@@ -141,7 +164,10 @@ describe('cross-backend agreement', () => {
       assert.equal(r.code, 0, `${b}: ${describeRun(r)}`);
       const out = JSON.parse(r.stdout);
       assert.equal(out.backend, b);
-      vectors.set(b, (out.codes as string[]).map((c) => parseLatentCode(c)));
+      vectors.set(
+        b,
+        (out.codes as string[]).map((c) => parseLatentCode(c)),
+      );
     });
     const ref = vectors.get('wasm')!;
     assert.ok(ref.length >= 2, `a text of several chunks (${ref.length} codes)`);

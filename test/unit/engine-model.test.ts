@@ -93,7 +93,10 @@ describe('incremental decoder', () => {
         worst = Math.max(worst, maxAbsDiff(row.subarray(b * V, (b + 1) * V), ref));
         if (t + 1 < T1) {
           // Sensitivity: the next position's distribution is clearly different.
-          stepVsNext = Math.max(stepVsNext, maxAbsDiff(row.subarray(b * V, (b + 1) * V), full.subarray((b * T1 + t + 1) * V, (b * T1 + t + 2) * V)));
+          stepVsNext = Math.max(
+            stepVsNext,
+            maxAbsDiff(row.subarray(b * V, (b + 1) * V), full.subarray((b * T1 + t + 1) * V, (b * T1 + t + 2) * V)),
+          );
         }
       }
     }
@@ -198,11 +201,18 @@ describe('weights', () => {
 
   test('the default configuration is the documented size', () => {
     // Counted by hand from the architecture (embeddings, heads, z projection, conv layers), not from a run.
-    const D = DEFAULT_CONFIG.modelDim, K = DEFAULT_CONFIG.kernelSize, L = DEFAULT_CONFIG.decoderDilations.length;
+    const D = DEFAULT_CONFIG.modelDim,
+      K = DEFAULT_CONFIG.kernelSize,
+      L = DEFAULT_CONFIG.decoderDilations.length;
     const expected =
-      DEFAULT_CONFIG.vocabSize * D + (DEFAULT_CONFIG.maxTokens + 1) * D +
+      DEFAULT_CONFIG.vocabSize * D +
+      (DEFAULT_CONFIG.maxTokens + 1) * D +
       2 * (2 * D * DEFAULT_CONFIG.latentDim + DEFAULT_CONFIG.latentDim) +
-      DEFAULT_CONFIG.latentDim * L * D + L * D + D + DEFAULT_CONFIG.vocabSize + 2 * DEFAULT_CONFIG.latentDim +
+      DEFAULT_CONFIG.latentDim * L * D +
+      L * D +
+      D +
+      DEFAULT_CONFIG.vocabSize +
+      2 * DEFAULT_CONFIG.latentDim +
       (DEFAULT_CONFIG.encoderLayers + L) * (K * D * D + 2 * D);
     assert.equal(parameterCount(DEFAULT_CONFIG), expected);
   });
@@ -214,36 +224,48 @@ describe('weights', () => {
     const wb = await b.exportWeights();
     for (const name of Object.keys(weights)) assert.deepEqual(wb[name].data, weights[name].data, name);
     const c = new TextVaeModel(CONFIG, undefined, 3);
-    assert.notDeepEqual((await c.exportWeights())['dec.0.w'].data, weights['dec.0.w'].data, 'seeds give different weights');
+    assert.notDeepEqual(
+      (await c.exportWeights())['dec.0.w'].data,
+      weights['dec.0.w'].data,
+      'seeds give different weights',
+    );
     const missing = { ...weights };
     delete missing['dec.z.w'];
     assert.throws(() => new TextVaeModel(CONFIG, missing), /missing weight dec\.z\.w/);
-    const wrong = { ...weights, 'enc.mu.b': { shape: [CONFIG.latentDim + 1], data: new Float32Array(CONFIG.latentDim + 1) } };
+    const wrong = {
+      ...weights,
+      'enc.mu.b': { shape: [CONFIG.latentDim + 1], data: new Float32Array(CONFIG.latentDim + 1) },
+    };
     assert.throws(() => new TextVaeModel(CONFIG, wrong), /enc\.mu\.b has shape/);
     for (const m of [a, b, c]) m.dispose();
   });
 
-  test(
-    'dispose releases every tensor the model created',
-    () => {
-      const before = tf.memory();
-      const model = new TextVaeModel(CONFIG, undefined, 1);
-      model.dispose();
-      const after = tf.memory();
-      assert.equal(after.numTensors, before.numTensors, 'tensors left after dispose');
-      assert.equal(after.numBytes, before.numBytes, 'bytes left after dispose');
-    },
-  );
+  test('dispose releases every tensor the model created', () => {
+    const before = tf.memory();
+    const model = new TextVaeModel(CONFIG, undefined, 1);
+    model.dispose();
+    const after = tf.memory();
+    assert.equal(after.numTensors, before.numTensors, 'tensors left after dispose');
+    assert.equal(after.numBytes, before.numBytes, 'bytes left after dispose');
+  });
 });
 
 describe('encoder options', () => {
   const codeOf = (model: TextVaeModel, tokens: number[]) =>
-    tf.tidy(() => model.encode(tf.tensor2d(tokens, [1, tokens.length], 'int32')).mu.dataSync().slice());
+    tf.tidy(() =>
+      model
+        .encode(tf.tensor2d(tokens, [1, tokens.length], 'int32'))
+        .mu.dataSync()
+        .slice(),
+    );
   const sentence = [40, 41, 42, 43, 44, 45];
 
   test('configs from before encoder dilations and positions behave as dilation 1, no positions', async () => {
     const plain = new TextVaeModel(CONFIG, undefined, 4);
-    const explicit = new TextVaeModel({ ...CONFIG, encoderDilations: [1, 1], encoderPositions: false }, await plain.exportWeights());
+    const explicit = new TextVaeModel(
+      { ...CONFIG, encoderDilations: [1, 1], encoderPositions: false },
+      await plain.exportWeights(),
+    );
     assert.deepEqual(codeOf(explicit, sentence), codeOf(plain, sentence));
     const dilated = new TextVaeModel({ ...CONFIG, encoderDilations: [1, 2] }, await plain.exportWeights());
     assert.ok(maxAbsDiff(codeOf(dilated, sentence), codeOf(plain, sentence)) > 1e-4, 'a dilation changes the code');
@@ -276,14 +298,44 @@ describe('makeBatch', () => {
     assert.deepEqual(b.bytes, [3, 1, 9]);
     assert.deepEqual(Array.from(b.tokens), [10, 11, 12, PAD, PAD, 20, PAD, PAD, PAD, PAD, 30, 31, 32, 33, 34]);
     assert.deepEqual(Array.from(b.decoderInput), [
-      BOS, 10, 11, 12, PAD, PAD,
-      BOS, 20, PAD, PAD, PAD, PAD,
-      BOS, 30, 31, 32, 33, 34,
+      BOS,
+      10,
+      11,
+      12,
+      PAD,
+      PAD,
+      BOS,
+      20,
+      PAD,
+      PAD,
+      PAD,
+      PAD,
+      BOS,
+      30,
+      31,
+      32,
+      33,
+      34,
     ]);
     assert.deepEqual(Array.from(b.targets), [
-      10, 11, 12, EOS, PAD, PAD,
-      20, EOS, PAD, PAD, PAD, PAD,
-      30, 31, 32, 33, 34, EOS,
+      10,
+      11,
+      12,
+      EOS,
+      PAD,
+      PAD,
+      20,
+      EOS,
+      PAD,
+      PAD,
+      PAD,
+      PAD,
+      30,
+      31,
+      32,
+      33,
+      34,
+      EOS,
     ]);
   });
 
@@ -297,14 +349,26 @@ describe('makeBatch', () => {
 
   test('token dropout replaces decoder inputs with MASK only, never BOS, at the rate asked', () => {
     const rng = new Random(123);
-    const B = 64, T = 32;
+    const B = 64,
+      T = 32;
     const examples = Array.from({ length: B }, (_, i) => randomTokens(rng, 8 + (i % (T - 7)), 400));
-    const clean = makeBatch(examples, examples.map(() => 0), T);
+    const clean = makeBatch(
+      examples,
+      examples.map(() => 0),
+      T,
+    );
     for (const rate of [0.1, 0.25, 0.5]) {
-      const batch = makeBatch(examples, examples.map(() => 0), T, rate, new Random(rate * 1000));
+      const batch = makeBatch(
+        examples,
+        examples.map(() => 0),
+        T,
+        rate,
+        new Random(rate * 1000),
+      );
       assert.deepEqual(batch.tokens, clean.tokens, 'the encoder input is never dropped');
       assert.deepEqual(batch.targets, clean.targets, 'the targets are never dropped');
-      let positions = 0, masked = 0;
+      let positions = 0,
+        masked = 0;
       for (let b = 0; b < B; b++) {
         const n = examples[b].length;
         assert.equal(batch.decoderInput[b * (T + 1)], BOS, 'BOS is never dropped');
@@ -323,7 +387,10 @@ describe('makeBatch', () => {
       const observed = masked / positions;
       // Within four binomial standard deviations of the rate asked (about ±0.05 at rate 0.5 here).
       const tolerance = 4 * Math.sqrt((rate * (1 - rate)) / positions);
-      assert.ok(Math.abs(observed - rate) < tolerance, `rate ${rate}: observed ${observed.toFixed(3)} over ${positions} tokens (±${tolerance.toFixed(3)})`);
+      assert.ok(
+        Math.abs(observed - rate) < tolerance,
+        `rate ${rate}: observed ${observed.toFixed(3)} over ${positions} tokens (±${tolerance.toFixed(3)})`,
+      );
     }
   });
 
@@ -336,9 +403,27 @@ describe('makeBatch', () => {
 
   test('dropout is reproducible from the seed', () => {
     const examples = Array.from({ length: 8 }, (_, i) => Array.from({ length: 20 }, (_, t) => 10 + i + t));
-    const a = makeBatch(examples, examples.map(() => 0), 20, 0.3, new Random(77));
-    const b = makeBatch(examples, examples.map(() => 0), 20, 0.3, new Random(77));
-    const c = makeBatch(examples, examples.map(() => 0), 20, 0.3, new Random(78));
+    const a = makeBatch(
+      examples,
+      examples.map(() => 0),
+      20,
+      0.3,
+      new Random(77),
+    );
+    const b = makeBatch(
+      examples,
+      examples.map(() => 0),
+      20,
+      0.3,
+      new Random(77),
+    );
+    const c = makeBatch(
+      examples,
+      examples.map(() => 0),
+      20,
+      0.3,
+      new Random(78),
+    );
     assert.deepEqual(a.decoderInput, b.decoderInput);
     assert.notDeepEqual(a.decoderInput, c.decoderInput);
   });
@@ -358,9 +443,19 @@ describe('interpolation', () => {
 
   test('lerp is the straight line', () => {
     const mid = lerp(a, b, 0.5);
-    assert.ok(maxAbsDiff(mid, Float32Array.from(a, (v, i) => (v + b[i]) / 2)) < 1e-6);
+    assert.ok(
+      maxAbsDiff(
+        mid,
+        Float32Array.from(a, (v, i) => (v + b[i]) / 2),
+      ) < 1e-6,
+    );
     const quarter = lerp(a, b, 0.25);
-    assert.ok(maxAbsDiff(quarter, Float32Array.from(a, (v, i) => 0.75 * v + 0.25 * b[i])) < 1e-6);
+    assert.ok(
+      maxAbsDiff(
+        quarter,
+        Float32Array.from(a, (v, i) => 0.75 * v + 0.25 * b[i]),
+      ) < 1e-6,
+    );
   });
 
   test('slerp keeps the norm of equal-norm endpoints and moves at a constant angle', () => {

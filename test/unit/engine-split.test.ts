@@ -3,7 +3,12 @@ import { describe, test } from 'node:test';
 import { splitFiles } from '../../src/core/dataset';
 import { splitForTraining } from '../../src/core/split';
 
-const file = (relativePath: string, text = `text of ${relativePath}\n`) => ({ relativePath, text, path: `/w/${relativePath}`, bytes: text.length });
+const file = (relativePath: string, text = `text of ${relativePath}\n`) => ({
+  relativePath,
+  text,
+  path: `/w/${relativePath}`,
+  bytes: text.length,
+});
 
 describe('splitForTraining', () => {
   test('agrees with the CLI split (splitFiles) when that gives both parts', () => {
@@ -12,8 +17,14 @@ describe('splitForTraining', () => {
     assert.ok(cli.val.length > 0 && cli.train.length > 0);
     const r = splitForTraining(files, 0.05);
     assert.equal(r.method, 'files');
-    assert.deepEqual(r.val, cli.val.map((f) => f.text));
-    assert.deepEqual(r.train, cli.train.map((f) => f.text));
+    assert.deepEqual(
+      r.val,
+      cli.val.map((f) => f.text),
+    );
+    assert.deepEqual(
+      r.train,
+      cli.train.map((f) => f.text),
+    );
   });
 
   test('a small workspace still gets a held-out file, never all of them', () => {
@@ -51,7 +62,12 @@ describe('splitForTraining', () => {
   });
 
   test('one paragraph, or no held-out fraction: everything trains', () => {
-    assert.deepEqual(splitForTraining([file('one.md', 'Just one paragraph.')], 0.05), { train: ['Just one paragraph.'], val: [], method: 'none', heldOutFiles: 0 });
+    assert.deepEqual(splitForTraining([file('one.md', 'Just one paragraph.')], 0.05), {
+      train: ['Just one paragraph.'],
+      val: [],
+      method: 'none',
+      heldOutFiles: 0,
+    });
     const files = [file('a.md'), file('b.md')];
     assert.equal(splitForTraining(files, 0).val.length, 0);
   });

@@ -26,7 +26,9 @@ const LATENT = TINY_CONFIG.latentDim!;
 const LEARN_STEPS = 160;
 
 const aeRun = once(() => trainTiny({ maxSteps: LEARN_STEPS, config: { variant: 'ae' } }));
-const vaeRun = once(() => trainTiny({ maxSteps: LEARN_STEPS, logEvery: 10, val: [TINY_DOC], config: { variant: 'vae' } }));
+const vaeRun = once(() =>
+  trainTiny({ maxSteps: LEARN_STEPS, logEvery: 10, val: [TINY_DOC], config: { variant: 'vae' } }),
+);
 const loadedVae = once(async () => TextVae.load((await vaeRun()).dir));
 
 interface TrainingFacts {
@@ -48,7 +50,11 @@ async function assertExactReconstruction(dir: string): Promise<void> {
     assert.equal(codes.length, chunks.length);
     for (let i = 0; i < codes.length; i++) {
       assert.match(codes[i], /^tvae1:[0-9a-f]{8}:/);
-      assert.equal(await vae.decodeCodes([codes[i]], { strategy: 'greedy' }), chunks[i], `sentence ${i} from ${codes[i]}`);
+      assert.equal(
+        await vae.decodeCodes([codes[i]], { strategy: 'greedy' }),
+        chunks[i],
+        `sentence ${i} from ${codes[i]}`,
+      );
     }
     assert.equal(await vae.decodeCodes(codes), TINY_DOC);
     // The codes carry the information: every sentence has its own code.
@@ -67,7 +73,10 @@ describe('training a tiny model', () => {
     const run = await aeRun();
     assert.equal(run.result.steps, LEARN_STEPS);
     assert.equal(run.result.cancelled, false);
-    assert.ok(run.metrics[0].loss > 4 * run.metrics.at(-1)!.loss, `loss ${run.metrics[0].loss} -> ${run.metrics.at(-1)!.loss}`);
+    assert.ok(
+      run.metrics[0].loss > 4 * run.metrics.at(-1)!.loss,
+      `loss ${run.metrics[0].loss} -> ${run.metrics.at(-1)!.loss}`,
+    );
     assert.equal(run.result.final.token_accuracy, 1);
     assert.equal(run.result.final.kl_bits_per_byte, 0, "'ae' has no KL term");
     const t = await trainingFacts(run.dir);
@@ -89,7 +98,10 @@ describe('training a tiny model', () => {
     assert.ok(f.active_units > 0 && f.active_units <= LATENT, `active units ${f.active_units}`);
     assert.ok(Number.isInteger(f.active_units));
     // With N texts, I(x; z) under their aggregate posterior is at most log N nats.
-    assert.ok(f.mutual_information > 0 && f.mutual_information <= Math.log(SENTENCES.length) + 1e-3, `MI ${f.mutual_information}`);
+    assert.ok(
+      f.mutual_information > 0 && f.mutual_information <= Math.log(SENTENCES.length) + 1e-3,
+      `MI ${f.mutual_information}`,
+    );
     assert.ok(Math.abs(f.bits_per_byte - (f.recon_bits_per_byte + f.kl_bits_per_byte)) < 1e-9);
     const last = metrics.at(-1)!;
     assert.ok(last.val_kl_bits_per_byte > 0 && last.kl_bits_per_byte > 0);
@@ -104,7 +116,10 @@ describe('training a tiny model', () => {
     const { metrics } = await vaeRun();
     const pretraining = metrics.filter((m) => m.beta === 0).map((m) => m.tensors);
     const annealed = metrics.filter((m) => m.beta > 0).map((m) => m.tensors);
-    assert.ok(pretraining.length >= 1 && annealed.length >= 4, `${pretraining.length} + ${annealed.length} metrics lines`);
+    assert.ok(
+      pretraining.length >= 1 && annealed.length >= 4,
+      `${pretraining.length} + ${annealed.length} metrics lines`,
+    );
     const same = (xs: number[]) => xs.every((x) => x === xs[0]);
     assert.ok(same(pretraining) && same(annealed), `tensors per line: ${metrics.map((m) => m.tensors).join(', ')}`);
     // Adam creates its state lazily: the log-variance head (weight and bias) gets gradients only once
@@ -150,7 +165,10 @@ describe('training runs', () => {
     const bin = (r: TinyRun) => fs.readFileSync(path.join(r.dir, 'weights.bin'));
     assert.ok(bin(a).equals(bin(b)), 'weights.bin differs between two runs with seed 21');
     assert.equal(a.result.fingerprint, b.result.fingerprint);
-    assert.deepEqual(a.metrics.map((m) => m.loss), b.metrics.map((m) => m.loss));
+    assert.deepEqual(
+      a.metrics.map((m) => m.loss),
+      b.metrics.map((m) => m.loss),
+    );
     assert.ok(!bin(a).equals(bin(c)), 'seed 22 gave the same weights as seed 21');
     assert.notEqual(a.result.fingerprint, c.result.fingerprint);
   });
@@ -163,7 +181,11 @@ describe('training runs', () => {
     const bin = (r: TinyRun) => fs.readFileSync(path.join(r.dir, 'weights.bin'));
     assert.ok(bin(b).equals(bin(b2)), 'two seeded runs with dropout differ');
     assert.notEqual(a.metrics[0].loss, (await aeRun()).metrics[0].loss, 'dropout 0.1 trained exactly like no dropout');
-    assert.equal(((await readManifest(a.dir)).training as { dropout?: number }).dropout, 0.1, 'the manifest records the rate');
+    assert.equal(
+      ((await readManifest(a.dir)).training as { dropout?: number }).dropout,
+      0.1,
+      'the manifest records the rate',
+    );
     // Evaluation runs without dropout, so the memorised sentences come back exactly.
     await assertExactReconstruction(a.dir);
   });
@@ -180,7 +202,10 @@ describe('training runs', () => {
     });
     assert.equal(run.result.cancelled, true);
     assert.equal(run.result.steps, 20, 'stops at the first step boundary after the abort');
-    assert.ok(run.logs.some((l) => l.startsWith('cancelled; saved')), run.logs.join('\n'));
+    assert.ok(
+      run.logs.some((l) => l.startsWith('cancelled; saved')),
+      run.logs.join('\n'),
+    );
     const t = await trainingFacts(run.dir);
     assert.equal(t.step, 20);
     assert.equal(t.finished, false);
@@ -204,14 +229,23 @@ describe('training runs', () => {
     const base = await aeRun();
     const out = path.join(makeTempDir('textvae-resume-'), 'model');
     const run = await trainTiny({ resume: base.dir, maxSteps: LEARN_STEPS + 20, logEvery: 10 }, out);
-    assert.ok(run.logs.some((l) => l.includes(`at step ${LEARN_STEPS}`)), run.logs.join('\n'));
-    assert.deepEqual(run.metrics.map((m) => m.step), [LEARN_STEPS + 10, LEARN_STEPS + 20]);
+    assert.ok(
+      run.logs.some((l) => l.includes(`at step ${LEARN_STEPS}`)),
+      run.logs.join('\n'),
+    );
+    assert.deepEqual(
+      run.metrics.map((m) => m.step),
+      [LEARN_STEPS + 10, LEARN_STEPS + 20],
+    );
     assert.equal(run.result.steps, LEARN_STEPS + 20);
     assert.equal((await trainingFacts(out)).step, LEARN_STEPS + 20);
     // A fresh model starts near ln(vocab) ≈ 5.7 nats per token; the resumed one keeps what it learnt.
     assert.ok(run.metrics[0].loss < 1, `loss right after resuming: ${run.metrics[0].loss}`);
     // Adam restarts with empty moments, so the learning rate warms up again (20 steps in trainTiny).
-    assert.equal(run.metrics[0].learning_rate, learningRateAt(LEARN_STEPS + 9, 3e-3, 20, LEARN_STEPS + 20, LEARN_STEPS));
+    assert.equal(
+      run.metrics[0].learning_rate,
+      learningRateAt(LEARN_STEPS + 9, 3e-3, 20, LEARN_STEPS + 20, LEARN_STEPS),
+    );
     assert.deepEqual(
       JSON.parse(fs.readFileSync(path.join(out, 'tokenizer.json'), 'utf8')),
       JSON.parse(fs.readFileSync(path.join(base.dir, 'tokenizer.json'), 'utf8')),
@@ -257,15 +291,18 @@ test('learning rate: warm-up, cosine to 10%, and a fresh warm-up after resuming 
   assert.equal(learningRateAt(700, base, 100, 1000, 500), learningRateAt(700, base, 100, 1000));
 });
 
-
 test('Adam: a variable that first gets a gradient late still moves about one learning rate on its first update', () => {
   // The log-variance head gets no gradient during AE pretraining; its bias correction must start at its own first step.
   const adam = new Adam({ clipNorm: 1e9 });
   const early = tf.variable(tf.zeros([4]));
   const late = tf.variable(tf.zeros([4]));
-  for (let i = 0; i < 200; i++) tf.tidy(() => adam.apply([early, late], { [early.name]: tf.ones([4]) }, 0.01).dispose());
-  tf.tidy(() => adam.apply([early, late], { [early.name]: tf.ones([4]), [late.name]: tf.fill([4], 0.3) }, 0.01).dispose());
-  for (const x of late.dataSync()) assert.ok(Math.abs(Math.abs(x) - 0.01) < 1e-4, `first update of the late variable: ${x}`);
+  for (let i = 0; i < 200; i++)
+    tf.tidy(() => adam.apply([early, late], { [early.name]: tf.ones([4]) }, 0.01).dispose());
+  tf.tidy(() =>
+    adam.apply([early, late], { [early.name]: tf.ones([4]), [late.name]: tf.fill([4], 0.3) }, 0.01).dispose(),
+  );
+  for (const x of late.dataSync())
+    assert.ok(Math.abs(Math.abs(x) - 0.01) < 1e-4, `first update of the late variable: ${x}`);
   adam.dispose();
   early.dispose();
   late.dispose();

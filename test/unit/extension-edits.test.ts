@@ -12,7 +12,10 @@ describe('planEdits', () => {
       { start: 11, end: 16 },
     ];
     const edits = planEdits(ranges, ['D', 'A', 'G']);
-    assert.deepEqual(edits.map((e) => e.start), [0, 11, 17]);
+    assert.deepEqual(
+      edits.map((e) => e.start),
+      [0, 11, 17],
+    );
     assert.equal(applyEdits(text, edits), 'A beta G D');
   });
 
@@ -33,16 +36,51 @@ describe('planEdits', () => {
   });
 
   test('the same range twice is edited once; conflicting texts for it throw', () => {
-    assert.equal(planEdits([{ start: 0, end: 3 }, { start: 0, end: 3 }], ['q', 'q']).length, 1);
-    assert.throws(() => planEdits([{ start: 0, end: 3 }, { start: 0, end: 3 }], ['q', 'r']), /two different replacements/);
+    assert.equal(
+      planEdits(
+        [
+          { start: 0, end: 3 },
+          { start: 0, end: 3 },
+        ],
+        ['q', 'q'],
+      ).length,
+      1,
+    );
+    assert.throws(
+      () =>
+        planEdits(
+          [
+            { start: 0, end: 3 },
+            { start: 0, end: 3 },
+          ],
+          ['q', 'r'],
+        ),
+      /two different replacements/,
+    );
   });
 
   test('overlapping ranges cannot be applied in one batch', () => {
-    assert.throws(() => planEdits([{ start: 0, end: 5 }, { start: 4, end: 8 }], ['a', 'b']), /overlap/);
+    assert.throws(
+      () =>
+        planEdits(
+          [
+            { start: 0, end: 5 },
+            { start: 4, end: 8 },
+          ],
+          ['a', 'b'],
+        ),
+      /overlap/,
+    );
   });
 
   test('adjacent (touching) ranges are fine', () => {
-    const edits = planEdits([{ start: 0, end: 2 }, { start: 2, end: 4 }], ['1', '2']);
+    const edits = planEdits(
+      [
+        { start: 0, end: 2 },
+        { start: 2, end: 4 },
+      ],
+      ['1', '2'],
+    );
     assert.equal(applyEdits('abcdef', edits), '12ef');
   });
 

@@ -20,7 +20,9 @@ class FakeWorker implements WorkerProcess {
   private exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
   private outputListeners: ((t: string) => void)[] = [];
   /** Answers requests automatically (by method); return undefined to leave one pending. */
-  constructor(private readonly auto: (msg: Extract<HostToWorker, { kind: 'request' }>) => unknown | undefined = defaultAuto) {}
+  constructor(
+    private readonly auto: (msg: Extract<HostToWorker, { kind: 'request' }>) => unknown | undefined = defaultAuto,
+  ) {}
 
   send(message: HostToWorker, callback: (error: Error | null) => void): void {
     this.sent.push(message);
@@ -53,20 +55,37 @@ class FakeWorker implements WorkerProcess {
     for (const l of this.outputListeners) l(text);
   }
   requests(method?: string): Extract<HostToWorker, { kind: 'request' }>[] {
-    return this.sent.filter((m): m is Extract<HostToWorker, { kind: 'request' }> => m.kind === 'request' && (!method || m.method === method));
+    return this.sent.filter(
+      (m): m is Extract<HostToWorker, { kind: 'request' }> => m.kind === 'request' && (!method || m.method === method),
+    );
   }
 }
 
 const BACKEND = { name: 'cpu', detail: 'pure JavaScript', skipped: [] };
-const modelFor = (dir: string) => ({ dir, fingerprint: 'f'.repeat(64), variant: 'vae', config: {}, parameters: 1, sizeBytes: 1, vocabSize: 300, backend: 'cpu' });
+const modelFor = (dir: string) => ({
+  dir,
+  fingerprint: 'f'.repeat(64),
+  variant: 'vae',
+  config: {},
+  parameters: 1,
+  sizeBytes: 1,
+  vocabSize: 300,
+  backend: 'cpu',
+});
 
 function defaultAuto(msg: Extract<HostToWorker, { kind: 'request' }>): unknown {
   if (msg.method === 'initialize') return { kind: 'response', id: msg.id, result: BACKEND };
-  if (msg.method === 'loadModel') return { kind: 'response', id: msg.id, result: modelFor((msg.params as { dir: string }).dir) };
+  if (msg.method === 'loadModel')
+    return { kind: 'response', id: msg.id, result: modelFor((msg.params as { dir: string }).dir) };
   return undefined;
 }
 
-function setup(options: { startupModel?: (previous: string | undefined) => string | undefined; auto?: ConstructorParameters<typeof FakeWorker>[0] } = {}) {
+function setup(
+  options: {
+    startupModel?: (previous: string | undefined) => string | undefined;
+    auto?: ConstructorParameters<typeof FakeWorker>[0];
+  } = {},
+) {
   const workers: FakeWorker[] = [];
   const logs: string[] = [];
   const startupCalls: (string | undefined)[] = [];
@@ -121,8 +140,16 @@ describe('PendingRequests', () => {
   test('ids are unique and increasing; responses settle the matching request once', async () => {
     const p = new PendingRequests();
     const results: unknown[] = [];
-    const a = p.add('encode', (v) => results.push(['a', v]), () => {});
-    const b = p.add('decode', (v) => results.push(['b', v]), () => {});
+    const a = p.add(
+      'encode',
+      (v) => results.push(['a', v]),
+      () => {},
+    );
+    const b = p.add(
+      'decode',
+      (v) => results.push(['b', v]),
+      () => {},
+    );
     assert.ok(b > a);
     assert.equal(p.settle({ kind: 'response', id: b, result: 2 }), true);
     assert.equal(p.settle({ kind: 'response', id: b, result: 3 }), false);
@@ -135,17 +162,36 @@ describe('PendingRequests', () => {
   test('error responses reject with the engine code; unknown codes become internal', () => {
     const p = new PendingRequests();
     const errors: EngineRequestError[] = [];
-    const a = p.add('decode', () => {}, (e) => errors.push(e as EngineRequestError));
-    const b = p.add('decode', () => {}, (e) => errors.push(e as EngineRequestError));
+    const a = p.add(
+      'decode',
+      () => {},
+      (e) => errors.push(e as EngineRequestError),
+    );
+    const b = p.add(
+      'decode',
+      () => {},
+      (e) => errors.push(e as EngineRequestError),
+    );
     p.settle({ kind: 'response', id: a, error: { message: 'wrong model', code: 'bad-code' } });
     p.settle({ kind: 'response', id: b, error: { message: 'odd', code: 'made-up' } });
-    assert.deepEqual(errors.map((e) => [e.message, e.code]), [['wrong model', 'bad-code'], ['odd', 'internal']]);
+    assert.deepEqual(
+      errors.map((e) => [e.message, e.code]),
+      [
+        ['wrong model', 'bad-code'],
+        ['odd', 'internal'],
+      ],
+    );
   });
 
   test('rejectAll rejects every pending request and empties the map', () => {
     const p = new PendingRequests();
     const rejected: string[] = [];
-    for (let i = 0; i < 3; i++) p.add('encode', () => {}, (e) => rejected.push(e.message));
+    for (let i = 0; i < 3; i++)
+      p.add(
+        'encode',
+        () => {},
+        (e) => rejected.push(e.message),
+      );
     assert.equal(p.rejectAll(new Error('gone')), 3);
     assert.deepEqual(rejected, ['gone', 'gone', 'gone']);
     assert.equal(p.size, 0);
@@ -154,21 +200,32 @@ describe('PendingRequests', () => {
 
 describe('EngineConnection', () => {
   test('does not start a worker until the first request; then initialises before the request', async () => {
-    const { connection, workers } = setup({ auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: { codes: ['c'], chunks: ['t'] } } });
+    const { connection, workers } = setup({
+      auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: { codes: ['c'], chunks: ['t'] } },
+    });
     assert.equal(workers.length, 0);
     assert.equal(connection.running, false);
     const result = await connection.request('encode', { text: 't' });
     assert.deepEqual(result, { codes: ['c'], chunks: ['t'] });
     assert.equal(workers.length, 1);
-    assert.deepEqual(workers[0].requests().map((m) => m.method), ['initialize', 'encode']);
+    assert.deepEqual(
+      workers[0].requests().map((m) => m.method),
+      ['initialize', 'encode'],
+    );
     assert.deepEqual(workers[0].requests('initialize')[0].params, { backend: 'cpu' });
     assert.equal(connection.backend?.name, 'cpu');
   });
 
   test('loads the startup model after initialising and tracks it', async () => {
-    const { connection, workers } = setup({ startupModel: () => '/models/a', auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: null } });
+    const { connection, workers } = setup({
+      startupModel: () => '/models/a',
+      auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: null },
+    });
     await connection.request('modelInfo', {});
-    assert.deepEqual(workers[0].requests().map((m) => m.method), ['initialize', 'loadModel', 'modelInfo']);
+    assert.deepEqual(
+      workers[0].requests().map((m) => m.method),
+      ['initialize', 'loadModel', 'modelInfo'],
+    );
     assert.equal(connection.model?.dir, '/models/a');
   });
 
@@ -183,9 +240,16 @@ describe('EngineConnection', () => {
     assert.equal(connection.pendingCount, 2);
     workers[0].exit(3);
     for (const p of [first, second]) {
-      await assert.rejects(p, (err: unknown) => err instanceof EngineRequestError && err.code === 'crashed' && err.message === crashMessage(3, null));
+      await assert.rejects(
+        p,
+        (err: unknown) =>
+          err instanceof EngineRequestError && err.code === 'crashed' && err.message === crashMessage(3, null),
+      );
     }
-    assert.match(crashes[0], /^The TextVAE engine stopped unexpectedly \(exit code 3\)\. It will restart on the next command\. Details are in the TextVAE output channel\.$/);
+    assert.match(
+      crashes[0],
+      /^The TextVAE engine stopped unexpectedly \(exit code 3\)\. It will restart on the next command\. Details are in the TextVAE output channel\.$/,
+    );
     assert.equal(connection.running, false);
     assert.equal(connection.model, null);
 
@@ -195,7 +259,10 @@ describe('EngineConnection', () => {
     assert.equal(workers.length, 2);
     // The fresh worker is initialised and given back the model the dead one had.
     assert.deepEqual(startupCalls, [undefined, '/models/a']);
-    assert.deepEqual(workers[1].requests().map((m) => m.method), ['initialize', 'loadModel', 'encode']);
+    assert.deepEqual(
+      workers[1].requests().map((m) => m.method),
+      ['initialize', 'loadModel', 'encode'],
+    );
     const id = workers[1].requests('encode')[0].id;
     workers[1].emit({ kind: 'response', id, result: { codes: ['z'], chunks: ['three'] } });
     assert.deepEqual(await third, { codes: ['z'], chunks: ['three'] });
@@ -256,15 +323,31 @@ describe('EngineConnection', () => {
     const { connection, workers } = setup();
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(connection.request('sample', { n: 1 }, controller.signal), (err: unknown) => err instanceof EngineRequestError && err.code === 'cancelled');
+    await assert.rejects(
+      connection.request('sample', { n: 1 }, controller.signal),
+      (err: unknown) => err instanceof EngineRequestError && err.code === 'cancelled',
+    );
     assert.equal(workers.length, 0);
   });
 
   test('an initialise failure is reported as a start failure and the worker is discarded', async () => {
     const { connection, workers } = setup({
-      auto: (m) => (m.method === 'initialize' ? { kind: 'response', id: m.id, error: { message: "backend 'tensorflow' is not available", code: 'internal' } } : undefined),
+      auto: (m) =>
+        m.method === 'initialize'
+          ? {
+              kind: 'response',
+              id: m.id,
+              error: { message: "backend 'tensorflow' is not available", code: 'internal' },
+            }
+          : undefined,
     });
-    await assert.rejects(connection.request('encode', { text: 'x' }), (err: unknown) => err instanceof EngineRequestError && err.code === 'start-failed' && /could not start: backend 'tensorflow' is not available/.test(err.message));
+    await assert.rejects(
+      connection.request('encode', { text: 'x' }),
+      (err: unknown) =>
+        err instanceof EngineRequestError &&
+        err.code === 'start-failed' &&
+        /could not start: backend 'tensorflow' is not available/.test(err.message),
+    );
     assert.equal(workers[0].killed, true);
     assert.equal(connection.running, false);
     // The next request tries again with a new worker.
@@ -277,8 +360,12 @@ describe('EngineConnection', () => {
       startupModel: () => '/models/broken',
       auto: (m) =>
         m.method === 'loadModel'
-          ? { kind: 'response', id: m.id, error: { message: '/models/broken: manifest.json is missing', code: 'bundle' } }
-          : defaultAuto(m) ?? { kind: 'response', id: m.id, result: null },
+          ? {
+              kind: 'response',
+              id: m.id,
+              error: { message: '/models/broken: manifest.json is missing', code: 'bundle' },
+            }
+          : (defaultAuto(m) ?? { kind: 'response', id: m.id, result: null }),
     });
     assert.equal(await connection.request('modelInfo', {}), null);
     assert.ok(logs.some((l) => l.includes('could not load the model /models/broken')));
@@ -286,7 +373,9 @@ describe('EngineConnection', () => {
   });
 
   test('notifications reach their listeners only', async () => {
-    const { connection, workers } = setup({ auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: null } });
+    const { connection, workers } = setup({
+      auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: null },
+    });
     const logs: string[] = [];
     let metrics = 0;
     const off = connection.onNotification('trainLog', (p) => logs.push(p.message));
@@ -300,7 +389,9 @@ describe('EngineConnection', () => {
   });
 
   test('worker output goes to the log line by line', async () => {
-    const { connection, workers, logs } = setup({ auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: null } });
+    const { connection, workers, logs } = setup({
+      auto: (m) => defaultAuto(m) ?? { kind: 'response', id: m.id, result: null },
+    });
     await connection.request('modelInfo', {});
     workers[0].output('first line\nsecond line\n');
     assert.ok(logs.includes('[engine] first line') && logs.includes('[engine] second line'));
@@ -309,7 +400,10 @@ describe('EngineConnection', () => {
   test('after dispose requests fail and no worker starts', async () => {
     const { connection, workers } = setup();
     connection.dispose();
-    await assert.rejects(connection.request('modelInfo', {}), (err: unknown) => err instanceof EngineRequestError && err.code === 'stopped');
+    await assert.rejects(
+      connection.request('modelInfo', {}),
+      (err: unknown) => err instanceof EngineRequestError && err.code === 'stopped',
+    );
     assert.equal(workers.length, 0);
   });
 });

@@ -13,13 +13,22 @@ import {
   trainingProgressMessage,
   uniqueName,
 } from '../../src/extension/logic/format';
-import { isInside, modelDisplayName, needsTrustPrompt, resolveModelChoice, resolveSettingPath } from '../../src/extension/logic/modelResolution';
+import {
+  isInside,
+  modelDisplayName,
+  needsTrustPrompt,
+  resolveModelChoice,
+  resolveSettingPath,
+} from '../../src/extension/logic/modelResolution';
 import { pca2 } from '../../src/core/projection';
 
 describe('texts', () => {
   test('status bar: model name and backend, or "not started"', () => {
     assert.equal(statusBarText('default', undefined), '$(symbol-misc) TextVAE: default · not started');
-    assert.equal(statusBarText('model-20250101-120000', 'wasm'), '$(symbol-misc) TextVAE: model-20250101-120000 · wasm');
+    assert.equal(
+      statusBarText('model-20250101-120000', 'wasm'),
+      '$(symbol-misc) TextVAE: model-20250101-120000 · wasm',
+    );
   });
 
   test('training finished message', () => {
@@ -36,18 +45,32 @@ describe('texts', () => {
     assert.equal(formatDuration(180), '3 min');
     assert.equal(formatDuration(45), '45 s');
     assert.equal(formatDuration(2 * 3600 + 15 * 60), '2 h 15 min');
-    assert.equal(trainingProgressMessage({ progress: 0.5, elapsed_s: 30, loss: 1.23456, step: 40 }), '50% · about 30 s left · loss 1.235 · step 40');
+    assert.equal(
+      trainingProgressMessage({ progress: 0.5, elapsed_s: 30, loss: 1.23456, step: 40 }),
+      '50% · about 30 s left · loss 1.235 · step 40',
+    );
   });
 
   test('model folder names are timestamps and never reuse an existing folder', () => {
     assert.equal(modelFolderName(new Date(2025, 0, 2, 3, 4, 5)), 'model-20250102-030405');
     const existing = new Set(['model-x', 'model-x-2']);
-    assert.equal(uniqueName('model-x', (n) => existing.has(n)), 'model-x-3');
-    assert.equal(uniqueName('model-y', (n) => existing.has(n)), 'model-y');
+    assert.equal(
+      uniqueName('model-x', (n) => existing.has(n)),
+      'model-x-3',
+    );
+    assert.equal(
+      uniqueName('model-y', (n) => existing.has(n)),
+      'model-y',
+    );
   });
 
   test('lag statistics convert nanoseconds to milliseconds', () => {
-    const h = { percentile: (p: number) => (p === 50 ? 10_500_000 : 42_000_000), max: 120_000_000, mean: 12_000_000, count: 99 };
+    const h = {
+      percentile: (p: number) => (p === 50 ? 10_500_000 : 42_000_000),
+      max: 120_000_000,
+      mean: 12_000_000,
+      count: 99,
+    };
     assert.deepEqual(lagStats(h), { p50_ms: 10.5, p99_ms: 42, max_ms: 120, mean_ms: 12, samples: 99 });
     // The sampling interval is not lag: it is taken off (never below 0).
     assert.deepEqual(lagStats(h, 11), { p50_ms: 0, p99_ms: 31, max_ms: 109, mean_ms: 1, samples: 99 });
@@ -61,8 +84,21 @@ describe('texts', () => {
   test('model info lists metrics and training facts that exist', () => {
     const md = modelInfoMarkdown(
       {
-        dir: '/m', fingerprint: 'abcdef0123', variant: 'vae', backend: 'wasm', parameters: 1234567, sizeBytes: 5 * 1024 * 1024, vocabSize: 512,
-        config: { latentDim: 16, modelDim: 64, maxTokens: 64, vocabSize: 512, decoderDilations: [1, 2], encoderLayers: 2 },
+        dir: '/m',
+        fingerprint: 'abcdef0123',
+        variant: 'vae',
+        backend: 'wasm',
+        parameters: 1234567,
+        sizeBytes: 5 * 1024 * 1024,
+        vocabSize: 512,
+        config: {
+          latentDim: 16,
+          modelDim: 64,
+          maxTokens: 64,
+          vocabSize: 512,
+          decoderDilations: [1, 2],
+          encoderLayers: 2,
+        },
         metrics: { bits_per_byte: 2.5, active_units: 7, mutual_information: 1.5, kl_bits_per_byte: 0.25 },
         training: { step: 300, seed: 1 },
       },
@@ -99,11 +135,23 @@ describe('model resolution', () => {
   test('untrusted workspaces ask before loading a model from the workspace only', () => {
     const untrusted = { trusted: false, settingFromWorkspace: false, folders: base.folders };
     assert.equal(needsTrustPrompt({ dir: '/ws/b/m', source: 'workspace', name: 'm' }, untrusted), true);
-    assert.equal(needsTrustPrompt({ dir: '/elsewhere/m', source: 'setting', name: 'm' }, { ...untrusted, settingFromWorkspace: true }), true);
+    assert.equal(
+      needsTrustPrompt(
+        { dir: '/elsewhere/m', source: 'setting', name: 'm' },
+        { ...untrusted, settingFromWorkspace: true },
+      ),
+      true,
+    );
     assert.equal(needsTrustPrompt({ dir: '/elsewhere/m', source: 'setting', name: 'm' }, untrusted), false);
     assert.equal(needsTrustPrompt({ dir: '/store/models/model-1', source: 'workspace', name: 'm' }, untrusted), false);
-    assert.equal(needsTrustPrompt({ dir: '/ws/b/m', source: 'workspace', name: 'm' }, { ...untrusted, trusted: true }), false);
-    assert.equal(needsTrustPrompt({ dir: '/ext/models/default', source: 'default', name: 'default' }, untrusted), false);
+    assert.equal(
+      needsTrustPrompt({ dir: '/ws/b/m', source: 'workspace', name: 'm' }, { ...untrusted, trusted: true }),
+      false,
+    );
+    assert.equal(
+      needsTrustPrompt({ dir: '/ext/models/default', source: 'default', name: 'default' }, untrusted),
+      false,
+    );
   });
 
   test('isInside', () => {
@@ -119,7 +167,10 @@ describe('pca2', () => {
     const dir = [1, 2, 2].map((v) => v / 3);
     const vecs = [-2, -1, 0, 1, 2].map((t) => dir.map((d) => 5 + t * d));
     const { points, components, variances } = pca2(vecs);
-    assert.deepEqual(points.map((p) => Math.round(p.x * 1e6) / 1e6), [-2, -1, 0, 1, 2]);
+    assert.deepEqual(
+      points.map((p) => Math.round(p.x * 1e6) / 1e6),
+      [-2, -1, 0, 1, 2],
+    );
     for (const p of points) assert.ok(Math.abs(p.y) < 1e-9);
     assert.ok(Math.abs(variances[0] - 2) < 1e-9);
     assert.ok(variances[1] < 1e-9);
@@ -143,7 +194,16 @@ describe('pca2', () => {
 
   test('degenerate inputs', () => {
     assert.deepEqual(pca2([]).points, []);
-    assert.deepEqual(pca2([[1, 2], [1, 2]]).points, [{ x: 0, y: 0 }, { x: 0, y: 0 }]);
+    assert.deepEqual(
+      pca2([
+        [1, 2],
+        [1, 2],
+      ]).points,
+      [
+        { x: 0, y: 0 },
+        { x: 0, y: 0 },
+      ],
+    );
     assert.throws(() => pca2([[1], [1, 2]]), /same length/);
   });
 });

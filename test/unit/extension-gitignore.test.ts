@@ -65,7 +65,9 @@ describe('gitignore', () => {
 
 describe('exclude globs', () => {
   test('files.exclude entries that are true join the training excludes; conditional ones do not', () => {
-    const r = combineExcludes({ '**/.git': true, '**/*.js': { when: '$(basename).ts' }, '**/off': false }, ['**/node_modules/**']);
+    const r = combineExcludes({ '**/.git': true, '**/*.js': { when: '$(basename).ts' }, '**/off': false }, [
+      '**/node_modules/**',
+    ]);
     assert.deepEqual(r.patterns, ['**/.git', '**/node_modules/**']);
     assert.equal(r.findFilesExclude, '{**/.git,**/node_modules/**}');
   });

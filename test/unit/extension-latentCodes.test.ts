@@ -6,14 +6,21 @@ import { findLatentCodes } from '../../src/core/latentCode';
 import { applyEdits, planEdits } from '../../src/extension/logic/edits';
 
 const FP = '0123abcd99999999';
-const code = (seed: number) => formatLatentCode(Float32Array.from({ length: 8 }, (_, i) => Math.sin(seed * 7 + i)), FP);
+const code = (seed: number) =>
+  formatLatentCode(
+    Float32Array.from({ length: 8 }, (_, i) => Math.sin(seed * 7 + i)),
+    FP,
+  );
 const [A, B, C, D] = [code(1), code(2), code(3), code(4)];
 
 describe('groupCodeRuns', () => {
   test('codes separated only by whitespace form one run; other text splits runs', () => {
     const text = `x ${A} ${B}\n\t${C} y ${D}`;
     const runs = groupCodeRuns(text, findLatentCodes(text));
-    assert.deepEqual(runs.map((r) => r.codes), [[A, B, C], [D]]);
+    assert.deepEqual(
+      runs.map((r) => r.codes),
+      [[A, B, C], [D]],
+    );
     assert.equal(text.slice(runs[0].start, runs[0].end), `${A} ${B}\n\t${C}`);
     assert.equal(text.slice(runs[1].start, runs[1].end), D);
   });
@@ -21,7 +28,10 @@ describe('groupCodeRuns', () => {
   test('input order does not matter', () => {
     const text = `${A} ${B}`;
     const found = findLatentCodes(text).reverse();
-    assert.deepEqual(groupCodeRuns(text, found).map((r) => r.codes), [[A, B]]);
+    assert.deepEqual(
+      groupCodeRuns(text, found).map((r) => r.codes),
+      [[A, B]],
+    );
   });
 
   test('punctuation between codes breaks the run', () => {
@@ -50,7 +60,10 @@ describe('planCodeRuns', () => {
 
   test('a cursor on one code of a run picks the whole run', () => {
     const runs = planCodeRuns(text, [{ start: at(B) + 3, end: at(B) + 3 }]);
-    assert.deepEqual(runs.map((r) => r.codes), [[A, B]]);
+    assert.deepEqual(
+      runs.map((r) => r.codes),
+      [[A, B]],
+    );
   });
 
   test('a cursor outside any code picks nothing', () => {
@@ -59,7 +72,10 @@ describe('planCodeRuns', () => {
 
   test('a selection picks only the codes it overlaps, grouped into runs', () => {
     const runs = planCodeRuns(text, [{ start: at(B) + 2, end: at(D) + 1 }]);
-    assert.deepEqual(runs.map((r) => r.codes), [[B], [C, D]]);
+    assert.deepEqual(
+      runs.map((r) => r.codes),
+      [[B], [C, D]],
+    );
     assert.equal(runs[0].start, at(B));
     assert.equal(runs[1].end, at(D) + D.length);
   });
@@ -68,7 +84,10 @@ describe('planCodeRuns', () => {
     const forward = planCodeRuns(text, [{ start: at(A), end: at(B) + B.length }]);
     const backward = planCodeRuns(text, [{ start: at(B) + B.length, end: at(A) }]);
     assert.deepEqual(backward, forward);
-    assert.deepEqual(forward.map((r) => r.codes), [[A, B]]);
+    assert.deepEqual(
+      forward.map((r) => r.codes),
+      [[A, B]],
+    );
   });
 
   test('two cursors on the same run give it once; runs come out sorted', () => {
@@ -77,7 +96,13 @@ describe('planCodeRuns', () => {
       { start: at(A) + 1, end: at(A) + 1 },
       { start: at(B) + 1, end: at(B) + 1 },
     ]);
-    assert.deepEqual(runs.map((r) => r.codes), [[A, B], [C, D]]);
+    assert.deepEqual(
+      runs.map((r) => r.codes),
+      [
+        [A, B],
+        [C, D],
+      ],
+    );
   });
 
   test('a selection and a cursor on overlapping parts of a run merge', () => {
@@ -85,12 +110,18 @@ describe('planCodeRuns', () => {
       { start: at(C), end: at(C) + 5 },
       { start: at(D) + 2, end: at(D) + 2 },
     ]);
-    assert.deepEqual(runs.map((r) => r.codes), [[C, D]]);
+    assert.deepEqual(
+      runs.map((r) => r.codes),
+      [[C, D]],
+    );
   });
 
   test('the planned runs replace cleanly with per-run texts', () => {
     const runs = planCodeRuns(text, [{ start: 0, end: text.length }]);
-    const edits = planEdits(runs, runs.map((r) => `<${r.codes.length}>`));
+    const edits = planEdits(
+      runs,
+      runs.map((r) => `<${r.codes.length}>`),
+    );
     assert.equal(applyEdits(text, edits), 'intro <2> middle <2> end');
   });
 });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatSimilarity, levenshtein, similarity, similarityDetailed, tokenize, MAX_CHARS_FOR_CHARACTER_LEVEL } from '../../src/extension/logic/similarity';
+import {
+  formatSimilarity,
+  levenshtein,
+  similarity,
+  similarityDetailed,
+  tokenize,
+  MAX_CHARS_FOR_CHARACTER_LEVEL,
+} from '../../src/extension/logic/similarity';
 
 describe('levenshtein', () => {
   test('classic examples', () => {

@@ -20,7 +20,11 @@ import { loadBundle, saveBundle } from '../../src/core/bundle';
 import type { ModelConfig } from '../../src/core/types';
 
 function runScript(script: string, args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'gpu', script), ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, TEXTVAE_BACKEND: process.env.TEXTVAE_BACKEND ?? 'auto' } });
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'gpu', script), ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, TEXTVAE_BACKEND: process.env.TEXTVAE_BACKEND ?? 'auto' },
+  });
 }
 
 function readRows(dir: string, split: string, maxTokens: number): { rows: number[][]; bytes: number[] } {
@@ -44,7 +48,12 @@ let corpus: Record<string, string> = {};
 before(async () => {
   await setupBackend();
   // Eight small documents: at val fraction 0.25 some are held out by the hash of their path.
-  corpus = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`docs/part${i}.txt`, `${SENTENCES[i % 6]}\n\n${SENTENCES[(i + 1) % 6]} (${i})\n`]));
+  corpus = Object.fromEntries(
+    Array.from({ length: 8 }, (_, i) => [
+      `docs/part${i}.txt`,
+      `${SENTENCES[i % 6]}\n\n${SENTENCES[(i + 1) % 6]} (${i})\n`,
+    ]),
+  );
   const src = writeFiles(makeTempDir('textvae-gpu-src-'), corpus);
   dataDir = path.join(makeTempDir('textvae-gpu-data-'), 'data');
   const r = runScript('export-dataset.ts', ['--data', src, '--out', dataDir, '--val-fraction', '0.25']);
@@ -76,7 +85,16 @@ test('the exported dataset holds the corpus as the engine tokenises it: every ro
 test('an export whose parity model has another tokenizer is refused and leaves the earlier export as it was', () => {
   const before = fs.readFileSync(path.join(dataDir, 'dataset.json'), 'utf8');
   const src = writeFiles(makeTempDir('textvae-gpu-src2-'), corpus);
-  const r = runScript('export-dataset.ts', ['--data', src, '--out', dataDir, '--val-fraction', '0.25', '--parity-model', path.join(REPO, 'models', 'default')]);
+  const r = runScript('export-dataset.ts', [
+    '--data',
+    src,
+    '--out',
+    dataDir,
+    '--val-fraction',
+    '0.25',
+    '--parity-model',
+    path.join(REPO, 'models', 'default'),
+  ]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /was trained with another tokenizer: parity needs the same corpus, split and seed/);
   assert.equal(fs.readFileSync(path.join(dataDir, 'dataset.json'), 'utf8'), before);
@@ -86,7 +104,15 @@ test('an export whose parity model has another tokenizer is refused and leaves t
 test('import writes a loadable bundle when the engine reproduces the trainer loss, and refuses (leaving the old bundle) when not', async () => {
   const meta = JSON.parse(fs.readFileSync(path.join(dataDir, 'dataset.json'), 'utf8'));
   const tokenizer = JSON.parse(fs.readFileSync(path.join(dataDir, 'tokenizer.json'), 'utf8'));
-  const config: ModelConfig = { ...meta.config, modelDim: 32, latentDim: 8, encoderLayers: 2, encoderDilations: [1, 2], encoderPositions: true, decoderDilations: [1, 2] };
+  const config: ModelConfig = {
+    ...meta.config,
+    modelDim: 32,
+    latentDim: 8,
+    encoderLayers: 2,
+    encoderDilations: [1, 2],
+    encoderPositions: true,
+    decoderDilations: [1, 2],
+  };
   // A "trainer output": weights in the bundle format plus the trainer's figures on the first validation rows.
   const runDir = path.join(makeTempDir('textvae-gpu-run-'), 'run');
   const model = new TextVaeModel(config, undefined, 9);
@@ -94,15 +120,31 @@ test('import writes a loadable bundle when the engine reproduces the trainer los
   const { rows, bytes } = readRows(dataDir, 'val', config.maxTokens);
   const batch = makeBatch(rows, bytes, config.maxTokens);
   const [recon, kl, correct, targetTokens] = tf.tidy(() => {
-    const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise: null, autoencoderPhase: false });
+    const o = objective(model, batch, {
+      beta: 1,
+      freeNatsPerDim: 0,
+      l1Weight: 0,
+      noise: null,
+      autoencoderPhase: false,
+    });
     return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
   });
   model.dispose();
   const writeResult = (reconNats: number) =>
-    fs.writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({
-      steps: 10, elapsed_s: 1, chosen: 'final', device: 'test', torch: 'none', backend: 'torch-cpu', args: {}, val: {},
-      check: { examples: rows.length, recon_nats: reconNats, kl_nats: kl, correct, target_tokens: targetTokens },
-    }));
+    fs.writeFileSync(
+      path.join(runDir, 'result.json'),
+      JSON.stringify({
+        steps: 10,
+        elapsed_s: 1,
+        chosen: 'final',
+        device: 'test',
+        torch: 'none',
+        backend: 'torch-cpu',
+        args: {},
+        val: {},
+        check: { examples: rows.length, recon_nats: reconNats, kl_nats: kl, correct, target_tokens: targetTokens },
+      }),
+    );
 
   const out = path.join(makeTempDir('textvae-gpu-out-'), 'model');
   writeResult(recon);
@@ -116,6 +158,9 @@ test('import writes a loadable bundle when the engine reproduces the trainer los
   writeResult(recon * 1.01);
   const bad = runScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out]);
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /import-model: the engine's loss \([\d.]+ nats\) differs from the trainer's \([\d.]+\): not importing/);
+  assert.match(
+    bad.stderr,
+    /import-model: the engine's loss \([\d.]+ nats\) differs from the trainer's \([\d.]+\): not importing/,
+  );
   assert.equal((await loadBundle(out)).fingerprint, fingerprint, 'the earlier bundle is untouched');
 });

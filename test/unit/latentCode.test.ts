@@ -154,15 +154,31 @@ describe('parseLatentCode rejections', () => {
   const good = formatLatentCode(z, FP_A);
 
   test('not a code at all', () => {
-    for (const bad of ['', 'hello world', 'tvae1:', 'tvae1:1a2b3c4d', 'tvae1:1a2b3c4d:', 'tvae1:xyz:AAAA', 'tvae1:1a2b3c4:AAAAAAAAAA',
-      'tvae1:1A2B3C4D:AAAAAAAAAA', 'tvae1:1a2b3c4d:AAAA=AAAA', 'TVAE1:1a2b3c4d:AAAAAAAAAA', `x${good}`, `${good} trailing`]) {
+    for (const bad of [
+      '',
+      'hello world',
+      'tvae1:',
+      'tvae1:1a2b3c4d',
+      'tvae1:1a2b3c4d:',
+      'tvae1:xyz:AAAA',
+      'tvae1:1a2b3c4:AAAAAAAAAA',
+      'tvae1:1A2B3C4D:AAAAAAAAAA',
+      'tvae1:1a2b3c4d:AAAA=AAAA',
+      'TVAE1:1a2b3c4d:AAAAAAAAAA',
+      `x${good}`,
+      `${good} trailing`,
+    ]) {
       expectCodeError(() => parseLatentCode(bad), 'not-a-code', /^not a latent code/);
     }
     expectCodeError(() => parseLatentCode(42 as unknown as string), 'not-a-code');
   });
 
   test('unsupported version', () => {
-    expectCodeError(() => parseLatentCode(good.replace(/^tvae1:/, 'tvae2:')), 'unsupported-version', /tvae2 is not supported/);
+    expectCodeError(
+      () => parseLatentCode(good.replace(/^tvae1:/, 'tvae2:')),
+      'unsupported-version',
+      /tvae2 is not supported/,
+    );
     expectCodeError(() => parseLatentCode(good.replace(/^tvae1:/, 'tvae0:')), 'unsupported-version');
     // Version is checked before length: a cut-off tvae7 code is still an unsupported version.
     expectCodeError(() => parseLatentCode(good.replace(/^tvae1:/, 'tvae7:').slice(0, -10)), 'unsupported-version');
@@ -239,7 +255,10 @@ describe('finding codes in text', () => {
   test('findLatentCodes finds codes in prose with exact offsets', () => {
     const text = `Try ${a}, or maybe (${b}).\nAlso "${a}" at the end: ${b}`;
     const found = findLatentCodes(text);
-    assert.deepEqual(found.map((f) => f.code), [a, b, a, b]);
+    assert.deepEqual(
+      found.map((f) => f.code),
+      [a, b, a, b],
+    );
     for (const f of found) assert.equal(text.slice(f.start, f.end), f.code);
     assert.equal(found[0].start, 4);
     assert.equal(found[3].end, text.length);
@@ -248,7 +267,17 @@ describe('finding codes in text', () => {
   });
 
   test('codes inside longer tokens are not found', () => {
-    for (const text of [`x${a}`, `_${a}`, `9${a}`, `-${a}`, `foo:${a}`, `path/${a}`, `${a}:extra`, `${a}/more`, `a.${a}`]) {
+    for (const text of [
+      `x${a}`,
+      `_${a}`,
+      `9${a}`,
+      `-${a}`,
+      `foo:${a}`,
+      `path/${a}`,
+      `${a}:extra`,
+      `${a}/more`,
+      `a.${a}`,
+    ]) {
       assert.deepEqual(findLatentCodes(text), [], text);
     }
     assert.deepEqual(findLatentCodes('no codes here, tvae1 or tvae1:abc:def'), []);

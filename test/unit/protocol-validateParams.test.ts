@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BadInputError, ENGINE_METHODS, isEngineMethod, validateDecodeOptions, validateParams } from '../../src/protocol/validateParams';
+import {
+  BadInputError,
+  ENGINE_METHODS,
+  isEngineMethod,
+  validateDecodeOptions,
+  validateParams,
+} from '../../src/protocol/validateParams';
 
-const bad = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, (err: unknown) => err instanceof BadInputError && pattern.test(err.message));
+const bad = (fn: () => unknown, pattern: RegExp) =>
+  assert.throws(fn, (err: unknown) => err instanceof BadInputError && pattern.test(err.message));
 
 describe('worker param validation', () => {
   test('knows every method and nothing else', () => {
@@ -23,7 +30,11 @@ describe('worker param validation', () => {
   });
 
   test('encode needs non-empty text; extra keys are dropped', () => {
-    assert.deepEqual(validateParams('encode', { text: 'hi', sample: true, seed: 4, evil: 1 }), { text: 'hi', sample: true, seed: 4 });
+    assert.deepEqual(validateParams('encode', { text: 'hi', sample: true, seed: 4, evil: 1 }), {
+      text: 'hi',
+      sample: true,
+      seed: 4,
+    });
     bad(() => validateParams('encode', { text: '' }), /empty/);
     bad(() => validateParams('encode', { text: 5 }), /text must be a string/);
     bad(() => validateParams('encode', { text: 'x', seed: -1 }), /seed must be at least 0/);
@@ -53,26 +64,63 @@ describe('worker param validation', () => {
     bad(() => validateParams('sample', { n: 257 }), /n must be at most 256/);
     bad(() => validateParams('sample', {}), /n is required/);
     assert.equal(validateParams('interpolate', { from: 'a', to: 'b', steps: 5, mode: 'linear' }).steps, 5);
-    bad(() => validateParams('interpolate', { from: 'a', to: 'b', steps: 1, mode: 'linear' }), /steps must be at least 2/);
+    bad(
+      () => validateParams('interpolate', { from: 'a', to: 'b', steps: 1, mode: 'linear' }),
+      /steps must be at least 2/,
+    );
     bad(() => validateParams('interpolate', { from: ' ', to: 'b', steps: 3, mode: 'linear' }), /non-empty/);
-    bad(() => validateParams('interpolate', { from: 'a', to: 'b', steps: 3, mode: 'curvy' }), /mode must be one of linear, spherical/);
+    bad(
+      () => validateParams('interpolate', { from: 'a', to: 'b', steps: 3, mode: 'curvy' }),
+      /mode must be one of linear, spherical/,
+    );
   });
 
   test('train needs paths, an output folder and a bound; model size params pass through', () => {
-    const p = validateParams('train', { paths: ['/a.md'], out: '/m', minutes: 2, modelDim: 64, vocabSize: 512, latentDim: 16, variant: 'ae' });
-    assert.deepEqual(p, { paths: ['/a.md'], out: '/m', minutes: 2, modelDim: 64, vocabSize: 512, latentDim: 16, variant: 'ae' });
+    const p = validateParams('train', {
+      paths: ['/a.md'],
+      out: '/m',
+      minutes: 2,
+      modelDim: 64,
+      vocabSize: 512,
+      latentDim: 16,
+      variant: 'ae',
+    });
+    assert.deepEqual(p, {
+      paths: ['/a.md'],
+      out: '/m',
+      minutes: 2,
+      modelDim: 64,
+      vocabSize: 512,
+      latentDim: 16,
+      variant: 'ae',
+    });
     bad(() => validateParams('train', { paths: [], out: '/m', minutes: 1 }), /paths must have at least 1 item/);
     bad(() => validateParams('train', { paths: ['/a'], out: '', minutes: 1 }), /out must not be empty/);
     bad(() => validateParams('train', { paths: ['/a'], out: '/m' }), /give a bound/);
-    bad(() => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, latentDim: 300 }), /latentDim must be at most 255/);
-    bad(() => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, vocabSize: 100 }), /vocabSize must be at least 260/);
-    bad(() => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, valFraction: 0.9 }), /valFraction must be at most 0.5/);
+    bad(
+      () => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, latentDim: 300 }),
+      /latentDim must be at most 255/,
+    );
+    bad(
+      () => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, vocabSize: 100 }),
+      /vocabSize must be at least 260/,
+    );
+    bad(
+      () => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, valFraction: 0.9 }),
+      /valFraction must be at most 0.5/,
+    );
     bad(() => validateParams('train', { paths: ['/a'], out: '/m', minutes: 0 }), /minutes must be greater than 0/);
-    bad(() => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, variant: 'gan' }), /variant must be one of/);
+    bad(
+      () => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, variant: 'gan' }),
+      /variant must be one of/,
+    );
   });
 
   test('latentMap documents are checked one by one', () => {
-    assert.deepEqual(validateParams('latentMap', { documents: [{ uri: 'file:///a', text: 'x' }], maxPoints: 10 }), { documents: [{ uri: 'file:///a', text: 'x' }], maxPoints: 10 });
+    assert.deepEqual(validateParams('latentMap', { documents: [{ uri: 'file:///a', text: 'x' }], maxPoints: 10 }), {
+      documents: [{ uri: 'file:///a', text: 'x' }],
+      maxPoints: 10,
+    });
     bad(() => validateParams('latentMap', { documents: [{ uri: 'file:///a' }] }), /text must be a string/);
     bad(() => validateParams('latentMap', { documents: [{ uri: '', text: 'x' }] }), /uri must not be empty/);
     bad(() => validateParams('latentMap', { documents: [], maxPoints: 0 }), /maxPoints must be at least 1/);

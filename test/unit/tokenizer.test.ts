@@ -425,7 +425,11 @@ describe('tokenizer', () => {
     const bad = (patch: Record<string, unknown>, re: RegExp): void => {
       assert.throws(
         () => Tokenizer.fromJSON({ ...good, ...patch }),
-        (e: unknown) => e instanceof Error && re.test(e.message) && e.message.startsWith('tokenizer.json: ') && !e.message.includes('\n'),
+        (e: unknown) =>
+          e instanceof Error &&
+          re.test(e.message) &&
+          e.message.startsWith('tokenizer.json: ') &&
+          !e.message.includes('\n'),
         JSON.stringify(patch),
       );
     };
@@ -436,18 +440,61 @@ describe('tokenizer', () => {
     // Byte ids are 4..259; merge k creates id 260 + k.
     bad({ merges: 'nope' }, /merges must be an array/);
     bad({ merges: [[100, 101], [100]] }, /merge 1 must be a pair/);
-    bad({ merges: [[100, 101], [100, 101, 102]] }, /merge 1 must be a pair/);
+    bad(
+      {
+        merges: [
+          [100, 101],
+          [100, 101, 102],
+        ],
+      },
+      /merge 1 must be a pair/,
+    );
     bad({ merges: [[100, 101], 'ab'] }, /merge 1 must be a pair/);
     bad({ merges: [[100, 101.5]] }, /merge 0 has a non-integer token id 101\.5/);
     bad({ merges: [[100, '101']] }, /merge 0 has a non-integer token id "101"/);
     bad({ merges: [[100, null]] }, /merge 0 has a non-integer token id/);
-    bad({ merges: [[100, 101], [100, 9999]] }, /merge 1 refers to unknown token 9999/);
+    bad(
+      {
+        merges: [
+          [100, 101],
+          [100, 9999],
+        ],
+      },
+      /merge 1 refers to unknown token 9999/,
+    );
     bad({ merges: [[260, 101]] }, /merge 0 refers to unknown token 260/); // a merge cannot use itself
-    bad({ merges: [[100, 101], [100, 261]] }, /merge 1 refers to unknown token 261/);
+    bad(
+      {
+        merges: [
+          [100, 101],
+          [100, 261],
+        ],
+      },
+      /merge 1 refers to unknown token 261/,
+    );
     bad({ merges: [[100, -1]] }, /merge 0 refers to unknown token -1/);
     bad({ merges: [[BOS, 101]] }, /merge 0 refers to special token 1/);
-    bad({ merges: [[100, 101], [260, 102], [100, 101]] }, /merge 2 duplicates merge 0/);
-    assert.equal(Tokenizer.fromJSON({ ...good, merges: [[100, 101], [260, 102], [260, 261]] }).vocabSize, 263);
+    bad(
+      {
+        merges: [
+          [100, 101],
+          [260, 102],
+          [100, 101],
+        ],
+      },
+      /merge 2 duplicates merge 0/,
+    );
+    assert.equal(
+      Tokenizer.fromJSON({
+        ...good,
+        merges: [
+          [100, 101],
+          [260, 102],
+          [260, 261],
+        ],
+      }).vocabSize,
+      263,
+    );
     bad({ pretokenizer: '(unclosed' }, /pretokenizer is not a valid regex/);
     bad({ pretokenizer: '\\p{NoSuchProperty}' }, /pretokenizer is not a valid regex/);
     bad({ pretokenizer: 42 }, /pretokenizer must be a string/);

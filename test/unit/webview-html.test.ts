@@ -6,9 +6,21 @@ import { createActions as generatorActions } from '../../src/webview/generator/a
 import { createActions as trainingActions } from '../../src/webview/training/actions';
 import { handleMessage as handleGenerator } from '../../src/webview/generator/events';
 import { handleMessage as handleTraining } from '../../src/webview/training/events';
-import { isWebviewMessage, GENERATOR_COMMANDS, TRAINING_COMMANDS, type GeneratorCommands, type TrainingCommands } from '../../src/protocol/webview';
+import {
+  isWebviewMessage,
+  GENERATOR_COMMANDS,
+  TRAINING_COMMANDS,
+  type GeneratorCommands,
+  type TrainingCommands,
+} from '../../src/protocol/webview';
 
-const base = { cspSource: 'https://x.vscode-cdn.net', title: 'T <&>', styles: ['https://x/a.css', 'https://x/b.css'], script: 'https://x/main.js', bodyClass: 'generator' };
+const base = {
+  cspSource: 'https://x.vscode-cdn.net',
+  title: 'T <&>',
+  styles: ['https://x/a.css', 'https://x/b.css'],
+  script: 'https://x/main.js',
+  bodyClass: 'generator',
+};
 
 test('the CSP is strict and uses the nonce', () => {
   assert.equal(
@@ -23,7 +35,10 @@ test('the CSP is strict and uses the nonce', () => {
   assert.ok(!/style=/.test(html), 'no inline styles');
   assert.ok(!/<style/.test(html));
   assert.equal((html.match(/<script/g) ?? []).length, 1);
-  assert.match(html, /<link rel="stylesheet" href="https:\/\/x\/a.css">\s*<link rel="stylesheet" href="https:\/\/x\/b.css">/);
+  assert.match(
+    html,
+    /<link rel="stylesheet" href="https:\/\/x\/a.css">\s*<link rel="stylesheet" href="https:\/\/x\/b.css">/,
+  );
   assert.match(html, /<title>T &lt;&amp;&gt;<\/title>/);
   assert.throws(() => renderWebviewHtml({ ...base, nonce: 'short' }));
   assert.throws(() => renderWebviewHtml({ ...base, nonce: '"><script>alert(1)</script>' }));
@@ -33,7 +48,10 @@ test('the CSP is strict and uses the nonce', () => {
 test('actions post well-formed, numbered commands and mark the view busy', () => {
   const sent: unknown[] = [];
   const dispatched: unknown[] = [];
-  const a = generatorActions(createPoster<GeneratorCommands>((m) => sent.push(m)), (x) => dispatched.push(x));
+  const a = generatorActions(
+    createPoster<GeneratorCommands>((m) => sent.push(m)),
+    (x) => dispatched.push(x),
+  );
   a.ready();
   a.sample({ n: 2, temperature: 0.5, seed: 3, maxTokens: 10 });
   a.interpolate({ from: 'a', to: 'b', steps: 3, mode: 'linear' });
@@ -43,15 +61,24 @@ test('actions post well-formed, numbered commands and mark the view busy', () =>
   a.loadMap();
   a.openLocation('file:///a', 5);
   a.cancel();
-  assert.deepEqual(sent.map((m) => (m as { id: number }).id), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    sent.map((m) => (m as { id: number }).id),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   for (const m of sent) assert.ok(isWebviewMessage<GeneratorCommands>(m, GENERATOR_COMMANDS));
   assert.deepEqual(sent[1], { id: 2, method: 'sample', params: { n: 2, temperature: 0.5, seed: 3, maxTokens: 10 } });
   assert.deepEqual(sent[7], { id: 8, method: 'openLocation', params: { uri: 'file:///a', offset: 5 } });
-  assert.deepEqual(dispatched.map((d) => (d as { type: string }).type), ['requested', 'requested', 'requested']);
+  assert.deepEqual(
+    dispatched.map((d) => (d as { type: string }).type),
+    ['requested', 'requested', 'requested'],
+  );
 
   const tsent: unknown[] = [];
   const tdispatched: unknown[] = [];
-  const t = trainingActions(createPoster<TrainingCommands>((m) => tsent.push(m)), (x) => tdispatched.push(x));
+  const t = trainingActions(
+    createPoster<TrainingCommands>((m) => tsent.push(m)),
+    (x) => tdispatched.push(x),
+  );
   t.ready();
   t.cancel();
   for (const m of tsent) assert.ok(isWebviewMessage<TrainingCommands>(m, TRAINING_COMMANDS));
@@ -60,12 +87,27 @@ test('actions post well-formed, numbered commands and mark the view busy', () =>
 
 test('events: only valid notifications reach the reducer', () => {
   const got: unknown[] = [];
-  assert.equal(handleGenerator({ id: 1, method: 'samples', params: { items: ['<b>x</b>'] } }, (a) => got.push(a)), true);
-  assert.equal(handleGenerator({ id: 2, method: 'samples', params: { items: [{}] } }, (a) => got.push(a)), false);
-  assert.equal(handleGenerator({ id: 3, method: 'sample', params: {} }, (a) => got.push(a)), false);
+  assert.equal(
+    handleGenerator({ id: 1, method: 'samples', params: { items: ['<b>x</b>'] } }, (a) => got.push(a)),
+    true,
+  );
+  assert.equal(
+    handleGenerator({ id: 2, method: 'samples', params: { items: [{}] } }, (a) => got.push(a)),
+    false,
+  );
+  assert.equal(
+    handleGenerator({ id: 3, method: 'sample', params: {} }, (a) => got.push(a)),
+    false,
+  );
   assert.equal(got.length, 1);
   const tgot: unknown[] = [];
-  assert.equal(handleTraining({ id: 1, method: 'done', params: { message: 'm', cancelled: false } }, (a) => tgot.push(a)), true);
-  assert.equal(handleTraining({ id: 1, method: 'cancel', params: {} }, (a) => tgot.push(a)), false);
+  assert.equal(
+    handleTraining({ id: 1, method: 'done', params: { message: 'm', cancelled: false } }, (a) => tgot.push(a)),
+    true,
+  );
+  assert.equal(
+    handleTraining({ id: 1, method: 'cancel', params: {} }, (a) => tgot.push(a)),
+    false,
+  );
   assert.deepEqual(tgot, [{ type: 'done', message: 'm', cancelled: false }]);
 });

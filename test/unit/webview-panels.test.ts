@@ -21,7 +21,10 @@ class EventEmitter<T> {
 }
 
 class Uri {
-  constructor(readonly scheme: string, readonly path: string) {}
+  constructor(
+    readonly scheme: string,
+    readonly path: string,
+  ) {}
   static parse(s: string) {
     const m = /^([a-z][\w+.-]*):(?:\/\/)?(.*)$/i.exec(s);
     if (!m) throw new Error('bad uri');
@@ -36,10 +39,16 @@ class Uri {
 }
 
 class Position {
-  constructor(readonly line: number, readonly character: number) {}
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
 }
 class Range {
-  constructor(readonly start: Position, readonly end: Position) {}
+  constructor(
+    readonly start: Position,
+    readonly end: Position,
+  ) {}
 }
 class Selection extends Range {
   get isEmpty() {
@@ -216,9 +225,11 @@ M._load = function (request: string, ...rest: unknown[]) {
   return originalLoad.call(this, request, ...rest);
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { GeneratorPanel } = require('../../src/extension/panels/generatorPanel') as typeof import('../../src/extension/panels/generatorPanel');
+const { GeneratorPanel } =
+  require('../../src/extension/panels/generatorPanel') as typeof import('../../src/extension/panels/generatorPanel');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { TrainingPanel } = require('../../src/extension/panels/trainingPanel') as typeof import('../../src/extension/panels/trainingPanel');
+const { TrainingPanel } =
+  require('../../src/extension/panels/trainingPanel') as typeof import('../../src/extension/panels/trainingPanel');
 
 // ---------------------------------------------------------------- helpers
 
@@ -273,7 +284,10 @@ test('generator: one panel, strict CSP with a fresh nonce, ready handshake', asy
   const panel = fake.panels[0];
   assert.equal(panel.viewType, 'textvae.generator');
   const html1: string = panel.webview.html;
-  assert.match(html1, /default-src 'none'; img-src https:\/\/fake.vscode-cdn.net data:; style-src https:\/\/fake.vscode-cdn.net; script-src 'nonce-[A-Za-z0-9+/=]+'; font-src https:\/\/fake.vscode-cdn.net/);
+  assert.match(
+    html1,
+    /default-src 'none'; img-src https:\/\/fake.vscode-cdn.net data:; style-src https:\/\/fake.vscode-cdn.net; script-src 'nonce-[A-Za-z0-9+/=]+'; font-src https:\/\/fake.vscode-cdn.net/,
+  );
   assert.match(html1, /src="file:\/\/\/ext\/media\/dist\/generator.js"/);
   assert.deepEqual(panel.webview.options.localResourceRoots.map(String), ['file:///ext/media']);
   assert.equal(panel.webview.options.enableScripts, true);
@@ -301,7 +315,12 @@ test('generator: sample goes to the engine with the form values and topP from th
   panel.receive(cmd('sample', { n: 2, temperature: 0.5, seed: 9, maxTokens: 40 }));
   await tick();
   await tick();
-  assert.deepEqual(requests, [{ method: 'sample', params: { n: 2, options: { strategy: 'sample', temperature: 0.5, topP: 0.9, seed: 9, maxTokens: 40 } } }]);
+  assert.deepEqual(requests, [
+    {
+      method: 'sample',
+      params: { n: 2, options: { strategy: 'sample', temperature: 0.5, topP: 0.9, seed: 9, maxTokens: 40 } },
+    },
+  ]);
   assert.deepEqual(methods(panel), ['busy', 'samples', 'busy']);
   assert.equal(panel.posted[0].params.busy, true);
   assert.deepEqual(panel.posted[1].params, { items: ['one', 'two'] });
@@ -325,7 +344,11 @@ test('generator: engine failures are shown inline and as an error message', asyn
   const err = panel.posted.find((m) => m.method === 'error');
   assert.equal(err?.params.message, 'the engine fell over');
   assert.deepEqual(fake.errors, ['TextVAE: the engine fell over']);
-  assert.deepEqual(panel.posted[panel.posted.length - 1], { id: panel.posted[panel.posted.length - 1].id, method: 'busy', params: { busy: false } });
+  assert.deepEqual(panel.posted[panel.posted.length - 1], {
+    id: panel.posted[panel.posted.length - 1].id,
+    method: 'busy',
+    params: { busy: false },
+  });
 });
 
 test('generator: cancel stops the request without an error', async () => {
@@ -385,7 +408,10 @@ test('generator: copy, insert and editor selection', async () => {
   panel.receive(cmd('insert', { text: 'x' }));
   panel.receive(cmd('useSelection', { slot: 'from' }));
   await tick();
-  const errors = panel.posted.filter((m) => m.method === 'error').map((m) => m.params.message).sort();
+  const errors = panel.posted
+    .filter((m) => m.method === 'error')
+    .map((m) => m.params.message)
+    .sort();
   assert.deepEqual(errors, ['Open a text editor to insert into.', 'Select some text in an editor first.']);
 
   // The editor the user was in before the webview took the focus.
@@ -411,7 +437,9 @@ test('generator: copy, insert and editor selection', async () => {
 });
 
 test('generator: openLocation opens workspace documents at the offset', async () => {
-  const { host } = makeHost(async () => ({ points: [{ x: 0, y: 0, uri: 'file:///w/a.md', offset: 5, line: 0, preview: 'p' }] }));
+  const { host } = makeHost(async () => ({
+    points: [{ x: 0, y: 0, uri: 'file:///w/a.md', offset: 5, line: 0, preview: 'p' }],
+  }));
   GeneratorPanel.createOrShow(extensionUri as any, host);
   const panel = fake.panels[0];
   panel.receive(cmd('ready'));
@@ -472,7 +500,10 @@ test('training: snapshot on ready, live updates, cancel once, done', async () =>
   let cancels = 0;
   const t = TrainingPanel.show(extensionUri as any, () => cancels++);
   assert.equal(TrainingPanel.current(), t);
-  assert.equal(TrainingPanel.show(extensionUri as any, () => cancels++), t);
+  assert.equal(
+    TrainingPanel.show(extensionUri as any, () => cancels++),
+    t,
+  );
   const panel = fake.panels[0];
   assert.match(panel.webview.html, /training\.js/);
   t.reset('Run 1');
@@ -517,7 +548,13 @@ test('training: snapshot on ready, live updates, cancel once, done', async () =>
 
 test('training: revive restores the curves and marks an unfinished run as detached', async () => {
   const restored = makePanel('textvae.training', 'TextVAE Training');
-  const state = { title: 'Old run', points: [{ step: 5, loss: 1, kl: null, val: null }], latest: null, done: null, cancelling: false };
+  const state = {
+    title: 'Old run',
+    points: [{ step: 5, loss: 1, kl: null, val: null }],
+    latest: null,
+    done: null,
+    cancelling: false,
+  };
   const t = TrainingPanel.revive(restored as any, state, extensionUri as any, () => {});
   assert.equal(TrainingPanel.current(), t);
   assert.match(restored.webview.html, /training\.js/);

@@ -1,10 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MapPoint } from '../../src/protocol/engine';
-import { baseName, formatAlpha, formatCompact, formatDuration, formatNumber, formatPercent, shortFingerprint, truncate } from '../../src/webview/shared/format';
+import {
+  baseName,
+  formatAlpha,
+  formatCompact,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  shortFingerprint,
+  truncate,
+} from '../../src/webview/shared/format';
 import { extent, fitPoints, formatTick, linearScale, niceStep, niceTicks } from '../../src/webview/shared/scale';
 import { computeChart, nearestIndex } from '../../src/webview/training/chart';
-import { fileLabels, groupFiles, layoutMap, neighbour, placeTooltip, pointLabel, shapePath } from '../../src/webview/generator/map';
+import {
+  fileLabels,
+  groupFiles,
+  layoutMap,
+  neighbour,
+  placeTooltip,
+  pointLabel,
+  shapePath,
+} from '../../src/webview/generator/map';
 import { parseField } from '../../src/webview/generator/limits';
 
 test('extent and linear scale', () => {
@@ -47,18 +64,48 @@ test('fitPoints keeps the aspect ratio by default and centres the points', () =>
   ]);
   const stretched = fitPoints(pts, { width: 220, height: 220, padding: 10, maxStretch: 1.5 });
   assert.equal(stretched[0].y - stretched[1].y, 150);
-  const same = fitPoints([{ x: 1, y: 1 }, { x: 1, y: 1 }], { width: 100, height: 50, padding: 0 });
-  assert.deepEqual(same, [{ x: 50, y: 25 }, { x: 50, y: 25 }]);
-  const line = fitPoints([{ x: 0, y: 5 }, { x: 4, y: 5 }], { width: 100, height: 50, padding: 0 });
-  assert.deepEqual(line, [{ x: 0, y: 25 }, { x: 100, y: 25 }]);
+  const same = fitPoints(
+    [
+      { x: 1, y: 1 },
+      { x: 1, y: 1 },
+    ],
+    { width: 100, height: 50, padding: 0 },
+  );
+  assert.deepEqual(same, [
+    { x: 50, y: 25 },
+    { x: 50, y: 25 },
+  ]);
+  const line = fitPoints(
+    [
+      { x: 0, y: 5 },
+      { x: 4, y: 5 },
+    ],
+    { width: 100, height: 50, padding: 0 },
+  );
+  assert.deepEqual(line, [
+    { x: 0, y: 25 },
+    { x: 100, y: 25 },
+  ]);
   assert.deepEqual(fitPoints([{ x: NaN, y: 1 }], { width: 10, height: 10, padding: 0 }), [{ x: 5, y: 5 }]);
-  for (const p of fitPoints(Array.from({ length: 50 }, (_, i) => ({ x: Math.sin(i) * 9, y: Math.cos(i * 3) })), { width: 300, height: 200, padding: 20, maxStretch: 2 })) {
+  for (const p of fitPoints(
+    Array.from({ length: 50 }, (_, i) => ({ x: Math.sin(i) * 9, y: Math.cos(i * 3) })),
+    { width: 300, height: 200, padding: 20, maxStretch: 2 },
+  )) {
     assert.ok(p.x >= 20 - 1e-9 && p.x <= 280 + 1e-9 && p.y >= 20 - 1e-9 && p.y <= 180 + 1e-9);
   }
 });
 
 test('chart geometry: axes, gaps for missing values, a lone point is a dot', () => {
-  const g = computeChart([10, 20, 30, 40], [{ key: 'a', values: [1, 2, null, 4] }, { key: 'b', values: [null, 3, null, null] }], 400, 200, { top: 10, right: 10, bottom: 30, left: 40 });
+  const g = computeChart(
+    [10, 20, 30, 40],
+    [
+      { key: 'a', values: [1, 2, null, 4] },
+      { key: 'b', values: [null, 3, null, null] },
+    ],
+    400,
+    200,
+    { top: 10, right: 10, bottom: 30, left: 40 },
+  );
   assert.deepEqual(g.plot, { left: 40, top: 10, right: 390, bottom: 170 });
   assert.equal(g.x(10), 40);
   assert.equal(g.x(40), 390);
@@ -82,16 +129,31 @@ test('nearestIndex', () => {
   assert.equal(nearestIndex([10, 20, 30], 99), 2);
 });
 
-const P = (uri: string, x: number, y: number, line = 0): MapPoint => ({ uri, x, y, offset: line * 10, line, preview: `chunk of ${uri}` });
+const P = (uri: string, x: number, y: number, line = 0): MapPoint => ({
+  uri,
+  x,
+  y,
+  offset: line * 10,
+  line,
+  preview: `chunk of ${uri}`,
+});
 
 test('map: files get stable colours and shapes, duplicate names get their folder', () => {
-  const pts = [P('file:///a/x.md', 0, 0), P('file:///b/x.md', 1, 1), P('file:///b/x.md', 2, 2), P('file:///c.txt', 3, 3)];
+  const pts = [
+    P('file:///a/x.md', 0, 0),
+    P('file:///b/x.md', 1, 1),
+    P('file:///b/x.md', 2, 2),
+    P('file:///c.txt', 3, 3),
+  ];
   const files = groupFiles(pts);
-  assert.deepEqual(files.map((f) => [f.label, f.count, f.colour, f.shape]), [
-    ['b/x.md', 2, 0, 'circle'],
-    ['a/x.md', 1, 1, 'circle'],
-    ['c.txt', 1, 2, 'circle'],
-  ]);
+  assert.deepEqual(
+    files.map((f) => [f.label, f.count, f.colour, f.shape]),
+    [
+      ['b/x.md', 2, 0, 'circle'],
+      ['a/x.md', 1, 1, 'circle'],
+      ['c.txt', 1, 2, 'circle'],
+    ],
+  );
   const many = groupFiles(Array.from({ length: 8 }, (_, i) => P(`file:///f${i}.md`, i, i)));
   assert.equal(many[6].colour, 0);
   assert.equal(many[6].shape, 'square');
@@ -100,7 +162,8 @@ test('map: files get stable colours and shapes, duplicate names get their folder
   assert.equal(layout.dots.length, 4);
   assert.equal(layout.dots[1].file, 0);
   assert.match(pointLabel(P('file:///a.md', 0, 0, 4), 'a.md'), /^a\.md, line 5: chunk/);
-  for (const shape of ['circle', 'square', 'triangle', 'diamond'] as const) assert.match(shapePath(shape, 10, 10, 4), /^M[-\d. ]+.*Z$/);
+  for (const shape of ['circle', 'square', 'triangle', 'diamond'] as const)
+    assert.match(shapePath(shape, 10, 10, 4), /^M[-\d. ]+.*Z$/);
 });
 
 test('map: arrow keys move to the nearest point in that direction', () => {
@@ -118,7 +181,11 @@ test('map: arrow keys move to the nearest point in that direction', () => {
   assert.equal(neighbour(dots, 0, 'up'), 4);
   assert.equal(neighbour(dots, 2, 'left'), 1);
   // Coincident points are still reachable.
-  const same = [{ x: 5, y: 5 }, { x: 5, y: 5 }, { x: 5, y: 5 }];
+  const same = [
+    { x: 5, y: 5 },
+    { x: 5, y: 5 },
+    { x: 5, y: 5 },
+  ];
   assert.equal(neighbour(same, 0, 'right'), 1);
   assert.equal(neighbour(same, 1, 'right'), 2);
   assert.equal(neighbour(same, 2, 'left'), 1);
@@ -183,9 +250,17 @@ test('form fields', () => {
 
 test('the step axis never repeats a label, even with a single point', () => {
   for (const steps of [[20], [20, 21], [5, 6, 7]]) {
-    const g = computeChart(steps, [{ key: 'a', values: steps.map(() => 1) }], 600, 200, { top: 10, right: 10, bottom: 30, left: 40 });
+    const g = computeChart(steps, [{ key: 'a', values: steps.map(() => 1) }], 600, 200, {
+      top: 10,
+      right: 10,
+      bottom: 30,
+      left: 40,
+    });
     const labels = g.xTicks.map((t) => t.label);
     assert.equal(new Set(labels).size, labels.length, `labels ${labels.join(' ')} for steps ${steps.join(',')}`);
-    assert.ok(g.xTicks.every((t) => Number.isInteger(t.value)), 'ticks fall on whole steps');
+    assert.ok(
+      g.xTicks.every((t) => Number.isInteger(t.value)),
+      'ticks fall on whole steps',
+    );
   }
 });

@@ -1,9 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetricsLine } from '../../src/core/train';
-import { canRequest, defaultViewState, initialState, reduce, type GeneratorAction, type GeneratorState } from '../../src/webview/generator/state';
+import {
+  canRequest,
+  defaultViewState,
+  initialState,
+  reduce,
+  type GeneratorAction,
+  type GeneratorState,
+} from '../../src/webview/generator/state';
 import type { GeneratorNotification } from '../../src/webview/generator/validate';
-import { canCancel, emptyTrainingState, MAX_POINTS, reduce as reduceTraining, runStatus, thin, toPoint } from '../../src/webview/training/state';
+import {
+  canCancel,
+  emptyTrainingState,
+  MAX_POINTS,
+  reduce as reduceTraining,
+  runStatus,
+  thin,
+  toPoint,
+} from '../../src/webview/training/state';
 
 const note = (message: GeneratorNotification): GeneratorAction => ({ type: 'notification', message });
 const run = (s: GeneratorState, ...actions: GeneratorAction[]) => actions.reduce(reduce, s);
@@ -30,13 +45,20 @@ test('generator: results, selection, busy and errors', () => {
   s = reduce(s, note({ method: 'model', params: { model: null } }));
   assert.equal(s.model, null);
   assert.equal(canRequest(s), true, 'the engine may load a model on the first request');
-  s = reduce(s, note({ method: 'model', params: { model: { name: 'm', fingerprint: 'f', variant: 'vae', backend: 'cpu' } } }));
+  s = reduce(
+    s,
+    note({ method: 'model', params: { model: { name: 'm', fingerprint: 'f', variant: 'vae', backend: 'cpu' } } }),
+  );
   s = reduce(s, { type: 'requested', label: 'Sampling…' });
   assert.equal(s.busy, true);
   assert.equal(canRequest(s), false);
   s = reduce(s, note({ method: 'error', params: { message: 'boom' } }));
   assert.equal(s.error, 'boom');
-  s = run(s, note({ method: 'samples', params: { items: ['a', 'b'] } }), note({ method: 'busy', params: { busy: false } }));
+  s = run(
+    s,
+    note({ method: 'samples', params: { items: ['a', 'b'] } }),
+    note({ method: 'busy', params: { busy: false } }),
+  );
   assert.deepEqual(s.view.samples, ['a', 'b']);
   assert.equal(s.error, null);
   assert.equal(s.busy, false);
@@ -48,7 +70,10 @@ test('generator: results, selection, busy and errors', () => {
   assert.equal(s.view, before, 'a notice leaves the persisted view alone');
   s = reduce(s, { type: 'dismissError' });
   assert.equal(s.error, null);
-  s = reduce(s, note({ method: 'map', params: { points: [{ x: 0, y: 0, uri: 'u', offset: 0, line: 0, preview: '' }] } }));
+  s = reduce(
+    s,
+    note({ method: 'map', params: { points: [{ x: 0, y: 0, uri: 'u', offset: 0, line: 0, preview: '' }] } }),
+  );
   assert.equal(s.view.map?.length, 1);
 });
 
@@ -110,11 +135,19 @@ test('training: a step that goes back restarts the curve from there', () => {
   let s = emptyTrainingState('t');
   for (const step of [10, 20, 30]) s = reduceTraining(s, { type: 'metrics', line: metrics(step) });
   s = reduceTraining(s, { type: 'metrics', line: metrics(20) });
-  assert.deepEqual(s.points.map((p) => p.step), [10, 20]);
+  assert.deepEqual(
+    s.points.map((p) => p.step),
+    [10, 20],
+  );
 });
 
 test('training: non-finite values become null points', () => {
-  assert.deepEqual(toPoint(metrics(5, { loss: Infinity, kl_bits_per_byte: NaN, val_bits_per_byte: 1 })), { step: 5, loss: null, kl: null, val: 1 });
+  assert.deepEqual(toPoint(metrics(5, { loss: Infinity, kl_bits_per_byte: NaN, val_bits_per_byte: 1 })), {
+    step: 5,
+    loss: null,
+    kl: null,
+    val: 1,
+  });
 });
 
 test('training: long histories are thinned, keeping the first and the newest points', () => {
@@ -124,7 +157,11 @@ test('training: long histories are thinned, keeping the first and the newest poi
   assert.equal(t[0].step, 1);
   assert.equal(t[t.length - 1].step, MAX_POINTS * 3);
   const tail = t.slice(-Math.floor(MAX_POINTS / 4)).map((p) => p.step);
-  assert.deepEqual(tail, tail.map((_, i) => tail[0] + i), 'the newest quarter is kept at full density');
+  assert.deepEqual(
+    tail,
+    tail.map((_, i) => tail[0] + i),
+    'the newest quarter is kept at full density',
+  );
   for (let i = 1; i < t.length; i++) assert.ok(t[i].step > t[i - 1].step);
   assert.equal(thin(points.slice(0, 10)).length, 10);
   let s = emptyTrainingState('t');

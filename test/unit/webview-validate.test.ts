@@ -1,21 +1,56 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGeneratorCommand, parseGeneratorNotification, parseGeneratorViewState } from '../../src/webview/generator/validate';
-import { parseMetricsLine, parseTrainingCommand, parseTrainingNotification, parseTrainingViewState } from '../../src/webview/training/validate';
+import {
+  parseGeneratorCommand,
+  parseGeneratorNotification,
+  parseGeneratorViewState,
+} from '../../src/webview/generator/validate';
+import {
+  parseMetricsLine,
+  parseTrainingCommand,
+  parseTrainingNotification,
+  parseTrainingViewState,
+} from '../../src/webview/training/validate';
 
 const msg = (method: string, params: unknown, id: unknown = 1) => ({ id, method, params });
 const point = { x: 0.5, y: -1, uri: 'file:///w/a.md', offset: 10, line: 2, preview: 'hello' };
 
 test('generator notifications: valid messages parse', () => {
-  assert.deepEqual(parseGeneratorNotification(msg('model', { model: null })), { method: 'model', params: { model: null } });
+  assert.deepEqual(parseGeneratorNotification(msg('model', { model: null })), {
+    method: 'model',
+    params: { model: null },
+  });
   const model = { name: 'm', fingerprint: 'abcdef0123', variant: 'vae', backend: 'cpu' };
   assert.deepEqual(parseGeneratorNotification(msg('model', { model })), { method: 'model', params: { model } });
-  assert.deepEqual(parseGeneratorNotification(msg('samples', { items: ['a', ''] })), { method: 'samples', params: { items: ['a', ''] } });
-  assert.deepEqual(parseGeneratorNotification(msg('busy', { busy: true, label: 'x' })), { method: 'busy', params: { busy: true, label: 'x' } });
-  assert.deepEqual(parseGeneratorNotification(msg('map', { points: [point] })), { method: 'map', params: { points: [point] } });
-  assert.deepEqual(parseGeneratorNotification(msg('selection', { slot: 'to', text: 'sel' })), { method: 'selection', params: { slot: 'to', text: 'sel' } });
-  assert.ok(parseGeneratorNotification(msg('settings', { count: 3, temperature: 0.8, topP: 0.95, steps: 5, mode: 'linear' })));
-  assert.ok(parseGeneratorNotification(msg('interpolation', { items: [{ alpha: 0, text: 'a' }, { alpha: 1, text: 'b' }] })));
+  assert.deepEqual(parseGeneratorNotification(msg('samples', { items: ['a', ''] })), {
+    method: 'samples',
+    params: { items: ['a', ''] },
+  });
+  assert.deepEqual(parseGeneratorNotification(msg('busy', { busy: true, label: 'x' })), {
+    method: 'busy',
+    params: { busy: true, label: 'x' },
+  });
+  assert.deepEqual(parseGeneratorNotification(msg('map', { points: [point] })), {
+    method: 'map',
+    params: { points: [point] },
+  });
+  assert.deepEqual(parseGeneratorNotification(msg('selection', { slot: 'to', text: 'sel' })), {
+    method: 'selection',
+    params: { slot: 'to', text: 'sel' },
+  });
+  assert.ok(
+    parseGeneratorNotification(msg('settings', { count: 3, temperature: 0.8, topP: 0.95, steps: 5, mode: 'linear' })),
+  );
+  assert.ok(
+    parseGeneratorNotification(
+      msg('interpolation', {
+        items: [
+          { alpha: 0, text: 'a' },
+          { alpha: 1, text: 'b' },
+        ],
+      }),
+    ),
+  );
 });
 
 test('generator notifications: malformed messages are rejected', () => {
@@ -46,7 +81,10 @@ test('generator notifications: malformed messages are rejected', () => {
 });
 
 test('generator commands: ranges and fields are checked on the host side', () => {
-  assert.deepEqual(parseGeneratorCommand(msg('sample', { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 })), { method: 'sample', params: { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 } });
+  assert.deepEqual(parseGeneratorCommand(msg('sample', { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 })), {
+    method: 'sample',
+    params: { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 },
+  });
   assert.equal(parseGeneratorCommand(msg('sample', { n: 33, temperature: 0.8, seed: 1, maxTokens: 64 })), null);
   assert.equal(parseGeneratorCommand(msg('sample', { n: 1.5, temperature: 0.8, seed: 1, maxTokens: 64 })), null);
   assert.equal(parseGeneratorCommand(msg('sample', { n: 3, temperature: 0, seed: 1, maxTokens: 64 })), null);
@@ -117,15 +155,30 @@ test('metrics lines: null (NaN after JSON) reads as NaN; wrong types are rejecte
 });
 
 test('training notifications and commands', () => {
-  assert.deepEqual(parseTrainingNotification(msg('reset', { title: 't' })), { method: 'reset', params: { title: 't' } });
+  assert.deepEqual(parseTrainingNotification(msg('reset', { title: 't' })), {
+    method: 'reset',
+    params: { title: 't' },
+  });
   assert.equal(parseTrainingNotification(msg('reset', { title: 1 })), null);
-  assert.deepEqual(parseTrainingNotification(msg('reset', { title: 't', idle: true })), { method: 'reset', params: { title: 't', idle: true } });
+  assert.deepEqual(parseTrainingNotification(msg('reset', { title: 't', idle: true })), {
+    method: 'reset',
+    params: { title: 't', idle: true },
+  });
   assert.equal(parseTrainingNotification(msg('reset', { title: 't', idle: 'yes' })), null);
   assert.equal(parseTrainingNotification(msg('metrics', { ...line, kl_bits_per_byte: 'x' })), null);
   assert.equal(parseTrainingNotification(msg('metrics', line))?.method, 'metrics');
-  assert.deepEqual(parseTrainingNotification(msg('done', { message: 'ok', cancelled: false })), { method: 'done', params: { message: 'ok', cancelled: false } });
+  assert.deepEqual(parseTrainingNotification(msg('done', { message: 'ok', cancelled: false })), {
+    method: 'done',
+    params: { message: 'ok', cancelled: false },
+  });
   assert.equal(parseTrainingNotification(msg('done', { message: 'ok' })), null);
-  const snap = { title: 't', points: [{ step: 1, loss: 1, kl: null, val: null }], latest: line, done: null, cancelling: false };
+  const snap = {
+    title: 't',
+    points: [{ step: 1, loss: 1, kl: null, val: null }],
+    latest: line,
+    done: null,
+    cancelling: false,
+  };
   assert.equal(parseTrainingNotification(msg('snapshot', snap))?.method, 'snapshot');
   assert.equal(parseTrainingNotification(msg('snapshot', { ...snap, points: [{ step: 'a' }] })), null);
   assert.deepEqual(parseTrainingCommand(msg('cancel', {})), { method: 'cancel', params: {} });
@@ -133,8 +186,19 @@ test('training notifications and commands', () => {
 });
 
 test('training view state restore', () => {
-  const s = parseTrainingViewState({ title: 'x', points: [{ step: 2, loss: null, kl: 0.1, val: 2 }], latest: null, done: { message: 'm', cancelled: true } });
-  assert.deepEqual(s, { title: 'x', points: [{ step: 2, loss: null, kl: 0.1, val: 2 }], latest: null, done: { message: 'm', cancelled: true }, cancelling: false });
+  const s = parseTrainingViewState({
+    title: 'x',
+    points: [{ step: 2, loss: null, kl: 0.1, val: 2 }],
+    latest: null,
+    done: { message: 'm', cancelled: true },
+  });
+  assert.deepEqual(s, {
+    title: 'x',
+    points: [{ step: 2, loss: null, kl: 0.1, val: 2 }],
+    latest: null,
+    done: { message: 'm', cancelled: true },
+    cancelling: false,
+  });
   assert.equal(parseTrainingViewState({ title: 'x', points: 'no', latest: null, done: null }), null);
   assert.equal(parseTrainingViewState({ title: 'x', points: [], latest: { type: 'metrics' }, done: null }), null);
 });

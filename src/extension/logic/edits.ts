@@ -11,8 +11,12 @@ export interface PlannedEdit {
  * that are empty are left alone; the same range twice is edited once. Overlapping different
  * ranges cannot be applied in one batch: that throws. The result is sorted by position.
  */
-export function planEdits(ranges: readonly { start: number; end: number }[], replacements: readonly (string | undefined)[]): PlannedEdit[] {
-  if (ranges.length !== replacements.length) throw new Error(`${ranges.length} ranges but ${replacements.length} replacements`);
+export function planEdits(
+  ranges: readonly { start: number; end: number }[],
+  replacements: readonly (string | undefined)[],
+): PlannedEdit[] {
+  if (ranges.length !== replacements.length)
+    throw new Error(`${ranges.length} ranges but ${replacements.length} replacements`);
   const edits: PlannedEdit[] = [];
   ranges.forEach((r, i) => {
     const text = replacements[i];
@@ -29,7 +33,8 @@ export function planEdits(ranges: readonly { start: number; end: number }[], rep
       if (last.text !== e.text) throw new Error(`two different replacements for the range ${e.start}-${e.end}`);
       continue;
     }
-    if (last && e.start < last.end) throw new Error(`the ranges ${last.start}-${last.end} and ${e.start}-${e.end} overlap`);
+    if (last && e.start < last.end)
+      throw new Error(`the ranges ${last.start}-${last.end} and ${e.start}-${e.end} overlap`);
     out.push(e);
   }
   return out;

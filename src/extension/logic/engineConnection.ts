@@ -19,7 +19,14 @@ import {
 /** Engine error codes plus the host's own: the worker died, was stopped, or could not start. */
 export type ClientErrorCode = EngineErrorCode | 'crashed' | 'stopped' | 'start-failed';
 
-const ENGINE_ERROR_CODES: readonly EngineErrorCode[] = ['cancelled', 'no-model', 'bad-code', 'bad-input', 'bundle', 'internal'];
+const ENGINE_ERROR_CODES: readonly EngineErrorCode[] = [
+  'cancelled',
+  'no-model',
+  'bad-code',
+  'bad-input',
+  'bundle',
+  'internal',
+];
 
 export class EngineRequestError extends Error {
   readonly code: ClientErrorCode;
@@ -35,7 +42,7 @@ export function isCancelled(err: unknown): boolean {
 }
 
 export function crashMessage(code: number | null, signal: string | null): string {
-  const how = code !== null ? String(code) : signal ?? 'unknown';
+  const how = code !== null ? String(code) : (signal ?? 'unknown');
   return `The TextVAE engine stopped unexpectedly (exit code ${how}). It will restart on the next command. Details are in the TextVAE output channel.`;
 }
 
@@ -105,7 +112,9 @@ export class PendingRequests {
     if (!entry) return false;
     this.entries.delete(message.id);
     if (message.error) {
-      const code = (ENGINE_ERROR_CODES as readonly string[]).includes(message.error.code ?? '') ? (message.error.code as EngineErrorCode) : 'internal';
+      const code = (ENGINE_ERROR_CODES as readonly string[]).includes(message.error.code ?? '')
+        ? (message.error.code as EngineErrorCode)
+        : 'internal';
       entry.reject(new EngineRequestError(message.error.message, code));
     } else {
       entry.resolve(message.result);
@@ -221,7 +230,10 @@ export class EngineConnection {
     return this.stateEmitter.on(listener);
   }
 
-  onNotification<K extends keyof EngineNotifications>(method: K, listener: (params: EngineNotifications[K]) => void): () => void {
+  onNotification<K extends keyof EngineNotifications>(
+    method: K,
+    listener: (params: EngineNotifications[K]) => void,
+  ): () => void {
     let emitter = this.notificationEmitters.get(method);
     if (!emitter) this.notificationEmitters.set(method, (emitter = new Emitter<unknown>()));
     return emitter.on(listener as Listener<unknown>);
@@ -232,7 +244,11 @@ export class EngineConnection {
    * cancel; the promise still settles with the worker's answer (an error with code 'cancelled',
    * or for training the outcome with cancelled: true), or at once if the request was not sent yet.
    */
-  async request<M extends EngineMethod>(method: M, params: EngineMethods[M]['params'], signal?: AbortSignal): Promise<EngineMethods[M]['result']> {
+  async request<M extends EngineMethod>(
+    method: M,
+    params: EngineMethods[M]['params'],
+    signal?: AbortSignal,
+  ): Promise<EngineMethods[M]['result']> {
     if (this.disposed) throw new EngineRequestError('The TextVAE engine has been shut down.', 'stopped');
     if (signal?.aborted) throw new EngineRequestError('Cancelled.', 'cancelled');
     await this.start();
@@ -242,7 +258,8 @@ export class EngineConnection {
 
   /** Starts the worker (initialize, then the startup model) unless one runs; resolves when it is ready. */
   start(): Promise<void> {
-    if (this.disposed) return Promise.reject(new EngineRequestError('The TextVAE engine has been shut down.', 'stopped'));
+    if (this.disposed)
+      return Promise.reject(new EngineRequestError('The TextVAE engine has been shut down.', 'stopped'));
     if (this.worker && this.startup) return this.startup;
     const generation = ++this.generation;
     let worker: WorkerProcess;
@@ -271,11 +288,16 @@ export class EngineConnection {
         report = await this.send('initialize', { backend: this.options.getBackend() });
       } catch (err) {
         if (err instanceof EngineRequestError && (err.code === 'crashed' || err.code === 'stopped')) throw err;
-        throw new EngineRequestError(`The TextVAE engine could not start: ${errorText(err)}. Check the textvae.backend setting, then run "TextVAE: Restart Engine".`, 'start-failed');
+        throw new EngineRequestError(
+          `The TextVAE engine could not start: ${errorText(err)}. Check the textvae.backend setting, then run "TextVAE: Restart Engine".`,
+          'start-failed',
+        );
       }
       if (generation !== this.generation) throw new EngineRequestError('The TextVAE engine was restarted.', 'stopped');
       this.backendReport = report;
-      this.options.log(`backend: ${report.name} (${report.detail})${report.skipped.length ? `; skipped ${report.skipped.join('; ')}` : ''}`);
+      this.options.log(
+        `backend: ${report.name} (${report.detail})${report.skipped.length ? `; skipped ${report.skipped.join('; ')}` : ''}`,
+      );
       this.stateEmitter.fire();
       let dir: string | undefined;
       try {
@@ -296,7 +318,8 @@ export class EngineConnection {
     this.startup = startup;
     startup.catch((err) => {
       // A worker that could not initialise is of no use: stop it so the next request starts afresh.
-      if (generation === this.generation && err instanceof EngineRequestError && err.code === 'start-failed') this.stop(err.message, 'start-failed');
+      if (generation === this.generation && err instanceof EngineRequestError && err.code === 'start-failed')
+        this.stop(err.message, 'start-failed');
     });
     return startup;
   }
@@ -331,7 +354,11 @@ export class EngineConnection {
     this.disposed = true;
   }
 
-  private send<M extends EngineMethod>(method: M, params: EngineMethods[M]['params'], signal?: AbortSignal): Promise<EngineMethods[M]['result']> {
+  private send<M extends EngineMethod>(
+    method: M,
+    params: EngineMethods[M]['params'],
+    signal?: AbortSignal,
+  ): Promise<EngineMethods[M]['result']> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new EngineRequestError('The TextVAE engine is not running.', 'stopped'));
     return new Promise<EngineMethods[M]['result']>((resolve, reject) => {
@@ -356,7 +383,10 @@ export class EngineConnection {
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.post(worker, { kind: 'request', id, method, params }, (err) => {
-        this.pending.reject(id, new EngineRequestError(`Could not reach the TextVAE engine: ${err.message}`, 'crashed'));
+        this.pending.reject(
+          id,
+          new EngineRequestError(`Could not reach the TextVAE engine: ${err.message}`, 'crashed'),
+        );
       });
     });
   }

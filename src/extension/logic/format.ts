@@ -8,7 +8,8 @@ export function statusBarText(modelName: string, backend: string | undefined): s
 
 /** Seconds left from the fraction done and the time spent, or undefined before there is a basis. */
 export function estimateSecondsLeft(progress: number, elapsedSeconds: number): number | undefined {
-  if (!(progress > 0) || !(elapsedSeconds > 0) || !Number.isFinite(progress) || !Number.isFinite(elapsedSeconds)) return undefined;
+  if (!(progress > 0) || !(elapsedSeconds > 0) || !Number.isFinite(progress) || !Number.isFinite(elapsedSeconds))
+    return undefined;
   if (progress >= 1) return 0;
   return (elapsedSeconds * (1 - progress)) / progress;
 }
@@ -84,9 +85,18 @@ export interface LagStats {
  * records the whole time between samples, sampling interval included: that interval
  * (`resolutionMs`) is taken off, so an idle loop shows about 0.
  */
-export function lagStats(h: { percentile(p: number): number; max: number; mean: number; count?: number }, resolutionMs = 0): LagStats {
+export function lagStats(
+  h: { percentile(p: number): number; max: number; mean: number; count?: number },
+  resolutionMs = 0,
+): LagStats {
   const ms = (ns: number) => (Number.isFinite(ns) ? Math.round(Math.max(0, ns / 1e6 - resolutionMs) * 100) / 100 : 0);
-  return { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max), mean_ms: ms(h.mean), samples: h.count ?? 0 };
+  return {
+    p50_ms: ms(h.percentile(50)),
+    p99_ms: ms(h.percentile(99)),
+    max_ms: ms(h.max),
+    mean_ms: ms(h.mean),
+    samples: h.count ?? 0,
+  };
 }
 
 type Dict = Record<string, unknown>;
@@ -109,7 +119,14 @@ export interface ModelInfoLike {
   dir: string;
   fingerprint: string;
   variant: string;
-  config: { latentDim: number; modelDim: number; maxTokens: number; vocabSize: number; decoderDilations: number[]; encoderLayers: number };
+  config: {
+    latentDim: number;
+    modelDim: number;
+    maxTokens: number;
+    vocabSize: number;
+    decoderDilations: number[];
+    encoderLayers: number;
+  };
   parameters: number;
   sizeBytes: number;
   vocabSize: number;
@@ -181,12 +198,17 @@ export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDeta
 /** One line for a notification. */
 export function modelInfoSummary(info: ModelInfoLike, name: string): string {
   const metrics = isDict(info.metrics) ? info.metrics : {};
-  const bpb = typeof metrics.bits_per_byte === 'number' ? `, held-out ${metrics.bits_per_byte.toFixed(3)} bits/byte` : '';
+  const bpb =
+    typeof metrics.bits_per_byte === 'number' ? `, held-out ${metrics.bits_per_byte.toFixed(3)} bits/byte` : '';
   return `Model ${name} (${info.fingerprint.slice(0, 8)}, ${info.variant}) on ${info.backend}: ${info.parameters.toLocaleString('en')} parameters, ${formatBytes(info.sizeBytes)}${bpb}.`;
 }
 
 /** First line of an error message, trimmed to a notification-friendly length. */
 export function oneLine(message: string, max = 400): string {
-  const line = message.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
+  const line =
+    message
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

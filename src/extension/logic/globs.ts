@@ -7,7 +7,10 @@ import picomatch from 'picomatch';
  * skips those folders); patterns that cannot be nested in braces are left to the post filter,
  * which always checks every pattern.
  */
-export function combineExcludes(filesExclude: Record<string, unknown> | undefined, extra: readonly string[]): { findFilesExclude: string | undefined; patterns: string[] } {
+export function combineExcludes(
+  filesExclude: Record<string, unknown> | undefined,
+  extra: readonly string[],
+): { findFilesExclude: string | undefined; patterns: string[] } {
   const patterns: string[] = [];
   for (const [glob, value] of Object.entries(filesExclude ?? {})) {
     // `true` excludes; objects are conditional ("when" a sibling exists): not applied here.
@@ -16,7 +19,8 @@ export function combineExcludes(filesExclude: Record<string, unknown> | undefine
   for (const glob of extra) if (glob.trim()) patterns.push(glob.trim());
   const unique = [...new Set(patterns)];
   const nestable = unique.filter((p) => !/[{},]/.test(p));
-  const findFilesExclude = nestable.length === 0 ? undefined : nestable.length === 1 ? nestable[0] : `{${nestable.join(',')}}`;
+  const findFilesExclude =
+    nestable.length === 0 ? undefined : nestable.length === 1 ? nestable[0] : `{${nestable.join(',')}}`;
   return { findFilesExclude, patterns: unique };
 }
 

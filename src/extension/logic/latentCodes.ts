@@ -71,7 +71,8 @@ export function planCodeRuns(text: string, selections: readonly OffsetRange[]): 
     if (start === end) {
       const i = codes.findIndex((c) => c.start <= start && start <= c.end);
       if (i < 0) continue;
-      let first = i, last = i;
+      let first = i,
+        last = i;
       while (first > 0 && runOf[first - 1] === runOf[i]) first--;
       while (last < codes.length - 1 && runOf[last + 1] === runOf[i]) last++;
       picked.push([first, last]);

@@ -41,13 +41,16 @@ export function resolveModelChoice(input: ModelResolutionInput, home?: string): 
     const dir = resolveSettingPath(setting, input.folders, home);
     return { dir, source: 'setting', name: modelDisplayName(dir, input.defaultDir) };
   }
-  if (input.stateDir) return { dir: input.stateDir, source: 'workspace', name: modelDisplayName(input.stateDir, input.defaultDir) };
+  if (input.stateDir)
+    return { dir: input.stateDir, source: 'workspace', name: modelDisplayName(input.stateDir, input.defaultDir) };
   return { dir: input.defaultDir, source: 'default', name: 'default' };
 }
 
 export function samePath(a: string, b: string): boolean {
   const norm = (p: string) => path.resolve(p).replace(/[\\/]+$/, '');
-  return process.platform === 'win32' || process.platform === 'darwin' ? norm(a).toLowerCase() === norm(b).toLowerCase() : norm(a) === norm(b);
+  return process.platform === 'win32' || process.platform === 'darwin'
+    ? norm(a).toLowerCase() === norm(b).toLowerCase()
+    : norm(a) === norm(b);
 }
 
 export function isInside(child: string, parent: string): boolean {
@@ -59,7 +62,10 @@ export function isInside(child: string, parent: string): boolean {
  * A model "comes from the workspace" when a workspace-level setting names it or it lies inside
  * a workspace folder: in an untrusted workspace that needs the user's consent before loading.
  */
-export function needsTrustPrompt(choice: ModelChoice, opts: { trusted: boolean; settingFromWorkspace: boolean; folders: readonly string[] }): boolean {
+export function needsTrustPrompt(
+  choice: ModelChoice,
+  opts: { trusted: boolean; settingFromWorkspace: boolean; folders: readonly string[] },
+): boolean {
   if (opts.trusted || choice.source === 'default') return false;
   if (choice.source === 'setting' && opts.settingFromWorkspace) return true;
   return opts.folders.some((f) => isInside(choice.dir, f));

@@ -60,11 +60,13 @@ export type SimilarityMethod = 'characters' | 'tokens' | 'bag-of-tokens';
 
 export function similarityDetailed(a: string, b: string): { score: number; method: SimilarityMethod } {
   if (a === b) return { score: 1, method: 'characters' };
-  const ca = Array.from(a), cb = Array.from(b);
+  const ca = Array.from(a),
+    cb = Array.from(b);
   if (ca.length <= MAX_CHARS_FOR_CHARACTER_LEVEL && cb.length <= MAX_CHARS_FOR_CHARACTER_LEVEL) {
     return { score: sequenceSimilarity(ca, cb), method: 'characters' };
   }
-  const ta = tokenize(a), tb = tokenize(b);
+  const ta = tokenize(a),
+    tb = tokenize(b);
   if (ta.length <= MAX_TOKENS_FOR_TOKEN_LEVEL && tb.length <= MAX_TOKENS_FOR_TOKEN_LEVEL) {
     return { score: sequenceSimilarity(ta, tb), method: 'tokens' };
   }

@@ -8,7 +8,12 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { EngineClient } from '../engineClient';
 import type { MapDocument } from '../../protocol/engine';
-import type { GeneratorModelState, GeneratorNotifications, GeneratorSettings, WebviewMessage } from '../../protocol/webview';
+import type {
+  GeneratorModelState,
+  GeneratorNotifications,
+  GeneratorSettings,
+  WebviewMessage,
+} from '../../protocol/webview';
 import { renderWebviewHtml } from '../../webview/shared/html';
 import { LIMITS } from '../../webview/generator/limits';
 import { parseGeneratorCommand, type GeneratorCommand } from '../../webview/generator/validate';
@@ -63,7 +68,12 @@ export class GeneratorPanel {
   }
 
   /** Called by the panel serializer after a reload; the webview restores its own state (getState). */
-  static revive(panel: vscode.WebviewPanel, _state: unknown, extensionUri: vscode.Uri, host: GeneratorHost): GeneratorPanel {
+  static revive(
+    panel: vscode.WebviewPanel,
+    _state: unknown,
+    extensionUri: vscode.Uri,
+    host: GeneratorHost,
+  ): GeneratorPanel {
     const existing = GeneratorPanel.instance;
     if (existing && existing.panel !== panel) {
       // createOrShow ran before the serializer: keep one panel.
@@ -75,7 +85,11 @@ export class GeneratorPanel {
   }
 
   private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-    return { enableScripts: true, enableCommandUris: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
+    };
   }
 
   private constructor(
@@ -85,7 +99,8 @@ export class GeneratorPanel {
   ) {
     this.setHost(host);
     GeneratorPanel.instance = this;
-    this.lastEditor = usableEditor(vscode.window.activeTextEditor) ?? vscode.window.visibleTextEditors.find((e) => usableEditor(e));
+    this.lastEditor =
+      usableEditor(vscode.window.activeTextEditor) ?? vscode.window.visibleTextEditors.find((e) => usableEditor(e));
     panel.title = TITLE;
     panel.iconPath = {
       light: vscode.Uri.joinPath(extensionUri, 'media', 'icon-light.svg'),
@@ -130,7 +145,8 @@ export class GeneratorPanel {
 
   private html(): string {
     const webview = this.panel.webview;
-    const media = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p)).toString();
+    const media = (...p: string[]) =>
+      webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p)).toString();
     return renderWebviewHtml({
       cspSource: webview.cspSource,
       nonce: randomBytes(18).toString('base64'),
@@ -252,7 +268,8 @@ export class GeneratorPanel {
       await work(cts.token);
       if (cts.token.isCancellationRequested) this.post('notice', { message: 'Cancelled.' });
     } catch (err) {
-      if (cts.token.isCancellationRequested || errorCode(err) === 'cancelled') this.post('notice', { message: 'Cancelled.' });
+      if (cts.token.isCancellationRequested || errorCode(err) === 'cancelled')
+        this.post('notice', { message: 'Cancelled.' });
       else this.fail(err, true);
     } finally {
       if (this.request === cts) this.request = undefined;
@@ -277,9 +294,14 @@ export class GeneratorPanel {
     const { n, temperature, seed, maxTokens } = c.params;
     return this.run(`Sampling ${n} ${n === 1 ? 'paragraph' : 'paragraphs'}…`, async (token) => {
       const { topP } = this.settings();
-      const result = await this.host.engine.request('sample', { n, options: { strategy: 'sample', temperature, topP, seed, maxTokens } }, token);
+      const result = await this.host.engine.request(
+        'sample',
+        { n, options: { strategy: 'sample', temperature, topP, seed, maxTokens } },
+        token,
+      );
       if (token.isCancellationRequested) return;
-      if (!Array.isArray(result?.samples) || !result.samples.every((s) => typeof s === 'string')) throw new Error('The engine returned malformed samples.');
+      if (!Array.isArray(result?.samples) || !result.samples.every((s) => typeof s === 'string'))
+        throw new Error('The engine returned malformed samples.');
       this.post('samples', { items: result.samples });
     });
   }
@@ -294,8 +316,11 @@ export class GeneratorPanel {
     return this.run(`Interpolating in ${steps} steps…`, async (token) => {
       const result = await this.host.engine.request('interpolate', { from, to, steps, mode }, token);
       if (token.isCancellationRequested) return;
-      const items = Array.isArray(result?.steps) ? result.steps.filter((s) => typeof s?.alpha === 'number' && typeof s?.text === 'string') : [];
-      if (!Array.isArray(result?.steps) || items.length !== result.steps.length) throw new Error('The engine returned a malformed interpolation.');
+      const items = Array.isArray(result?.steps)
+        ? result.steps.filter((s) => typeof s?.alpha === 'number' && typeof s?.text === 'string')
+        : [];
+      if (!Array.isArray(result?.steps) || items.length !== result.steps.length)
+        throw new Error('The engine returned a malformed interpolation.');
       this.post('interpolation', { items: items.map((s) => ({ alpha: s.alpha, text: s.text })) });
     });
   }
@@ -305,7 +330,9 @@ export class GeneratorPanel {
       const documents = await this.host.collectMapDocuments(token);
       if (token.isCancellationRequested) return;
       if (documents.length === 0) {
-        this.post('error', { message: 'No documents to map: the workspace has no text documents that match textvae.training.include.' });
+        this.post('error', {
+          message: 'No documents to map: the workspace has no text documents that match textvae.training.include.',
+        });
         return;
       }
       this.setBusy(`Mapping ${documents.length} ${documents.length === 1 ? 'document' : 'documents'}…`);
@@ -325,14 +352,23 @@ export class GeneratorPanel {
     if (active) return active;
     const last = this.lastEditor;
     if (!last || last.document.isClosed) return undefined;
-    const visible = vscode.window.visibleTextEditors.find((e) => e === last) ?? vscode.window.visibleTextEditors.find((e) => e.document === last.document);
+    const visible =
+      vscode.window.visibleTextEditors.find((e) => e === last) ??
+      vscode.window.visibleTextEditors.find((e) => e.document === last.document);
     if (visible) return visible;
     // Its tab is in the background: bring it back with the same selection.
-    return vscode.window.showTextDocument(last.document, { viewColumn: last.viewColumn, selection: last.selection, preserveFocus: true, preview: false });
+    return vscode.window.showTextDocument(last.document, {
+      viewColumn: last.viewColumn,
+      selection: last.selection,
+      preserveFocus: true,
+      preview: false,
+    });
   }
 
   private async useSelection(slot: 'from' | 'to'): Promise<void> {
-    const editor = usableEditor(vscode.window.activeTextEditor) ?? (this.lastEditor && !this.lastEditor.document.isClosed ? this.lastEditor : undefined);
+    const editor =
+      usableEditor(vscode.window.activeTextEditor) ??
+      (this.lastEditor && !this.lastEditor.document.isClosed ? this.lastEditor : undefined);
     const text = editor?.selections
       .filter((s) => !s.isEmpty)
       .map((s) => editor.document.getText(s))
@@ -381,7 +417,9 @@ export class GeneratorPanel {
     const doc = await vscode.workspace.openTextDocument(uri);
     const pos = doc.positionAt(offset);
     const range = new vscode.Range(pos, pos);
-    const column = this.lastEditor?.viewColumn ?? (this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One);
+    const column =
+      this.lastEditor?.viewColumn ??
+      (this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One);
     const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, selection: range, preview: true });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
   }

@@ -44,14 +44,20 @@ export class TrainingPanel {
    * Called by the panel serializer after a reload with the webview's saved state: the curves
    * come back, but the run that produced them is gone with the old extension host.
    */
-  static revive(panel: vscode.WebviewPanel, state: unknown, extensionUri: vscode.Uri, onCancel: () => void): TrainingPanel {
+  static revive(
+    panel: vscode.WebviewPanel,
+    state: unknown,
+    extensionUri: vscode.Uri,
+    onCancel: () => void,
+  ): TrainingPanel {
     const existing = TrainingPanel.instance;
     if (existing && existing.panel !== panel) {
       panel.dispose();
       return existing;
     }
     let restored = parseTrainingViewState(state) ?? emptyTrainingState();
-    if (!restored.done && (restored.latest || restored.points.length)) restored = reduce(restored, { type: 'done', message: DETACHED, cancelled: true });
+    if (!restored.done && (restored.latest || restored.points.length))
+      restored = reduce(restored, { type: 'done', message: DETACHED, cancelled: true });
     panel.webview.options = TrainingPanel.webviewOptions(extensionUri);
     return new TrainingPanel(panel, extensionUri, onCancel, restored);
   }
@@ -61,7 +67,11 @@ export class TrainingPanel {
   }
 
   private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-    return { enableScripts: true, enableCommandUris: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
+    };
   }
 
   private constructor(
@@ -114,7 +124,11 @@ export class TrainingPanel {
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 
-  private apply<K extends keyof TrainingNotifications>(action: TrainingAction, method: K, params: TrainingNotifications[K]): void {
+  private apply<K extends keyof TrainingNotifications>(
+    action: TrainingAction,
+    method: K,
+    params: TrainingNotifications[K],
+  ): void {
     if (this.disposed) return;
     this.state = reduce(this.state, action);
     this.post(method, params);
@@ -146,7 +160,8 @@ export class TrainingPanel {
 
   private html(): string {
     const webview = this.panel.webview;
-    const media = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p)).toString();
+    const media = (...p: string[]) =>
+      webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p)).toString();
     return renderWebviewHtml({
       cspSource: webview.cspSource,
       nonce: randomBytes(18).toString('base64'),

@@ -21,7 +21,8 @@ function dispatch(action: GeneratorAction): void {
   const prev = state;
   state = reduce(state, action);
   if (state.view !== prev.view) api.setState(state.view);
-  const external = action.type === 'notification' && (action.message.method === 'settings' || action.message.method === 'selection');
+  const external =
+    action.type === 'notification' && (action.message.method === 'settings' || action.message.method === 'selection');
   if (external) syncForm();
   render(prev, state);
 }
@@ -31,11 +32,24 @@ function dispatch(action: GeneratorAction): void {
 let idCounter = 0;
 const uid = (p: string) => `${p}-${++idCounter}`;
 
-function numberField(key: LimitKey, step: number, onChange: (v: number) => void): { wrap: HTMLElement; labelRow: HTMLElement; input: HTMLInputElement } {
+function numberField(
+  key: LimitKey,
+  step: number,
+  onChange: (v: number) => void,
+): { wrap: HTMLElement; labelRow: HTMLElement; input: HTMLInputElement } {
   const l = LIMITS[key];
   const id = uid(key);
   const errId = `${id}-error`;
-  const input = h('input', { id, type: 'number', min: l.min, max: l.max, step, inputmode: l.integer ? 'numeric' : 'decimal', 'aria-describedby': errId, class: 'input' });
+  const input = h('input', {
+    id,
+    type: 'number',
+    min: l.min,
+    max: l.max,
+    step,
+    inputmode: l.integer ? 'numeric' : 'decimal',
+    'aria-describedby': errId,
+    class: 'input',
+  });
   const error = h('span', { id: errId, class: 'field-error' });
   input.addEventListener('input', () => {
     const r = parseField(key, input.value);
@@ -48,7 +62,12 @@ function numberField(key: LimitKey, step: number, onChange: (v: number) => void)
   return { wrap, labelRow, input };
 }
 
-function button(label: string, cls: string, onClick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement {
+function button(
+  label: string,
+  cls: string,
+  onClick: () => void,
+  attrs: Record<string, string> = {},
+): HTMLButtonElement {
   const b = h('button', { type: 'button', class: `button ${cls}`, ...attrs }, label);
   b.addEventListener('click', onClick);
   return b;
@@ -63,26 +82,47 @@ const busyText = h('span', { class: 'busy-text' });
 const cancelButton = button('Cancel', 'secondary small', () => actions.cancel());
 const statusRegion = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, spinner, busyText);
 const statusWrap = h('div', { class: 'status-wrap' }, statusRegion, cancelButton);
-const header = h('header', { class: 'topbar' }, h('h1', { class: 'visually-hidden' }, 'TextVAE Generator'), modelLine, statusWrap);
+const header = h(
+  'header',
+  { class: 'topbar' },
+  h('h1', { class: 'visually-hidden' }, 'TextVAE Generator'),
+  modelLine,
+  statusWrap,
+);
 
 // Alert region.
 const alertText = h('span', { class: 'alert-text' });
 const alertBox = h('div', { class: 'alert', role: 'alert' });
-const dismissButton = button('Dismiss', 'secondary small', () => dispatch({ type: 'dismissError' }), { 'aria-label': 'Dismiss error' });
-const alertBody = h('div', { class: 'alert-body' }, h('span', { class: 'alert-icon', 'aria-hidden': 'true' }, '!'), alertText, dismissButton);
+const dismissButton = button('Dismiss', 'secondary small', () => dispatch({ type: 'dismissError' }), {
+  'aria-label': 'Dismiss error',
+});
+const alertBody = h(
+  'div',
+  { class: 'alert-body' },
+  h('span', { class: 'alert-icon', 'aria-hidden': 'true' }, '!'),
+  alertText,
+  dismissButton,
+);
 alertBody.hidden = true;
 alertBox.appendChild(alertBody);
 
 // Sample section.
 const nField = numberField('n', 1, (n) => dispatch({ type: 'sampleForm', patch: { n } }));
-const tField = numberField('temperature', 0.05, (temperature) => dispatch({ type: 'sampleForm', patch: { temperature } }));
+const tField = numberField('temperature', 0.05, (temperature) =>
+  dispatch({ type: 'sampleForm', patch: { temperature } }),
+);
 const seedField = numberField('seed', 1, (seed) => dispatch({ type: 'sampleForm', patch: { seed } }));
 const maxField = numberField('maxTokens', 1, (maxTokens) => dispatch({ type: 'sampleForm', patch: { maxTokens } }));
-const newSeedButton = button('New seed', 'secondary small', () => {
-  const seed = Math.floor(Math.random() * 1_000_000);
-  seedField.input.value = String(seed);
-  seedField.input.dispatchEvent(new Event('input'));
-}, { 'aria-label': 'Pick a new random seed' });
+const newSeedButton = button(
+  'New seed',
+  'secondary small',
+  () => {
+    const seed = Math.floor(Math.random() * 1_000_000);
+    seedField.input.value = String(seed);
+    seedField.input.dispatchEvent(new Event('input'));
+  },
+  { 'aria-label': 'Pick a new random seed' },
+);
 seedField.labelRow.append(newSeedButton);
 const sampleButton = button('Sample', 'primary', onSample);
 const sampleSection = h(
@@ -95,20 +135,43 @@ const sampleSection = h(
 );
 
 // Interpolate section.
-function textSlot(slot: 'from' | 'to', label: string): { wrap: HTMLElement; area: HTMLTextAreaElement; use: HTMLButtonElement } {
+function textSlot(
+  slot: 'from' | 'to',
+  label: string,
+): { wrap: HTMLElement; area: HTMLTextAreaElement; use: HTMLButtonElement } {
   const id = uid(slot);
-  const area = h('textarea', { id, rows: 3, class: 'input', spellcheck: 'false', placeholder: slot === 'from' ? 'Text to start from' : 'Text to end at' });
+  const area = h('textarea', {
+    id,
+    rows: 3,
+    class: 'input',
+    spellcheck: 'false',
+    placeholder: slot === 'from' ? 'Text to start from' : 'Text to end at',
+  });
   area.addEventListener('input', () => dispatch({ type: 'interpolateForm', patch: { [slot]: area.value } }));
-  const use = button('Use editor selection', 'secondary small', () => actions.useSelection(slot), { 'aria-label': `Use editor selection as ${label}` });
-  const wrap = h('div', { class: 'field' }, h('div', { class: 'label-row' }, h('label', { for: id }, label), use), area);
+  const use = button('Use editor selection', 'secondary small', () => actions.useSelection(slot), {
+    'aria-label': `Use editor selection as ${label}`,
+  });
+  const wrap = h(
+    'div',
+    { class: 'field' },
+    h('div', { class: 'label-row' }, h('label', { for: id }, label), use),
+    area,
+  );
   return { wrap, area, use };
 }
 const fromSlot = textSlot('from', 'From');
 const toSlot = textSlot('to', 'To');
 const stepsField = numberField('steps', 1, (steps) => dispatch({ type: 'interpolateForm', patch: { steps } }));
 const modeId = uid('mode');
-const modeSelect = h('select', { id: modeId, class: 'input' }, h('option', { value: 'spherical' }, 'Spherical'), h('option', { value: 'linear' }, 'Linear'));
-modeSelect.addEventListener('change', () => dispatch({ type: 'interpolateForm', patch: { mode: modeSelect.value === 'linear' ? 'linear' : 'spherical' } }));
+const modeSelect = h(
+  'select',
+  { id: modeId, class: 'input' },
+  h('option', { value: 'spherical' }, 'Spherical'),
+  h('option', { value: 'linear' }, 'Linear'),
+);
+modeSelect.addEventListener('change', () =>
+  dispatch({ type: 'interpolateForm', patch: { mode: modeSelect.value === 'linear' ? 'linear' : 'spherical' } }),
+);
 const interpolateButton = button('Interpolate', 'primary', onInterpolate);
 const interpolateSection = h(
   'section',
@@ -117,13 +180,23 @@ const interpolateSection = h(
   h('p', { class: 'hint' }, 'Decode evenly spaced points on the path between two texts.'),
   fromSlot.wrap,
   toSlot.wrap,
-  h('div', { class: 'fields' }, stepsField.wrap, h('div', { class: 'field' }, h('div', { class: 'label-row' }, h('label', { for: modeId }, 'Mode')), modeSelect)),
+  h(
+    'div',
+    { class: 'fields' },
+    stepsField.wrap,
+    h('div', { class: 'field' }, h('div', { class: 'label-row' }, h('label', { for: modeId }, 'Mode')), modeSelect),
+  ),
   h('div', { class: 'actions' }, interpolateButton),
 );
 
 // Results section.
 const resultsBody = h('div', { class: 'results-body' });
-const resultsSection = h('section', { class: 'card wide', 'aria-labelledby': 'results-heading' }, h('h2', { id: 'results-heading' }, 'Results'), resultsBody);
+const resultsSection = h(
+  'section',
+  { class: 'card wide', 'aria-labelledby': 'results-heading' },
+  h('h2', { id: 'results-heading' }, 'Results'),
+  resultsBody,
+);
 
 // Latent map section.
 const mapButton = button('Map workspace', 'primary', () => {
@@ -139,13 +212,27 @@ const mapSection = h(
   'section',
   { class: 'card wide', 'aria-labelledby': 'map-heading' },
   h('div', { class: 'section-head' }, h('h2', { id: 'map-heading' }, 'Latent map'), mapButton),
-  h('p', { class: 'hint' }, 'Each point is a chunk of a workspace document, placed by its latent code. Arrow keys move between points; Enter opens one.'),
+  h(
+    'p',
+    { class: 'hint' },
+    'Each point is a chunk of a workspace document, placed by its latent code. Arrow keys move between points; Enter opens one.',
+  ),
   mapFrame,
   legend,
   pointDetails,
 );
 
-app.append(header, alertBox, h('main', { class: 'stack' }, h('div', { class: 'forms' }, sampleSection, interpolateSection), resultsSection, mapSection));
+app.append(
+  header,
+  alertBox,
+  h(
+    'main',
+    { class: 'stack' },
+    h('div', { class: 'forms' }, sampleSection, interpolateSection),
+    resultsSection,
+    mapSection,
+  ),
+);
 
 const requestButtons = [sampleButton, interpolateButton, mapButton];
 let lastTrigger: HTMLButtonElement | null = null;
@@ -186,7 +273,12 @@ function readFields(fields: [LimitKey, HTMLInputElement][]): Record<string, numb
 }
 
 function onSample(): void {
-  const v = readFields([['n', nField.input], ['temperature', tField.input], ['seed', seedField.input], ['maxTokens', maxField.input]]);
+  const v = readFields([
+    ['n', nField.input],
+    ['temperature', tField.input],
+    ['seed', seedField.input],
+    ['maxTokens', maxField.input],
+  ]);
   if (!v || !canRequest(state)) return;
   lastTrigger = sampleButton;
   actions.sample({ n: v.n, temperature: v.temperature, seed: v.seed, maxTokens: v.maxTokens });
@@ -210,9 +302,17 @@ function onInterpolate(): void {
 
 function render(prev: GeneratorState | null, next: GeneratorState): void {
   if (!prev || prev.model !== next.model) renderModel(next);
-  if (!prev || prev.busy !== next.busy || prev.busyLabel !== next.busyLabel || prev.model !== next.model || prev.notice !== next.notice) renderBusy(prev, next);
+  if (
+    !prev ||
+    prev.busy !== next.busy ||
+    prev.busyLabel !== next.busyLabel ||
+    prev.model !== next.model ||
+    prev.notice !== next.notice
+  )
+    renderBusy(prev, next);
   if (!prev || prev.error !== next.error) renderError(next.error);
-  if (!prev || prev.view.samples !== next.view.samples || prev.view.interpolation !== next.view.interpolation) renderResults(next.view);
+  if (!prev || prev.view.samples !== next.view.samples || prev.view.interpolation !== next.view.interpolation)
+    renderResults(next.view);
   if (!prev || prev.view.map !== next.view.map) renderMap();
 }
 
@@ -224,7 +324,10 @@ function renderModel(st: GeneratorState): void {
     return;
   }
   if (m === null) {
-    modelLine.append(h('span', { class: 'model-name' }, 'No model loaded'), h('span', { class: 'muted' }, '— use “TextVAE: Select Model” or train one.'));
+    modelLine.append(
+      h('span', { class: 'model-name' }, 'No model loaded'),
+      h('span', { class: 'muted' }, '— use “TextVAE: Select Model” or train one.'),
+    );
     return;
   }
   modelLine.append(
@@ -245,7 +348,13 @@ function renderBusy(prev: GeneratorState | null, st: GeneratorState): void {
   statusRegion.classList.toggle('busy', st.busy);
   statusWrap.classList.toggle('empty', !st.busy && !st.notice);
   // Give focus back to the button that started the request once it is enabled again.
-  if (prev?.busy && !st.busy && lastTrigger && (document.activeElement === document.body || document.activeElement === null)) lastTrigger.focus();
+  if (
+    prev?.busy &&
+    !st.busy &&
+    lastTrigger &&
+    (document.activeElement === document.body || document.activeElement === null)
+  )
+    lastTrigger.focus();
 }
 
 function renderError(message: string | null): void {
@@ -258,8 +367,15 @@ function resultItem(text: string, heading: Node, name: string): HTMLLIElement {
   if (text.trim() === '') body.append(h('span', { class: 'muted' }, '(empty)'));
   else body.textContent = text;
   const copy = button('Copy', 'secondary small', () => actions.copy(text), { 'aria-label': `Copy ${name}` });
-  const insert = button('Insert', 'secondary small', () => actions.insert(text), { 'aria-label': `Insert ${name} into the editor` });
-  return h('li', { class: 'result' }, h('div', { class: 'result-head' }, heading, h('div', { class: 'result-actions' }, copy, insert)), body);
+  const insert = button('Insert', 'secondary small', () => actions.insert(text), {
+    'aria-label': `Insert ${name} into the editor`,
+  });
+  return h(
+    'li',
+    { class: 'result' },
+    h('div', { class: 'result-head' }, heading, h('div', { class: 'result-actions' }, copy, insert)),
+    body,
+  );
 }
 
 function renderResults(v: GeneratorViewState): void {
@@ -270,16 +386,31 @@ function renderResults(v: GeneratorViewState): void {
   }
   if (v.samples.length) {
     const list = h('ol', { class: 'results', 'aria-labelledby': 'samples-heading' });
-    v.samples.forEach((t, i) => list.append(resultItem(t, h('span', { class: 'result-label' }, `Sample ${i + 1}`), `sample ${i + 1}`)));
+    v.samples.forEach((t, i) =>
+      list.append(resultItem(t, h('span', { class: 'result-label' }, `Sample ${i + 1}`), `sample ${i + 1}`)),
+    );
     resultsBody.append(h('h3', { id: 'samples-heading' }, `Samples (${v.samples.length})`), list);
   }
   if (v.interpolation.length) {
     const list = h('ol', { class: 'results interpolation', 'aria-labelledby': 'interpolation-heading' });
     v.interpolation.forEach((step, i) => {
       const label = formatAlpha(step.alpha);
-      list.append(resultItem(step.text, h('span', { class: 'result-label alpha', title: `Interpolation weight ${formatNumber(step.alpha, 3)}` }, label), `step ${i + 1} (${label})`));
+      list.append(
+        resultItem(
+          step.text,
+          h(
+            'span',
+            { class: 'result-label alpha', title: `Interpolation weight ${formatNumber(step.alpha, 3)}` },
+            label,
+          ),
+          `step ${i + 1} (${label})`,
+        ),
+      );
     });
-    resultsBody.append(h('h3', { id: 'interpolation-heading' }, `Interpolation (${v.interpolation.length} steps)`), list);
+    resultsBody.append(
+      h('h3', { id: 'interpolation-heading' }, `Interpolation (${v.interpolation.length} steps)`),
+      list,
+    );
   }
 }
 
@@ -385,17 +516,33 @@ function renderMap(): void {
 
   const shown = files.slice(0, 12);
   for (const f of shown) {
-    const swatch = s('svg', { class: 'swatch', width: 14, height: 14, viewBox: '0 0 14 14', 'aria-hidden': 'true' }, s('path', { class: `file-c${f.colour}`, d: shapePath(f.shape, 7, 7, 5) }));
-    legend.append(h('li', { title: f.uri }, swatch, h('span', { class: 'legend-label' }, f.label), h('span', { class: 'legend-count' }, String(f.count))));
+    const swatch = s(
+      'svg',
+      { class: 'swatch', width: 14, height: 14, viewBox: '0 0 14 14', 'aria-hidden': 'true' },
+      s('path', { class: `file-c${f.colour}`, d: shapePath(f.shape, 7, 7, 5) }),
+    );
+    legend.append(
+      h(
+        'li',
+        { title: f.uri },
+        swatch,
+        h('span', { class: 'legend-label' }, f.label),
+        h('span', { class: 'legend-count' }, String(f.count)),
+      ),
+    );
   }
-  if (files.length > shown.length) legend.append(h('li', { class: 'muted' }, `+${files.length - shown.length} more files`));
+  if (files.length > shown.length)
+    legend.append(h('li', { class: 'muted' }, `+${files.length - shown.length} more files`));
 
   setText(pointListSummary, `List of points (${points.length})`);
   const fileOf = new Map(layout.dots.map((d) => [d.index, files[d.file]]));
   points.forEach((p, i) => {
     const f = fileOf.get(i);
     const b = button('', 'link', () => open(p));
-    b.append(h('span', { class: 'point-where' }, `${f?.label ?? ''}:${p.line + 1}`), h('span', { class: 'point-preview' }, truncate(p.preview, 140)));
+    b.append(
+      h('span', { class: 'point-where' }, `${f?.label ?? ''}:${p.line + 1}`),
+      h('span', { class: 'point-preview' }, truncate(p.preview, 140)),
+    );
     pointList.append(h('li', {}, b));
   });
 }

@@ -51,7 +51,10 @@ export function fileLabels(uris: readonly string[]): string[] {
   for (const n of names) seen.set(n, (seen.get(n) ?? 0) + 1);
   return uris.map((uri, i) => {
     if ((seen.get(names[i]) ?? 0) < 2) return names[i];
-    const parts = uri.replace(/[?#].*$/, '').split('/').filter(Boolean);
+    const parts = uri
+      .replace(/[?#].*$/, '')
+      .split('/')
+      .filter(Boolean);
     const parent = parts.length >= 2 ? decodeSafe(parts[parts.length - 2]) : '';
     return parent ? `${parent}/${names[i]}` : names[i];
   });
@@ -66,7 +69,13 @@ function decodeSafe(s: string): string {
 }
 
 /** Scaled to the box; one axis may be stretched up to 1.75 times the other to use the space. */
-export function layoutMap(points: readonly MapPoint[], width: number, height: number, padding = 16, maxStretch = 1.75): MapLayout {
+export function layoutMap(
+  points: readonly MapPoint[],
+  width: number,
+  height: number,
+  padding = 16,
+  maxStretch = 1.75,
+): MapLayout {
   const files = groupFiles(points);
   const fileIndex = new Map(files.map((f, i) => [f.uri, i]));
   const xy = fitPoints(points, { width, height, padding, maxStretch });
@@ -116,7 +125,8 @@ export function neighbour(dots: readonly { x: number; y: number }[], from: numbe
     const forward = dir === 'right' ? dx : dir === 'left' ? -dx : dir === 'down' ? dy : -dy;
     const side = dir === 'left' || dir === 'right' ? Math.abs(dy) : Math.abs(dx);
     // Coincident dots are ordered by index so that every dot stays reachable.
-    const ahead = forward > 0 || (forward === 0 && side === 0 && (dir === 'right' || dir === 'down' ? i > from : i < from));
+    const ahead =
+      forward > 0 || (forward === 0 && side === 0 && (dir === 'right' || dir === 'down' ? i > from : i < from));
     if (!ahead) continue;
     // Dots outside a cone around the direction are taken only when the cone is empty.
     // Ties (coincident dots) go to the nearest index.
@@ -142,7 +152,15 @@ export interface TipPlacement {
 }
 
 /** Where a tooltip box of tipW × tipH goes next to the point (x, y) inside width × height. */
-export function placeTooltip(x: number, y: number, width: number, height: number, tipW: number, tipH: number, gap = 12): TipPlacement {
+export function placeTooltip(
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  tipW: number,
+  tipH: number,
+  gap = 12,
+): TipPlacement {
   const right = x + gap + tipW <= width || x < width / 2;
   let tx = right ? x + gap : x - gap - tipW;
   tx = Math.max(0, Math.min(tx, width - tipW));

@@ -94,7 +94,11 @@ function applyNotification(state: GeneratorState, m: GeneratorNotification): Gen
     case 'map':
       return { ...state, error: null, view: { ...state.view, map: m.params.points } };
     case 'selection':
-      return { ...state, error: null, view: { ...state.view, interpolate: { ...state.view.interpolate, [m.params.slot]: m.params.text } } };
+      return {
+        ...state,
+        error: null,
+        view: { ...state.view, interpolate: { ...state.view.interpolate, [m.params.slot]: m.params.text } },
+      };
     case 'error':
       return { ...state, error: m.params.message, notice: null };
     case 'notice':

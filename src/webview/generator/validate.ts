@@ -17,8 +17,12 @@ import { arrayOf, isBoolean, isFiniteNumber, isInteger, isMode, isRecord, isSlot
 import { parseEnvelope } from '../shared/post';
 import { inRange, MAX_TEXT } from './limits';
 
-export type GeneratorNotification = { [K in keyof GeneratorNotifications]: { method: K; params: GeneratorNotifications[K] } }[keyof GeneratorNotifications];
-export type GeneratorCommand = { [K in keyof GeneratorCommands]: { method: K; params: GeneratorCommands[K] } }[keyof GeneratorCommands];
+export type GeneratorNotification = {
+  [K in keyof GeneratorNotifications]: { method: K; params: GeneratorNotifications[K] };
+}[keyof GeneratorNotifications];
+export type GeneratorCommand = {
+  [K in keyof GeneratorCommands]: { method: K; params: GeneratorCommands[K] };
+}[keyof GeneratorCommands];
 
 const MAX_ITEMS = 10_000;
 
@@ -36,7 +40,14 @@ export function parseModelState(v: unknown): GeneratorModelState | null {
 export function parseSettings(v: unknown): GeneratorSettings | null {
   if (!isRecord(v)) return null;
   const { count, temperature, topP, steps, mode } = v;
-  if (!inRange('n', count) || !inRange('temperature', temperature) || !inRange('topP', topP) || !inRange('steps', steps) || !isMode(mode)) return null;
+  if (
+    !inRange('n', count) ||
+    !inRange('temperature', temperature) ||
+    !inRange('topP', topP) ||
+    !inRange('steps', steps) ||
+    !isMode(mode)
+  )
+    return null;
   return { count, temperature, topP, steps, mode };
 }
 
@@ -72,7 +83,10 @@ export function parseGeneratorNotification(value: unknown): GeneratorNotificatio
     }
     case 'busy': {
       if (!isBoolean(p.busy) || (p.label !== undefined && !text(p.label, 500))) return null;
-      return { method: 'busy', params: p.label === undefined ? { busy: p.busy } : { busy: p.busy, label: p.label as string } };
+      return {
+        method: 'busy',
+        params: p.label === undefined ? { busy: p.busy } : { busy: p.busy, label: p.label as string },
+      };
     }
     case 'samples': {
       const items = arrayOf(p.items, asText, MAX_ITEMS);
@@ -106,7 +120,13 @@ export function parseGeneratorCommand(value: unknown): GeneratorCommand | null {
       return { method: env.method, params: {} };
     case 'sample': {
       const { n, temperature, seed, maxTokens } = p;
-      if (!inRange('n', n) || !inRange('temperature', temperature) || !inRange('seed', seed) || !inRange('maxTokens', maxTokens)) return null;
+      if (
+        !inRange('n', n) ||
+        !inRange('temperature', temperature) ||
+        !inRange('seed', seed) ||
+        !inRange('maxTokens', maxTokens)
+      )
+        return null;
       return { method: 'sample', params: { n, temperature, seed, maxTokens } };
     }
     case 'interpolate': {
@@ -120,7 +140,9 @@ export function parseGeneratorCommand(value: unknown): GeneratorCommand | null {
     case 'insert':
       return text(p.text) ? { method: env.method, params: { text: p.text } } : null;
     case 'openLocation':
-      return text(p.uri, 10_000) && p.uri !== '' && isInteger(p.offset) && p.offset >= 0 ? { method: 'openLocation', params: { uri: p.uri, offset: p.offset } } : null;
+      return text(p.uri, 10_000) && p.uri !== '' && isInteger(p.offset) && p.offset >= 0
+        ? { method: 'openLocation', params: { uri: p.uri, offset: p.offset } }
+        : null;
   }
   return null;
 }
@@ -130,10 +152,22 @@ export function parseGeneratorViewState(v: unknown): GeneratorViewState | null {
   if (!isRecord(v) || !isRecord(v.sample) || !isRecord(v.interpolate)) return null;
   const { n, temperature, seed, maxTokens } = v.sample;
   const { from, to, steps, mode } = v.interpolate;
-  if (!inRange('n', n) || !inRange('temperature', temperature) || !inRange('seed', seed) || !inRange('maxTokens', maxTokens)) return null;
+  if (
+    !inRange('n', n) ||
+    !inRange('temperature', temperature) ||
+    !inRange('seed', seed) ||
+    !inRange('maxTokens', maxTokens)
+  )
+    return null;
   if (!text(from) || !text(to) || !inRange('steps', steps) || !isMode(mode)) return null;
   const samples = arrayOf(v.samples, asText, MAX_ITEMS) ?? [];
   const interpolation = arrayOf(v.interpolation, parseStep, MAX_ITEMS) ?? [];
-  const map = v.map === undefined ? [] : arrayOf(v.map, parseMapPoint, 100_000) ?? [];
-  return { sample: { n, temperature, seed, maxTokens }, interpolate: { from, to, steps, mode }, samples, interpolation, map };
+  const map = v.map === undefined ? [] : (arrayOf(v.map, parseMapPoint, 100_000) ?? []);
+  return {
+    sample: { n, temperature, seed, maxTokens },
+    interpolate: { from, to, steps, mode },
+    samples,
+    interpolation,
+    map,
+  };
 }

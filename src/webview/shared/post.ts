@@ -9,7 +9,10 @@ export function createPoster<M>(send: (message: WebviewMessage<M>) => void): Pos
 }
 
 /** The envelope check plus the method's own field checks; null for anything malformed. */
-export function parseEnvelope<M>(value: unknown, methods: readonly (keyof M)[]): { method: keyof M; params: Record<string, unknown> } | null {
+export function parseEnvelope<M>(
+  value: unknown,
+  methods: readonly (keyof M)[],
+): { method: keyof M; params: Record<string, unknown> } | null {
   if (!isWebviewMessage<M>(value, methods)) return null;
   const params = value.params as unknown;
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return null;

@@ -40,7 +40,8 @@ export function niceStep(span: number, count: number): number {
  * A single value gets a small domain around it.
  */
 export function niceTicks(min: number, max: number, count = 5): { domain: Extent; ticks: number[]; step: number } {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return { domain: { min: 0, max: 1 }, ticks: [0, 0.5, 1], step: 0.5 };
+  if (!Number.isFinite(min) || !Number.isFinite(max))
+    return { domain: { min: 0, max: 1 }, ticks: [0, 0.5, 1], step: 0.5 };
   if (min > max) [min, max] = [max, min];
   if (min === max) {
     const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
@@ -52,7 +53,8 @@ export function niceTicks(min: number, max: number, count = 5): { domain: Extent
   const hi = Math.ceil(max / step - 1e-9) * step;
   const ticks: number[] = [];
   const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
-  for (let i = 0, v = lo; v <= hi + step * 1e-6 && i < 1000; i++, v = lo + i * step) ticks.push(Number(v.toFixed(digits)));
+  for (let i = 0, v = lo; v <= hi + step * 1e-6 && i < 1000; i++, v = lo + i * step)
+    ticks.push(Number(v.toFixed(digits)));
   return { domain: { min: lo, max: hi }, ticks, step };
 }
 

@@ -33,8 +33,19 @@ export interface ChartGeometry {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-export function computeChart(steps: readonly number[], series: readonly ChartSeries[], width: number, height: number, m: Margins): ChartGeometry {
-  const plot = { left: m.left, top: m.top, right: Math.max(m.left + 1, width - m.right), bottom: Math.max(m.top + 1, height - m.bottom) };
+export function computeChart(
+  steps: readonly number[],
+  series: readonly ChartSeries[],
+  width: number,
+  height: number,
+  m: Margins,
+): ChartGeometry {
+  const plot = {
+    left: m.left,
+    top: m.top,
+    right: Math.max(m.left + 1, width - m.right),
+    bottom: Math.max(m.top + 1, height - m.bottom),
+  };
   const sx = extent(steps) ?? { min: 0, max: 1 };
   const xMin = sx.min;
   const xMax = sx.max > sx.min ? sx.max : sx.min + 1;
@@ -42,7 +53,8 @@ export function computeChart(steps: readonly number[], series: readonly ChartSer
   // Steps are integers: a tick step below 1 would repeat labels ("20 20 21 21").
   const xStep = Math.max(1, niceStep(xMax - xMin, Math.max(2, Math.floor((plot.right - plot.left) / 90))));
   const xTicks: Tick[] = [];
-  for (let v = Math.ceil(xMin / xStep) * xStep; v <= xMax + 1e-9; v += xStep) xTicks.push({ value: v, pos: round(x(v)), label: formatTick(v, xStep) });
+  for (let v = Math.ceil(xMin / xStep) * xStep; v <= xMax + 1e-9; v += xStep)
+    xTicks.push({ value: v, pos: round(x(v)), label: formatTick(v, xStep) });
 
   const all = extent(series.flatMap((s) => s.values));
   const yCount = Math.max(2, Math.floor((plot.bottom - plot.top) / 50));

@@ -79,7 +79,11 @@ function chartView(name: string, series: SeriesDef[]): { el: HTMLElement; view: 
   for (const sd of series) {
     const v = h('span', { class: 'legend-value' });
     legendValues.set(sd.key, v);
-    const swatch = s('svg', { class: 'swatch', width: 22, height: 10, viewBox: '0 0 22 10', 'aria-hidden': 'true' }, s('line', { class: `line series-${sd.key}`, x1: 1, y1: 5, x2: 21, y2: 5 }));
+    const swatch = s(
+      'svg',
+      { class: 'swatch', width: 22, height: 10, viewBox: '0 0 22 10', 'aria-hidden': 'true' },
+      s('line', { class: `line series-${sd.key}`, x1: 1, y1: 5, x2: 21, y2: 5 }),
+    );
     legend.append(h('li', {}, swatch, h('span', {}, sd.label), v));
   }
   const frame = h('div', { class: 'chart-frame' });
@@ -100,7 +104,14 @@ app.append(header, bannerRegion, statsList, empty, chartsEl);
 
 // ---------------------------------------------------------------- rendering
 
-const STATUS_TEXT = { idle: '', starting: 'Starting…', running: 'Running', cancelling: 'Cancelling…', cancelled: 'Cancelled', finished: 'Finished' } as const;
+const STATUS_TEXT = {
+  idle: '',
+  starting: 'Starting…',
+  running: 'Running',
+  cancelling: 'Cancelling…',
+  cancelled: 'Cancelled',
+  finished: 'Finished',
+} as const;
 
 function render(prev: TrainingViewState | null, st: TrainingViewState): void {
   const status = runStatus(st);
@@ -131,7 +142,10 @@ function render(prev: TrainingViewState | null, st: TrainingViewState): void {
   setText(stVal.value, m ? formatNumber(m.val_bits_per_byte, 3) : '–');
   setText(stVal.sub, m && Number.isFinite(m.token_accuracy) ? `accuracy ${formatPercent(m.token_accuracy)}` : '');
   setText(stUnits.value, m ? String(m.active_units) : '–');
-  setText(stUnits.sub, m && Number.isFinite(m.mutual_information) ? `MI ${formatNumber(m.mutual_information, 2)} nats` : '');
+  setText(
+    stUnits.sub,
+    m && Number.isFinite(m.mutual_information) ? `MI ${formatNumber(m.mutual_information, 2)} nats` : '',
+  );
   setText(stBackend.value, m ? m.backend : '–');
   stBackend.value.title = m ? m.backend : '';
   setText(stBackend.sub, '');
@@ -139,7 +153,12 @@ function render(prev: TrainingViewState | null, st: TrainingViewState): void {
   statsList.hidden = !m;
   chartsEl.hidden = st.points.length === 0;
   empty.hidden = st.points.length > 0;
-  setText(empty, status === 'idle' ? 'Loss, KL and validation curves appear here while a model trains.' : 'Waiting for the first metrics…');
+  setText(
+    empty,
+    status === 'idle'
+      ? 'Loss, KL and validation curves appear here while a model trains.'
+      : 'Waiting for the first metrics…',
+  );
   if (!prev || prev.points !== st.points) for (const c of charts) drawChart(c);
 }
 
@@ -157,9 +176,22 @@ function drawChart(c: ChartView): void {
   c.frame.hidden = points.length === 0;
   if (points.length === 0) return;
   const width = Math.max(240, Math.floor(c.width || c.frame.clientWidth || 480));
-  const g = computeChart(steps, c.series.map((sd) => ({ key: sd.key, values: points.map((p) => p[sd.key]) })), width, CHART_HEIGHT, MARGINS);
+  const g = computeChart(
+    steps,
+    c.series.map((sd) => ({ key: sd.key, values: points.map((p) => p[sd.key]) })),
+    width,
+    CHART_HEIGHT,
+    MARGINS,
+  );
   const latest = c.series.map((sd) => `${sd.label} ${c.legendValues.get(sd.key)?.textContent ?? ''}`).join(', ');
-  const svg = s('svg', { class: 'plot', width, height: CHART_HEIGHT, viewBox: `0 0 ${width} ${CHART_HEIGHT}`, role: 'img', 'aria-label': `${c.name} over ${points.length} logged steps up to step ${steps[steps.length - 1]}. Latest: ${latest}.` });
+  const svg = s('svg', {
+    class: 'plot',
+    width,
+    height: CHART_HEIGHT,
+    viewBox: `0 0 ${width} ${CHART_HEIGHT}`,
+    role: 'img',
+    'aria-label': `${c.name} over ${points.length} logged steps up to step ${steps[steps.length - 1]}. Latest: ${latest}.`,
+  });
   drawAxes(svg, g);
   for (const line of g.lines) {
     if (!line.d) continue;
@@ -175,7 +207,13 @@ function drawAxes(svg: SVGSVGElement, g: ChartGeometry): void {
   const grid = s('g', { class: 'grid' });
   for (const t of g.yTicks) {
     grid.append(s('line', { x1: plot.left, x2: plot.right, y1: t.pos, y2: t.pos }));
-    svg.append(s('text', { class: 'tick y', x: plot.left - 8, y: t.pos, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, t.label));
+    svg.append(
+      s(
+        'text',
+        { class: 'tick y', x: plot.left - 8, y: t.pos, 'text-anchor': 'end', 'dominant-baseline': 'middle' },
+        t.label,
+      ),
+    );
   }
   for (const t of g.xTicks) {
     svg.append(s('line', { class: 'tick-mark', x1: t.pos, x2: t.pos, y1: plot.bottom, y2: plot.bottom + 4 }));
@@ -184,7 +222,13 @@ function drawAxes(svg: SVGSVGElement, g: ChartGeometry): void {
   svg.prepend(grid);
   svg.append(s('line', { class: 'axis', x1: plot.left, x2: plot.right, y1: plot.bottom, y2: plot.bottom }));
   svg.append(s('line', { class: 'axis', x1: plot.left, x2: plot.left, y1: plot.top, y2: plot.bottom }));
-  svg.append(s('text', { class: 'axis-label', x: (plot.left + plot.right) / 2, y: plot.bottom + 34, 'text-anchor': 'middle' }, 'step'));
+  svg.append(
+    s(
+      'text',
+      { class: 'axis-label', x: (plot.left + plot.right) / 2, y: plot.bottom + 34, 'text-anchor': 'middle' },
+      'step',
+    ),
+  );
 }
 
 /** A crosshair with the values at the nearest logged step. */
@@ -192,7 +236,13 @@ function addHover(svg: SVGSVGElement, g: ChartGeometry, c: ChartView): void {
   const guide = s('line', { class: 'guide', x1: 0, x2: 0, y1: g.plot.top, y2: g.plot.bottom, visibility: 'hidden' });
   const label = s('text', { class: 'hover-label', x: 0, y: g.plot.top + 12, visibility: 'hidden' });
   const dots = c.series.map((sd) => s('circle', { class: `hover-dot series-${sd.key}`, r: 3.5, visibility: 'hidden' }));
-  const area = s('rect', { class: 'hover-area', x: g.plot.left, y: g.plot.top, width: g.plot.right - g.plot.left, height: g.plot.bottom - g.plot.top });
+  const area = s('rect', {
+    class: 'hover-area',
+    x: g.plot.left,
+    y: g.plot.top,
+    width: g.plot.right - g.plot.left,
+    height: g.plot.bottom - g.plot.top,
+  });
   svg.append(guide, ...dots, label, area);
   const hide = () => [guide, label, ...dots].forEach((e) => e.setAttribute('visibility', 'hidden'));
   area.addEventListener('mouseleave', hide);
@@ -201,7 +251,10 @@ function addHover(svg: SVGSVGElement, g: ChartGeometry, c: ChartView): void {
     const px = e.clientX - box.left;
     const points = state.points;
     const steps = points.map((p) => p.step);
-    const step = g.plot.left === g.plot.right ? steps[0] : steps[0] + ((px - g.plot.left) / (g.plot.right - g.plot.left)) * (steps[steps.length - 1] - steps[0]);
+    const step =
+      g.plot.left === g.plot.right
+        ? steps[0]
+        : steps[0] + ((px - g.plot.left) / (g.plot.right - g.plot.left)) * (steps[steps.length - 1] - steps[0]);
     const i = nearestIndex(steps, step);
     if (i < 0) return hide();
     const p = points[i];

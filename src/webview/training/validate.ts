@@ -15,8 +15,12 @@ import {
 import { arrayOf, isBoolean, isInteger, isRecord, isString, numberOrNaN } from '../shared/guards';
 import { parseEnvelope } from '../shared/post';
 
-export type TrainingNotification = { [K in keyof TrainingNotifications]: { method: K; params: TrainingNotifications[K] } }[keyof TrainingNotifications];
-export type TrainingCommand = { [K in keyof TrainingCommands]: { method: K; params: TrainingCommands[K] } }[keyof TrainingCommands];
+export type TrainingNotification = {
+  [K in keyof TrainingNotifications]: { method: K; params: TrainingNotifications[K] };
+}[keyof TrainingNotifications];
+export type TrainingCommand = {
+  [K in keyof TrainingCommands]: { method: K; params: TrainingCommands[K] };
+}[keyof TrainingCommands];
 
 const NUMERIC_FIELDS = [
   'epoch',
@@ -41,7 +45,15 @@ const NUMERIC_FIELDS = [
 ] as const satisfies readonly (keyof MetricsLine)[];
 
 export function parseMetricsLine(v: unknown): MetricsLine | null {
-  if (!isRecord(v) || v.type !== 'metrics' || !isInteger(v.step) || v.step < 0 || !isString(v.backend) || v.backend.length > 100) return null;
+  if (
+    !isRecord(v) ||
+    v.type !== 'metrics' ||
+    !isInteger(v.step) ||
+    v.step < 0 ||
+    !isString(v.backend) ||
+    v.backend.length > 100
+  )
+    return null;
   const out: Record<string, unknown> = { type: 'metrics', step: v.step, backend: v.backend };
   for (const k of NUMERIC_FIELDS) {
     const n = numberOrNaN(v[k]);
@@ -82,7 +94,8 @@ export function parseTrainingViewState(v: unknown): TrainingViewState | null {
   const points = arrayOf(v.points, parsePoint, 100_000);
   const latest = v.latest === null ? null : parseMetricsLine(v.latest);
   const done = v.done === null ? null : parseDone(v.done);
-  if (title === null || points === null || (v.latest !== null && latest === null) || (v.done !== null && done === null)) return null;
+  if (title === null || points === null || (v.latest !== null && latest === null) || (v.done !== null && done === null))
+    return null;
   const state: TrainingViewState = { title, points, latest, done, cancelling: v.cancelling === true };
   if (v.idle === true) state.idle = true;
   return state;

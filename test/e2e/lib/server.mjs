@@ -48,14 +48,18 @@ export async function startServer({ entry, run, port, workspace, env }) {
   const log = fs.openSync(logPath, 'a');
   const args = [
     entry,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    '--user-data-dir', path.join(run, 'user'),
-    '--extensions-dir', path.join(run, 'ext'),
+    '--user-data-dir',
+    path.join(run, 'user'),
+    '--extensions-dir',
+    path.join(run, 'ext'),
     workspace,
   ];
   const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', log, log] });
@@ -63,14 +67,22 @@ export async function startServer({ entry, run, port, workspace, env }) {
   let exited = null;
   child.on('exit', (code, signal) => (exited = { code, signal }));
   const onExit = () => {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   };
   process.on('exit', onExit);
 
   const end = Date.now() + 60_000;
   while (!(await healthy(port))) {
-    if (exited) throw new Error(`code-server exited (${JSON.stringify(exited)}) before answering; log: ${logPath}\n${tail(logPath, 30)}`);
-    if (Date.now() > end) throw new Error(`code-server did not answer /healthz in 60 s; log: ${logPath}\n${tail(logPath, 30)}`);
+    if (exited)
+      throw new Error(
+        `code-server exited (${JSON.stringify(exited)}) before answering; log: ${logPath}\n${tail(logPath, 30)}`,
+      );
+    if (Date.now() > end)
+      throw new Error(`code-server did not answer /healthz in 60 s; log: ${logPath}\n${tail(logPath, 30)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 
@@ -81,11 +93,19 @@ export async function startServer({ entry, run, port, workspace, env }) {
     async stop() {
       process.off('exit', onExit);
       if (exited) return;
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        return;
+      }
       const until = Date.now() + 5000;
       while (Date.now() < until && groupAlive(child.pid)) await new Promise((r) => setTimeout(r, 100));
       if (groupAlive(child.pid)) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
     },
   };
@@ -103,7 +123,10 @@ function groupAlive(pgid) {
 export function tail(file, lines = 40) {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch (e) {
     return `(cannot read ${file}: ${e.message})`;
   }

@@ -51,7 +51,9 @@ export async function waitForEditor(wb, predicate, what, { timeout = 60_000 } = 
     if (predicate(last)) return last;
     if (Date.now() > end) {
       const toasts = await wb.toastTexts();
-      throw new AssertionError(`timed out after ${timeout / 1000} s waiting for the editor to show ${what}; notifications: ${JSON.stringify(toasts)}; editor shows: ${JSON.stringify(last.slice(0, 300))}`);
+      throw new AssertionError(
+        `timed out after ${timeout / 1000} s waiting for the editor to show ${what}; notifications: ${JSON.stringify(toasts)}; editor shows: ${JSON.stringify(last.slice(0, 300))}`,
+      );
     }
     await sleep(250);
   }

@@ -38,16 +38,26 @@ export class Workbench {
         }
         await row.click({ timeout: 2000 });
         // The palette closes (or turns into the command's own quick input).
-        await input.evaluate((el, v) => new Promise((resolve) => {
-          const t0 = Date.now();
-          const poll = () => (el.value !== v || !el.offsetParent || Date.now() - t0 > 3000 ? resolve() : setTimeout(poll, 30));
-          poll();
-        }), '>' + title).catch(() => {});
+        await input
+          .evaluate(
+            (el, v) =>
+              new Promise((resolve) => {
+                const t0 = Date.now();
+                const poll = () =>
+                  el.value !== v || !el.offsetParent || Date.now() - t0 > 3000 ? resolve() : setTimeout(poll, 30);
+                poll();
+              }),
+            '>' + title,
+          )
+          .catch(() => {});
         this.log(`command: ${title}`);
         return;
       } catch (e) {
         this.log(`command "${title}" not clickable yet: ${e.message.split('\n')[0]}`);
-        if (Date.now() > end) throw new Error(`command "${title}" not found in the palette within ${timeout / 1000} s (${e.message.split('\n')[0]})`);
+        if (Date.now() > end)
+          throw new Error(
+            `command "${title}" not found in the palette within ${timeout / 1000} s (${e.message.split('\n')[0]})`,
+          );
       }
       await page.keyboard.press('Escape');
       await sleep(1000);
@@ -61,8 +71,16 @@ export class Workbench {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.fill('>' + title);
-    const row = page.locator('.quick-input-widget .monaco-list-row .label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) });
-    const found = await row.first().waitFor({ timeout: 1500 }).then(() => true, () => false);
+    const row = page.locator('.quick-input-widget .monaco-list-row .label-name', {
+      hasText: new RegExp(`^${escapeRegExp(title)}$`),
+    });
+    const found = await row
+      .first()
+      .waitFor({ timeout: 1500 })
+      .then(
+        () => true,
+        () => false,
+      );
     await page.keyboard.press('Escape');
     return found;
   }
@@ -91,7 +109,10 @@ export class Workbench {
   /** Picks an item in an open quick pick (after a command asked for one). */
   async pickQuickItem(label, { timeout = 15_000 } = {}) {
     const re = label instanceof RegExp ? label : new RegExp(`^${escapeRegExp(label)}$`);
-    const row = this.page.locator('.quick-input-widget .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: re }) }).first();
+    const row = this.page
+      .locator('.quick-input-widget .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: re }) })
+      .first();
     await row.click({ timeout });
   }
 
@@ -116,7 +137,8 @@ export class Workbench {
       await sleep(800); // the dialog lists the folder
       const v = await input.inputValue();
       if (v === want || v === want.slice(0, -1)) break;
-      if (attempt >= 3) throw new Error(`the folder dialog shows ${JSON.stringify(v)} instead of ${JSON.stringify(want)}`);
+      if (attempt >= 3)
+        throw new Error(`the folder dialog shows ${JSON.stringify(v)} instead of ${JSON.stringify(want)}`);
     }
     const ok = this.page.locator('.quick-input-widget .monaco-button', { hasText: okLabel }).first();
     if (await ok.isVisible().catch(() => false)) await ok.click();
@@ -171,7 +193,9 @@ export class Workbench {
   }
 
   async tabTitles() {
-    return this.page.locator('.tabs-container .tab').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || e.textContent || ''));
+    return this.page
+      .locator('.tabs-container .tab')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || e.textContent || ''));
   }
 
   // ------------------------------------------------------------ the editor
@@ -190,7 +214,11 @@ export class Workbench {
     await this.page.keyboard.press('Control+G'); // Go to Line/Column...
     await input.waitFor({ state: 'visible', timeout: 5000 });
     await input.fill(`:${line}:${column}`);
-    await this.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 5000 }).catch(() => {});
+    await this.page
+      .locator('.quick-input-widget .monaco-list-row')
+      .first()
+      .waitFor({ timeout: 5000 })
+      .catch(() => {});
     await this.page.keyboard.press('Enter');
     await input.waitFor({ state: 'hidden', timeout: 5000 });
     this.log(`cursor at ${line}:${column}`);
@@ -253,12 +281,16 @@ export class Workbench {
       if (failOn) {
         const bad = this.toasts().filter({ hasText: failOn }).first();
         if (await bad.isVisible().catch(() => false)) {
-          throw new Error(`instead of a notification matching ${re}: ${JSON.stringify((await bad.innerText()).replace(/\s+/g, ' ').trim())}`);
+          throw new Error(
+            `instead of a notification matching ${re}: ${JSON.stringify((await bad.innerText()).replace(/\s+/g, ' ').trim())}`,
+          );
         }
       }
       if (Date.now() > end) {
         const seen = await this.toastTexts();
-        throw new Error(`no notification matching ${re} within ${timeout / 1000} s; notifications shown: ${JSON.stringify(seen)}`);
+        throw new Error(
+          `no notification matching ${re} within ${timeout / 1000} s; notifications shown: ${JSON.stringify(seen)}`,
+        );
       }
       await sleep(200);
     }
@@ -266,21 +298,28 @@ export class Workbench {
   }
 
   async toastTexts() {
-    const texts = await this.toasts().allInnerTexts().catch(() => []);
+    const texts = await this.toasts()
+      .allInnerTexts()
+      .catch(() => []);
     return texts.map((t) => t.replace(/\s+/g, ' ').trim());
   }
 
   /** Clears every notification (toasts and the center). */
   async clearNotifications() {
     await this.runCommand('Notifications: Clear All Notifications').catch(() => {});
-    await this.toasts().first().waitFor({ state: 'detached', timeout: 3000 }).catch(() => {});
+    await this.toasts()
+      .first()
+      .waitFor({ state: 'detached', timeout: 3000 })
+      .catch(() => {});
   }
 
   /** Texts of the status bar items (aria-label or text). */
   async statusBarTexts() {
     return this.page
       .locator('#workbench\\.parts\\.statusbar .statusbar-item')
-      .evaluateAll((els) => els.map((e) => [e.getAttribute('id') || '', (e.textContent || '').trim(), e.getAttribute('aria-label') || '']));
+      .evaluateAll((els) =>
+        els.map((e) => [e.getAttribute('id') || '', (e.textContent || '').trim(), e.getAttribute('aria-label') || '']),
+      );
   }
 
   // ------------------------------------------------------------ webviews
@@ -326,7 +365,11 @@ export class Workbench {
     await this.runCommand('View: Close All Editors').catch(() => {});
     const dialog = page.locator('.monaco-dialog-box');
     if (await dialog.isVisible().catch(() => false)) {
-      await dialog.locator('.monaco-button', { hasText: /Don't Save/ }).first().click({ timeout: 2000 }).catch(() => {});
+      await dialog
+        .locator('.monaco-button', { hasText: /Don't Save/ })
+        .first()
+        .click({ timeout: 2000 })
+        .catch(() => {});
     }
     await this.clearNotifications();
   }

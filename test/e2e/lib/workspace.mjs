@@ -28,7 +28,10 @@ export function buildWorkspace(ws) {
   const missing = [];
   for (const rel of DOCS) {
     const src = path.join(PYTHON_DOCS, rel);
-    if (!fs.existsSync(src)) { missing.push(src); continue; }
+    if (!fs.existsSync(src)) {
+      missing.push(src);
+      continue;
+    }
     const size = fs.statSync(src).size;
     if (size >= 20 * 1024) throw new Error(`workspace document ${src} is ${size} bytes (want < 20 kB)`);
     fs.mkdirSync(path.join(ws, 'docs', path.dirname(rel)), { recursive: true });
@@ -40,13 +43,17 @@ export function buildWorkspace(ws) {
     fs.mkdirSync(path.join(ws, 'zh'), { recursive: true });
     fs.copyFileSync(zh, path.join(ws, 'zh', 'vae.txt'));
   }
-  if (missing.length) throw new Error(`corpus files not found (set TEXTVAE_E2E_DOCS / TEXTVAE_E2E_SEEDS?):\n  ${missing.join('\n  ')}`);
+  if (missing.length)
+    throw new Error(`corpus files not found (set TEXTVAE_E2E_DOCS / TEXTVAE_E2E_SEEDS?):\n  ${missing.join('\n  ')}`);
 
   // Binary: a .txt name (so the include globs match it) with NUL bytes and random data.
   fs.mkdirSync(path.join(ws, path.dirname(BINARY_FILE)), { recursive: true });
   const bin = Buffer.alloc(64 * 1024);
   let x = 12345;
-  for (let i = 0; i < bin.length; i++) { x = (x * 1103515245 + 12345) >>> 0; bin[i] = x >>> 24; }
+  for (let i = 0; i < bin.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bin[i] = x >>> 24;
+  }
   bin.fill(0, 0, 16);
   fs.writeFileSync(path.join(ws, BINARY_FILE), bin);
 

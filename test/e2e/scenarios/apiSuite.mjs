@@ -32,8 +32,10 @@ export default {
       if (s) summary = { passed: Number(s[1]), failed: Number(s[2]) };
     });
     try {
-      await page.goto(`${serverUrl}/?folder=${encodeURIComponent(dir)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
-      for (const end = Date.now() + 140_000; !summary && Date.now() < end; ) await sleep(250);
+      await page.goto(
+        `${serverUrl}/?folder=${encodeURIComponent(dir)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+      );
+      for (const end = Date.now() + 140_000; !summary && Date.now() < end;) await sleep(250);
       fs.writeFileSync(path.join(artifacts, 'api-suite.txt'), lines.join('\n') + '\n');
       for (const l of lines) log(`  ${l.split('\n')[0]}`);
       check(summary, `the suite reported no result; console lines: ${JSON.stringify(lines)}`);

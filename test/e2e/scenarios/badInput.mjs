@@ -25,7 +25,10 @@ export default {
     fs.copyFileSync(path.join(PYTHON_DOCS, 'tutorial/appetite.rst.txt'), path.join(ws, FILE));
     // A folder that is not a model bundle (documents, no manifest.json).
     fs.mkdirSync(path.join(ws, 'not-a-model'), { recursive: true });
-    fs.writeFileSync(path.join(ws, 'not-a-model', 'readme.md'), '# Not a model\n\nJust a folder with a document in it.\n');
+    fs.writeFileSync(
+      path.join(ws, 'not-a-model', 'readme.md'),
+      '# Not a model\n\nJust a folder with a document in it.\n',
+    );
   },
   async run({ wb, ws, log, note, setWorkspaceSettings }) {
     const file = path.join(ws, FILE);
@@ -94,7 +97,10 @@ export default {
     // The model that was active stays active.
     await wb.runCommand(TITLES.showModelInfo);
     const after = await wb.waitForToast(MSG.modelInfo, { timeout: 30_000 });
-    check(after.match(MSG.modelInfo)[0] === goodInfo.match(MSG.modelInfo)[0], `after a failed Select Model the active model changed: ${after}`);
+    check(
+      after.match(MSG.modelInfo)[0] === goodInfo.match(MSG.modelInfo)[0],
+      `after a failed Select Model the active model changed: ${after}`,
+    );
     await wb.clearNotifications();
 
     // 6. Generator: Interpolate with an empty From.

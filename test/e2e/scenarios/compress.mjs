@@ -6,7 +6,8 @@ import { check, codesIn, cursorAt, selectText, waitForEditor } from '../lib/step
 import { PYTHON_DOCS } from '../lib/workspace.mjs';
 
 const FILE = 'notes/compress.txt';
-const SENTENCE = 'Assignment statements in Python do not copy objects, they create bindings\nbetween a target and an object.';
+const SENTENCE =
+  'Assignment statements in Python do not copy objects, they create bindings\nbetween a target and an object.';
 
 export default {
   name: 'compress-reconstruct',
@@ -29,11 +30,12 @@ export default {
     check(codes.length >= 1, `no tvae1: code in the saved file: ${JSON.stringify(compressed.slice(0, 400))}`);
     const before = original.slice(0, at);
     const after = original.slice(at + SENTENCE.length);
-    check(compressed.startsWith(before) && compressed.endsWith(after),
-      'Compress changed text outside the selection');
+    check(compressed.startsWith(before) && compressed.endsWith(after), 'Compress changed text outside the selection');
     const replaced = compressed.slice(before.length, compressed.length - after.length);
-    check(/^tvae1:[0-9a-f]{8}:[A-Za-z0-9_-]+(\s+tvae1:[0-9a-f]{8}:[A-Za-z0-9_-]+)*$/.test(replaced),
-      `the selection was not replaced by codes only: ${JSON.stringify(replaced)}`);
+    check(
+      /^tvae1:[0-9a-f]{8}:[A-Za-z0-9_-]+(\s+tvae1:[0-9a-f]{8}:[A-Za-z0-9_-]+)*$/.test(replaced),
+      `the selection was not replaced by codes only: ${JSON.stringify(replaced)}`,
+    );
     check(!compressed.includes('do not copy objects'), 'the sentence is still in the file');
     const fps = new Set(codes.map((c) => c.fp));
     check(fps.size === 1, `codes from several models: ${[...fps]}`);
@@ -47,7 +49,10 @@ export default {
     const reconstructed = await wb.saveAndRead(FILE);
     await wb.screenshot('compress-reconstructed');
     check(codesIn(reconstructed).length === 0, 'codes left after Reconstruct from Latent Code');
-    check(reconstructed.startsWith(before) && reconstructed.endsWith(after), 'Reconstruct changed text outside the codes');
+    check(
+      reconstructed.startsWith(before) && reconstructed.endsWith(after),
+      'Reconstruct changed text outside the codes',
+    );
     const text = reconstructed.slice(before.length, reconstructed.length - after.length);
     check(text.trim().length > 0, 'the codes were replaced by empty text');
     log(`  reconstructed: ${JSON.stringify(text.slice(0, 120))}`);
@@ -57,8 +62,13 @@ export default {
     await wb.undo(1);
     await waitForEditor(wb, (t) => t.includes('tvae1:'), 'the codes again after one undo', { timeout: 10_000 });
     await wb.undo(1);
-    await waitForEditor(wb, (t) => t.includes('do not copy objects'), 'the original sentence after two undos', { timeout: 10_000 });
+    await waitForEditor(wb, (t) => t.includes('do not copy objects'), 'the original sentence after two undos', {
+      timeout: 10_000,
+    });
     const restored = await wb.saveAndRead(FILE);
-    check(restored === original, `after two undos the file differs from the original (${restored.length} vs ${original.length} chars)`);
+    check(
+      restored === original,
+      `after two undos the file differs from the original (${restored.length} vs ${original.length} chars)`,
+    );
   },
 };

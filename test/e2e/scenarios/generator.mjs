@@ -37,8 +37,12 @@ export default {
     const sampleTexts = await samples.locator('.result-text').allTextContents();
     log(`  ${sampleTexts.length} samples: ${sampleTexts.map((t) => JSON.stringify(t.slice(0, 50))).join(', ')}`);
     check(sampleTexts.length === n, `expected ${n} samples, got ${sampleTexts.length}`);
-    for (const t of sampleTexts) check(t.trim() !== '' && t.trim() !== '(empty)', `an empty sample: ${JSON.stringify(sampleTexts)}`);
-    await view.locator('#results-heading').evaluate((el) => el.scrollIntoView({ block: 'start' })).catch(() => {});
+    for (const t of sampleTexts)
+      check(t.trim() !== '' && t.trim() !== '(empty)', `an empty sample: ${JSON.stringify(sampleTexts)}`);
+    await view
+      .locator('#results-heading')
+      .evaluate((el) => el.scrollIntoView({ block: 'start' }))
+      .catch(() => {});
     await wb.screenshot('generator-samples');
 
     // Interpolate.
@@ -52,13 +56,19 @@ export default {
     const stepTexts = await interp.locator('.result-text').allTextContents();
     log(`  ${stepTexts.length} interpolation steps`);
     check(stepTexts.length === steps, `expected ${steps} interpolation steps, got ${stepTexts.length}`);
-    await view.locator('#results-heading').evaluate((el) => el.scrollIntoView({ block: 'start' })).catch(() => {});
+    await view
+      .locator('#results-heading')
+      .evaluate((el) => el.scrollIntoView({ block: 'start' }))
+      .catch(() => {});
     await wb.screenshot('generator');
 
     // Insert the first sample into the editor.
     // The editor turns a lone CR (or CRLF) into the document's line end (LF here).
     const first = sampleTexts[0].replace(/\r\n?/g, '\n');
-    await samples.first().getByRole('button', { name: /^Insert/ }).click();
+    await samples
+      .first()
+      .getByRole('button', { name: /^Insert/ })
+      .click();
     await sleep(500);
     await wb.runCommand('View: Focus First Editor Group');
     await wb.activeTab('generated.txt').waitFor({ timeout: 10_000 });
@@ -69,7 +79,10 @@ export default {
     }
     await wb.screenshot('generator-inserted');
     check(saved.startsWith(HEADER), `Insert changed the text that was there: ${JSON.stringify(saved.slice(0, 200))}`);
-    check(saved.includes(first), `the inserted sample is not in the file: file ${JSON.stringify(saved)}; sample ${JSON.stringify(first)}`);
+    check(
+      saved.includes(first),
+      `the inserted sample is not in the file: file ${JSON.stringify(saved)}; sample ${JSON.stringify(first)}`,
+    );
   },
 };
 

@@ -18,8 +18,15 @@ const palette = {
     // The palette lists an extension's commands a few seconds after the workbench shows.
     await wb.runCommand(TITLES.showModelInfo, { dryRun: true });
     const titles = await wb.paletteTitles('TextVAE:', { screenshot: 'palette' });
-    const missing = [TITLES.openGenerator, TITLES.train, TITLES.showModelInfo, TITLES.selectModel, TITLES.showTraining].filter((t) => !titles.includes(t));
-    if (missing.length) throw new Error(`the palette does not list ${JSON.stringify(missing)}; it lists ${JSON.stringify(titles)}`);
+    const missing = [
+      TITLES.openGenerator,
+      TITLES.train,
+      TITLES.showModelInfo,
+      TITLES.selectModel,
+      TITLES.showTraining,
+    ].filter((t) => !titles.includes(t));
+    if (missing.length)
+      throw new Error(`the palette does not list ${JSON.stringify(missing)}; it lists ${JSON.stringify(titles)}`);
   },
 };
 

@@ -27,11 +27,18 @@ export default {
     const progress = await wb.waitForToast(MSG.trainingProgress, { timeout: 60_000 });
     const toast = wb.toasts().filter({ hasText: MSG.trainingProgress }).first();
     // Wait for the first metrics in the message ("12% · about 13 s left · loss … · step 20").
-    await wb.toasts().filter({ hasText: MSG.trainingProgressMetrics }).first().waitFor({ timeout: 60_000 })
+    await wb
+      .toasts()
+      .filter({ hasText: MSG.trainingProgressMetrics })
+      .first()
+      .waitFor({ timeout: 60_000 })
       .catch(() => note(`the training notification showed no progress figures (it said ${JSON.stringify(progress)})`));
     log(`  progress: ${JSON.stringify((await toast.innerText().catch(() => progress)).replace(/\s+/g, ' '))}`);
-    await wb.page.locator('.notification-toast .monaco-progress-container').first()
-      .waitFor({ timeout: 5000 }).catch(() => note('no progress bar seen in the training notification'));
+    await wb.page
+      .locator('.notification-toast .monaco-progress-container')
+      .first()
+      .waitFor({ timeout: 5000 })
+      .catch(() => note('no progress bar seen in the training notification'));
     await wb.screenshot('training-progress');
 
     // The curves panel: an SVG chart once the first metrics arrive.
@@ -45,18 +52,28 @@ export default {
     log(`  ${JSON.stringify(done)} after ${secs.toFixed(1)} s`);
     await wb.screenshot('training-finished');
     check(secs < 150, `training took ${secs.toFixed(0)} s for a 15 s budget`);
-    const banner = (await view.locator('.banner').first().innerText().catch(() => '')).trim();
+    const banner = (
+      await view
+        .locator('.banner')
+        .first()
+        .innerText()
+        .catch(() => '')
+    ).trim();
     if (!/finished/i.test(banner)) note(`the training panel's banner says ${JSON.stringify(banner)}`);
 
     // The binary and the oversized document were left out, and the log says why.
     const out = outputChannelText();
-    for (const [f, reason] of [[BINARY_FILE, SKIP_REASON.binary], [BIG_FILE, SKIP_REASON.big]]) {
+    for (const [f, reason] of [
+      [BINARY_FILE, SKIP_REASON.binary],
+      [BIG_FILE, SKIP_REASON.big],
+    ]) {
       const m = out.match(SKIPPED_LINE(path.basename(f)));
       check(m, `the output channel does not say that ${f} was skipped`);
       check(reason.test(m[1]), `${f} was skipped for an unexpected reason: ${m[1]}`);
     }
     const trainedOn = out.match(/training: (\d+) documents: (\d+) for training, (\d+) held out/);
-    if (trainedOn && trainedOn[3] === '0') note(`no document was held out (${trainedOn[0]}), yet the result reports "held-out" bits/byte: ${done}`);
+    if (trainedOn && trainedOn[3] === '0')
+      note(`no document was held out (${trainedOn[0]}), yet the result reports "held-out" bits/byte: ${done}`);
 
     // The event-loop lag the extension measured during training.
     const proofFile = path.join(proofDir, 'training-lag.json');
@@ -79,8 +96,10 @@ export default {
     const modelItem = items.find(([id, text, label]) => /textvae/i.test(id + text + label));
     log(`  status bar: ${JSON.stringify(modelItem)}`);
     check(modelItem, `no TextVAE status bar item: ${JSON.stringify(items)}`);
-    check(!/\bdefault\b/.test(modelItem[1]) && /model-\d{8}-\d{6}/.test(modelItem[1] + modelItem[2]),
-      `the status bar does not show the new model: ${JSON.stringify(modelItem)}`);
+    check(
+      !/\bdefault\b/.test(modelItem[1]) && /model-\d{8}-\d{6}/.test(modelItem[1] + modelItem[2]),
+      `the status bar does not show the new model: ${JSON.stringify(modelItem)}`,
+    );
 
     // Compress with it: a code from another model than the default.
     await wb.openFile(FILE);
@@ -97,8 +116,14 @@ export default {
     check(codes[0].fp !== before, `the code still comes from the model used before training (${before})`);
     await wb.screenshot('training-new-model-code');
 
-    check(p99 < LAG_P99_LIMIT_MS, `event-loop lag p99 during training is ${p99} ms (limit ${LAG_P99_LIMIT_MS} ms; max ${findNumber(proof, /^max/i)} ms; ` +
-      `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores)`);
+    check(
+      p99 < LAG_P99_LIMIT_MS,
+      `event-loop lag p99 during training is ${p99} ms (limit ${LAG_P99_LIMIT_MS} ms; max ${findNumber(proof, /^max/i)} ms; ` +
+        `load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')} on ${os.cpus().length} cores)`,
+    );
   },
 };
 

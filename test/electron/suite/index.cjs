@@ -28,7 +28,9 @@ function withTimeout(promise, ms, name) {
   let timer;
   return Promise.race([
     Promise.resolve(promise).finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${name} timed out after ${ms} ms`)), ms); }),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} timed out after ${ms} ms`)), ms);
+    }),
   ]);
 }
 

@@ -19,7 +19,8 @@ async function waitFor(predicate, what, timeout = 60_000) {
 async function configure() {
   const cfg = vscode.workspace.getConfiguration('textvae');
   await cfg.update('decoding.strategy', 'greedy', vscode.ConfigurationTarget.Global);
-  if (process.env.TEXTVAE_E2E_MODEL_PATH) await cfg.update('modelPath', process.env.TEXTVAE_E2E_MODEL_PATH, vscode.ConfigurationTarget.Global);
+  if (process.env.TEXTVAE_E2E_MODEL_PATH)
+    await cfg.update('modelPath', process.env.TEXTVAE_E2E_MODEL_PATH, vscode.ConfigurationTarget.Global);
 }
 
 exports.tests = {
@@ -30,20 +31,29 @@ exports.tests = {
     await ext.activate();
     assert.equal(ext.isActive, true);
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['textvae.train', 'textvae.compressSelection', 'textvae.reconstructFromCode', 'textvae.reconstructSelection', 'textvae.openGenerator', 'textvae.selectModel', 'textvae.showModelInfo']) {
+    for (const c of [
+      'textvae.train',
+      'textvae.compressSelection',
+      'textvae.reconstructFromCode',
+      'textvae.reconstructSelection',
+      'textvae.openGenerator',
+      'textvae.selectModel',
+      'textvae.showModelInfo',
+    ]) {
       assert.ok(commands.includes(c), `command ${c} is not registered`);
     }
   },
 
   async 'compress, reconstruct and undo on an untitled document'() {
-    const original = 'Assignment statements in Python do not copy objects.\nThey create bindings between a target and an object.\n';
+    const original =
+      'Assignment statements in Python do not copy objects.\nThey create bindings between a target and an object.\n';
     const doc = await vscode.workspace.openTextDocument({ content: original, language: 'plaintext' });
     const editor = await vscode.window.showTextDocument(doc);
     const first = doc.lineAt(0).range;
     editor.selection = new vscode.Selection(first.start, first.end);
 
     await vscode.commands.executeCommand('textvae.compressSelection');
-    await waitFor(() => CODE_RE.test(doc.getText()) && (CODE_RE.lastIndex = 0, true), 'latent codes in the document');
+    await waitFor(() => CODE_RE.test(doc.getText()) && ((CODE_RE.lastIndex = 0), true), 'latent codes in the document');
     const compressed = doc.getText();
     assert.ok(!compressed.includes('do not copy objects'), 'the selected sentence is still there');
     assert.ok(compressed.endsWith(original.slice(first.end.character)), 'text after the selection changed');
