@@ -1,6 +1,6 @@
 /**
  * The workspace documents TextVAE trains on (and maps): textvae.training.include minus
- * files.exclude, textvae.training.exclude and the root .gitignore of each folder, without files
+ * files.exclude, textvae.training.exclude and the .gitignore files of each folder, without files
  * over textvae.training.maxFileSizeKB or that look binary.
  */
 import * as vscode from 'vscode';
@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { looksBinary } from '../core/corpus';
 import { combineExcludes, excludeMatcher } from './logic/globs';
-import { gitignoreFilter } from './logic/gitignore';
+import { GitignoreTree } from './logic/gitignore';
 
 export interface DocumentSelection {
   files: vscode.Uri[];
@@ -51,13 +51,11 @@ async function readHead(file: string, bytes: number): Promise<Uint8Array> {
   }
 }
 
-async function readGitignore(folder: vscode.Uri): Promise<(rel: string) => boolean> {
-  try {
-    const content = await fs.readFile(path.join(folder.fsPath, '.gitignore'), 'utf8');
-    return gitignoreFilter(content);
-  } catch {
-    return () => true;
-  }
+/** The .gitignore files of a folder, root and nested, read as the files under them are checked. */
+function folderGitignore(folder: vscode.Uri): GitignoreTree {
+  return new GitignoreTree((dir) =>
+    fs.readFile(path.join(folder.fsPath, ...dir.split('/'), '.gitignore'), 'utf8').catch(() => undefined),
+  );
 }
 
 /** Local workspace folders (the engine reads documents from disk). */
@@ -79,7 +77,7 @@ export async function collectWorkspaceDocuments(options: CollectOptions = {}): P
     const filesExclude = vscode.workspace.getConfiguration('files', folder.uri).get<Record<string, unknown>>('exclude');
     const { findFilesExclude, patterns } = combineExcludes(filesExclude, settings.exclude);
     const excluded = excludeMatcher(patterns);
-    const keep = await readGitignore(folder.uri);
+    const gitignore = folderGitignore(folder.uri);
     const found: vscode.Uri[] = [];
     for (const glob of settings.include) {
       if (options.token?.isCancellationRequested) return result;
@@ -99,7 +97,7 @@ export async function collectWorkspaceDocuments(options: CollectOptions = {}): P
       seen.add(uri.fsPath);
       const rel = path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/');
       if (excluded(rel)) continue;
-      if (!keep(rel)) continue;
+      if (await gitignore.ignores(rel)) continue;
       let size: number;
       try {
         const stat = await fs.stat(uri.fsPath);

@@ -1,71 +1,61 @@
 /**
- * A .gitignore matcher good enough for choosing training documents: comments, blank lines,
- * escapes, negation (last matching rule wins), directory-only rules (trailing '/'), anchored
- * rules (a '/' at the start or in the middle) and unanchored ones (match at any depth).
- * As in git, a file inside an ignored directory stays ignored even if a later rule negates it.
+ * Which workspace files git ignores, for choosing training documents: every `.gitignore` from the
+ * folder's root down to the file's directory, parsed and matched by the `ignore` package.
+ * As in git, a deeper file's rules win over a shallower one's, and a file inside an ignored
+ * directory stays ignored whatever a later or deeper rule says (git never looks inside it).
  */
-import picomatch from 'picomatch';
+import ignore, { type Ignore } from 'ignore';
 
-export interface IgnoreRule {
-  /** The line as written. */
-  source: string;
-  negate: boolean;
-  dirOnly: boolean;
-  matches: (relativePath: string) => boolean;
-}
+/** Reads the `.gitignore` in a directory ('' is the root; '/' separators); undefined when there is none. */
+export type ReadGitignore = (dir: string) => Promise<string | undefined>;
 
-export function parseGitignore(content: string): IgnoreRule[] {
-  const rules: IgnoreRule[] = [];
-  for (const rawLine of content.split(/\r?\n/)) {
-    let line = rawLine;
-    if (line === '' || line.startsWith('#')) continue;
-    // Trailing spaces are dropped unless escaped with a backslash.
-    line = line.replace(/(?<!\\)\s+$/, '');
-    if (line === '') continue;
-    let negate = false;
-    if (line.startsWith('!')) {
-      negate = true;
-      line = line.slice(1);
-    } else if (line.startsWith('\\!') || line.startsWith('\\#')) {
-      line = line.slice(1);
+export class GitignoreTree {
+  private readonly files = new Map<string, Promise<Ignore | undefined>>();
+  private readonly dirs = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly read: ReadGitignore) {}
+
+  /** `relativePath` uses '/' separators and is relative to the root. */
+  async ignores(relativePath: string): Promise<boolean> {
+    const parts = relativePath.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.length === 0) return false;
+    for (let i = 1; i < parts.length; i++) {
+      if (await this.dirIgnored(parts.slice(0, i).join('/'))) return true;
     }
-    let dirOnly = false;
-    if (line.endsWith('/')) {
-      dirOnly = true;
-      line = line.replace(/\/+$/, '');
+    return this.decide(parts, false);
+  }
+
+  private dirIgnored(dir: string): Promise<boolean> {
+    let known = this.dirs.get(dir);
+    if (!known) {
+      known = this.decide(dir.split('/'), true);
+      this.dirs.set(dir, known);
     }
-    if (line === '') continue;
-    const anchored = line.includes('/');
-    if (line.startsWith('/')) line = line.slice(1);
-    const glob = anchored ? line : `**/${line}`;
-    const matcher = picomatch(glob, { dot: true });
-    rules.push({ source: rawLine, negate, dirOnly, matches: (p) => matcher(p) });
+    return known;
   }
-  return rules;
-}
 
-/** Ignored state of one path by the rules alone: the last rule that matches decides. */
-function decide(rules: readonly IgnoreRule[], relativePath: string, isDirectory: boolean): boolean {
-  let ignored = false;
-  for (const rule of rules) {
-    if (rule.dirOnly && !isDirectory) continue;
-    if (rule.matches(relativePath)) ignored = !rule.negate;
+  /** The deepest `.gitignore` with a rule that matches the path decides (its parents were checked already). */
+  private async decide(parts: string[], isDirectory: boolean): Promise<boolean> {
+    for (let depth = parts.length - 1; depth >= 0; depth--) {
+      const rules = await this.rules(parts.slice(0, depth).join('/'));
+      if (!rules) continue;
+      const rel = parts.slice(depth).join('/') + (isDirectory ? '/' : '');
+      const r = rules.test(rel);
+      if (r.ignored) return true;
+      if (r.unignored) return false;
+    }
+    return false;
   }
-  return ignored;
-}
 
-/** `relativePath` uses '/' separators and is relative to the folder holding the .gitignore. */
-export function isIgnored(rules: readonly IgnoreRule[], relativePath: string): boolean {
-  if (rules.length === 0) return false;
-  const parts = relativePath.split('/').filter((p) => p !== '' && p !== '.');
-  for (let i = 1; i < parts.length; i++) {
-    if (decide(rules, parts.slice(0, i).join('/'), true)) return true;
+  private rules(dir: string): Promise<Ignore | undefined> {
+    let loaded = this.files.get(dir);
+    if (!loaded) {
+      loaded = this.read(dir).then(
+        (content) => (content === undefined ? undefined : ignore().add(content)),
+        () => undefined,
+      );
+      this.files.set(dir, loaded);
+    }
+    return loaded;
   }
-  return decide(rules, parts.join('/'), false);
-}
-
-/** A filter for many paths: `(relativePath) => keep?`. */
-export function gitignoreFilter(content: string): (relativePath: string) => boolean {
-  const rules = parseGitignore(content);
-  return (p) => !isIgnored(rules, p);
 }
