@@ -4,7 +4,7 @@ import { TextVaeModel, makeBatch, weightShapes, parameterCount } from './model';
 import type { ModelConfig } from './types';
 import { Tokenizer, BOS, EOS } from './tokenizer';
 import { chunkText } from './chunker';
-import { loadBundle, type BundleManifest } from './bundle';
+import { BundleError, loadBundle, type BundleManifest, type LoadedBundle } from './bundle';
 import { formatLatentCode, parseLatentCode } from './latentCode';
 import { makeExamples } from './dataset';
 import { evaluate, type EvalMetrics } from './evaluate';
@@ -50,13 +50,8 @@ export class TextVae {
   ) {}
 
   static async load(dir: string): Promise<TextVae> {
-    const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
-    const tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
-    if (tokenizer.vocabSize !== bundle.config.vocabSize) {
-      throw new Error(
-        `${dir}: tokenizer has ${tokenizer.vocabSize} tokens but config.json says ${bundle.config.vocabSize}`,
-      );
-    }
+    const bundle = await loadModelBundle(dir);
+    const tokenizer = bundle.tokenizer;
     return new TextVae(
       new TextVaeModel(bundle.config, bundle.weights),
       tokenizer,
@@ -373,6 +368,20 @@ export class TextVae {
   async evaluateTexts(texts: string[], seed = 12345): Promise<EvalMetrics> {
     return evaluate(this.model, makeExamples(texts, this.tokenizer, this.config.maxTokens), { seed });
   }
+}
+
+/** A bundle whose weights fit the shapes its config needs and whose tokenizer fits its vocabulary. */
+export async function loadModelBundle(
+  dir: string,
+): Promise<Omit<LoadedBundle, 'tokenizer'> & { tokenizer: Tokenizer }> {
+  const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
+  const tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
+  if (tokenizer.vocabSize !== bundle.config.vocabSize)
+    throw new BundleError(
+      dir,
+      `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocabSize ${bundle.config.vocabSize}`,
+    );
+  return { ...bundle, tokenizer };
 }
 
 export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array {

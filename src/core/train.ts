@@ -1,8 +1,10 @@
 /** The training loop: hand-written, tidy, seedable, bounded by time/steps/epochs, cancellable, checkpointed. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered separately from ops in tfjs-core.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { DEFAULT_CONFIG, TextVaeModel, makeBatch, weightShapes } from './model';
+import { DEFAULT_CONFIG, TextVaeModel, makeBatch } from './model';
 import type { ModelConfig } from './types';
 import { Tokenizer } from './tokenizer';
 import { makeExamples, type Example } from './dataset';
@@ -10,7 +12,8 @@ import { objective } from './objective';
 import { Adam, learningRateAt } from './optimizer';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { Random } from './random';
-import { loadBundle, saveBundle } from './bundle';
+import { saveBundle } from './bundle';
+import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
 
 export interface TrainOptions {
@@ -41,6 +44,12 @@ export interface TrainOptions {
   tokenizerSampleBytes?: number;
   /** Continue from a checkpoint bundle (weights, tokenizer, config and step count). */
   resume?: string;
+  /**
+   * Fine-tune: start a new run from this bundle's weights, tokenizer and architecture (the bundle is
+   * only read). `config` may repeat the parent's architecture but not change it; FINE_TUNE_DEFAULTS
+   * replace the from-scratch defaults of options left unset.
+   */
+  from?: string;
   signal?: AbortSignal;
   onMetrics?: (m: MetricsLine) => void;
   onLog?: (message: string) => void;
@@ -99,6 +108,46 @@ export const TRAIN_DEFAULTS = {
   tokenizerSampleBytes: 3_000_000,
 };
 
+/**
+ * Defaults for a run that starts from a trained model: its weights already fit text, so a lower
+ * rate with a short warm-up adapts them without undoing them, and the code needs no autoencoder
+ * phase or KL warm-up (the encoder already gives an informative posterior).
+ */
+export const FINE_TUNE_DEFAULTS = {
+  learningRate: 5e-4,
+  warmupSteps: 20,
+  aePretrainFraction: 0,
+  klAnnealFraction: 0,
+};
+
+/** What the manifest of a fine-tuned model records about the model it started from. */
+export interface ParentModel {
+  fingerprint: string;
+  dir: string;
+}
+
+/**
+ * The config of a fine-tuning run: the parent's. A requested field that differs from the parent's is
+ * refused, every such field named, since the parent's weights only fit its own shapes.
+ */
+export function fineTuneConfig(parent: ModelConfig, requested: Partial<ModelConfig> = {}): ModelConfig {
+  const normal = (c: Partial<ModelConfig>, key: keyof ModelConfig): unknown => {
+    if (key === 'encoderDilations' && c.encoderDilations === undefined && c.encoderLayers !== undefined)
+      return new Array(c.encoderLayers).fill(1);
+    if (key === 'encoderPositions') return c.encoderPositions ?? false;
+    return c[key];
+  };
+  const conflicts = (Object.keys(requested) as (keyof ModelConfig)[])
+    .filter((k) => requested[k] !== undefined)
+    .filter((k) => JSON.stringify(normal(requested, k)) !== JSON.stringify(normal(parent, k)))
+    .map((k) => `${k} ${JSON.stringify(requested[k])} (the parent has ${JSON.stringify(normal(parent, k) ?? null)})`);
+  if (conflicts.length)
+    throw new Error(
+      `fine-tuning keeps the parent model's architecture and tokenizer; these settings differ from it: ${conflicts.join('; ')}`,
+    );
+  return { ...parent };
+}
+
 /** A deterministic sample of texts up to a byte budget, for tokenizer training. */
 export function sampleTexts(texts: string[], budget: number, rng: Random): string[] {
   const order = rng.shuffle(texts.map((_, i) => i));
@@ -116,10 +165,14 @@ export function sampleTexts(texts: string[], budget: number, rng: Random): strin
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const o = {
     ...TRAIN_DEFAULTS,
+    ...(options.from ? FINE_TUNE_DEFAULTS : {}),
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as typeof TRAIN_DEFAULTS & TrainOptions;
   if (!o.minutes && !o.maxSteps && !o.epochs) throw new Error('give a bound for training: minutes, steps or epochs');
   if (o.train.length === 0) throw new Error('no training text');
+  if (o.from && o.resume) throw new Error('give either a model to fine-tune from or a checkpoint to resume, not both');
+  if (o.from && samePath(o.from, o.out))
+    throw new Error(`the output folder must differ from the model fine-tuned from (${o.from} is never modified)`);
   const log = o.onLog ?? (() => {});
   const backend = activeBackend()?.name ?? tf.getBackend();
   const rng = new Random(o.seed);
@@ -130,15 +183,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let model: TextVaeModel;
   let startStep = 0;
   let priorElapsed = 0;
+  let parent: ParentModel | undefined;
   if (o.resume) {
-    const bundle = await loadBundle(o.resume, { expectedShapes: weightShapes });
-    tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
+    const bundle = await loadModelBundle(o.resume);
+    tokenizer = bundle.tokenizer;
     config = bundle.config;
     model = new TextVaeModel(config, bundle.weights);
-    const t = (bundle.manifest.training ?? {}) as { step?: number; elapsedSeconds?: number };
+    const t = (bundle.manifest.training ?? {}) as { step?: number; elapsedSeconds?: number; parent?: ParentModel };
     startStep = t.step ?? 0;
     priorElapsed = t.elapsedSeconds ?? 0;
+    parent = t.parent;
     log(`resuming from ${o.resume} at step ${startStep}`);
+  } else if (o.from) {
+    const bundle = await loadModelBundle(o.from);
+    tokenizer = bundle.tokenizer;
+    config = fineTuneConfig(bundle.config, o.config);
+    model = new TextVaeModel(config, bundle.weights);
+    parent = { fingerprint: bundle.fingerprint, dir: path.resolve(o.from) };
+    log(
+      `fine-tuning ${o.from} (${bundle.fingerprint.slice(0, 8)}), keeping its ${tokenizer.vocabSize}-token tokenizer`,
+    );
   } else {
     config = { ...DEFAULT_CONFIG, ...o.config };
     log(`training a ${config.vocabSize}-token byte-level BPE tokenizer`);
@@ -200,6 +264,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         dropout: o.dropout,
         trainExamples: trainExamples.length,
         valExamples: valAll.length,
+        ...(parent ? { parent } : {}),
         ...o.provenance,
       },
       metrics,
@@ -230,7 +295,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     const pretraining = config.variant === 'vae' && progress < o.aePretrainFraction;
     const beta =
-      config.variant === 'vae' ? Math.min(1, Math.max(0, (progress - o.aePretrainFraction) / o.klAnnealFraction)) : 0;
+      config.variant !== 'vae'
+        ? 0
+        : o.klAnnealFraction > 0
+          ? Math.min(1, Math.max(0, (progress - o.aePretrainFraction) / o.klAnnealFraction))
+          : progress >= o.aePretrainFraction
+            ? 1
+            : 0;
     const lr = learningRateAt(
       step,
       o.learningRate,
@@ -331,6 +402,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   optimizer.dispose();
   model.dispose();
   return { out: o.out, fingerprint, steps: step, cancelled, final, elapsedSeconds: elapsedS() };
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 /** Mean and spread of training codes: how 'ae' and 'sparse' models sample (they have no prior). */
