@@ -14,6 +14,7 @@ import { loadBundle, saveBundle } from '../src/core/bundle';
 import { weightShapes } from '../src/core/model';
 import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
+import { wordF1 } from '../src/core/similarity';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -49,19 +50,6 @@ async function main(): Promise<void> {
   }
   const sentences = prose.slice(0, 8);
   // How much of each sentence comes back: word-level F1 of the greedy reconstruction (first line).
-  const words = (t: string) => t.toLowerCase().match(/[a-z0-9_]+/g) ?? [];
-  const wordF1 = (ref: string, out: string) => {
-    const left = new Map<string, number>();
-    for (const w of words(ref)) left.set(w, (left.get(w) ?? 0) + 1);
-    const got = words(out);
-    let common = 0;
-    for (const w of got)
-      if ((left.get(w) ?? 0) > 0) {
-        common++;
-        left.set(w, left.get(w)! - 1);
-      }
-    return common === 0 ? 0 : (2 * common) / (words(ref).length + got.length);
-  };
   const proseCodes: Float32Array[] = [];
   for (const s of prose) proseCodes.push((await vae.encode(s))[0]);
   const proseOut = await vae.decode(proseCodes, { strategy: 'greedy' });

@@ -8,6 +8,7 @@ import { BundleError, loadBundle, type BundleManifest, type LoadedBundle } from 
 import { formatLatentCode, parseLatentCode } from './latentCode';
 import { makeExamples } from './dataset';
 import { evaluate, type EvalMetrics } from './evaluate';
+import type { RoundTrip } from './similarity';
 import { Random } from './random';
 
 export type DecodeStrategy = 'greedy' | 'sample' | 'beam';
@@ -300,6 +301,22 @@ export class TextVae {
     const chunks = this.chunk(text);
     const outputs = await this.decode(await this.encodeChunks(chunks), options);
     return { text: outputs.join(''), chunks: chunks.map((input, i) => ({ input, output: outputs[i] })) };
+  }
+
+  /**
+   * Each text to its codes and back, through the quantised codes a user would paste (so the figures
+   * include quantisation). Decoding is batched across texts.
+   */
+  async roundTrip(texts: readonly string[], options: DecodeOptions = {}): Promise<RoundTrip[]> {
+    const codes: string[][] = [];
+    for (const t of texts) codes.push(await this.encodeToCodes(t));
+    const outputs = await this.decode(this.parseCodes(codes.flat()), options);
+    let next = 0;
+    return texts.map((text, i) => ({
+      text,
+      codes: codes[i],
+      output: outputs.slice(next, (next += codes[i].length)).join(''),
+    }));
   }
 
   /** Latent vectors drawn from the prior (vae) or from the training codes' spread (ae, sparse). */

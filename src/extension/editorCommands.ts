@@ -5,7 +5,7 @@ import type { EngineClient } from './engineClient';
 import { EngineRequestError, isCancelled } from './logic/engineConnection';
 import { planEdits, type PlannedEdit } from './logic/edits';
 import { codeAt, planCodeRuns } from './logic/latentCodes';
-import { formatSimilarity, similarity } from './logic/similarity';
+import { formatSimilarity, similarity } from '../core/similarity';
 import { escapeMarkdown, oneLine } from './logic/format';
 import { decodeOptions, type Log } from './services';
 import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocuments';

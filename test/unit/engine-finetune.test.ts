@@ -15,6 +15,7 @@ import { fineTuneConfig, train, type TrainOptions } from '../../src/core/train';
 import { DEFAULT_CONFIG } from '../../src/core/model';
 import { SENTENCES, TINY_DOC, setupBackend, trainTiny, type TinyRun } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
+import { sentenceMetrics } from '../../src/core/similarity';
 
 let parent: TinyRun;
 
@@ -145,6 +146,31 @@ describe('train({ from })', () => {
     await assert.rejects(fineTune({ resume: parent.dir }), /either a model to fine-tune from or a checkpoint/);
     assert.deepEqual(folderHashes(parent.dir), before);
   });
+});
+
+test('roundTrip and sentenceMetrics: a model that reconstructs its training sentences scores exact 1', async () => {
+  const vae = await TextVae.load(parent.dir);
+  try {
+    const chunks = vae.chunk(TINY_DOC);
+    const rows = await vae.roundTrip(chunks, { strategy: 'greedy' });
+    assert.deepEqual(
+      rows.map((r) => r.output),
+      chunks,
+    );
+    assert.ok(
+      rows.every((r) => r.codes.length === 1 && r.codes[0].startsWith(`tvae1:${vae.fingerprint.slice(0, 8)}:`)),
+    );
+    const m = sentenceMetrics(rows);
+    assert.deepEqual(
+      { sentences: m.sentences, exact: m.exact, char_similarity: m.char_similarity, word_f1: m.word_f1 },
+      { sentences: SENTENCES.length, exact: 1, char_similarity: 1, word_f1: 1 },
+    );
+    // 16 latent dimensions: 2 + 16 + 4 bytes, 30 base64url characters per code.
+    const expected = chunks.reduce((s, c) => s + 30 / c.trim().length, 0) / chunks.length;
+    assert.ok(Math.abs(m.code_chars_per_text_char - expected) < 1e-12);
+  } finally {
+    vae.dispose();
+  }
 });
 
 test('fineTuneConfig: the parent config, unless a requested field differs', () => {

@@ -7,7 +7,9 @@ import {
   similarityDetailed,
   tokenize,
   MAX_CHARS_FOR_CHARACTER_LEVEL,
-} from '../../src/extension/logic/similarity';
+  sentenceMetrics,
+  wordF1,
+} from '../../src/core/similarity';
 
 describe('levenshtein', () => {
   test('classic examples', () => {
@@ -67,5 +69,41 @@ describe('similarity', () => {
     assert.equal(formatSimilarity(0.9999), '99%');
     assert.equal(formatSimilarity(1), '100%');
     assert.equal(formatSimilarity(0), '0%');
+  });
+});
+
+describe('wordF1', () => {
+  test('multiset F1 of lower-cased words, punctuation ignored', () => {
+    assert.equal(wordF1('The cat sat.', 'the CAT sat'), 1);
+    assert.equal(wordF1('one two three four', 'one two'), 2 / 3);
+    // "the" twice in the output matches only the one "the" of the reference.
+    assert.equal(wordF1('the cat', 'the the'), 0.5);
+    assert.equal(wordF1('alpha', 'beta'), 0);
+    assert.equal(wordF1('', '...'), 1);
+    assert.equal(wordF1('Größe über', 'größe'), 2 / 3);
+  });
+});
+
+describe('sentenceMetrics', () => {
+  test('a crafted pair: one exact (bar a trailing newline), one truncated with two codes', () => {
+    const m = sentenceMetrics([
+      { text: 'The cat sat.', codes: ['tvae1:abcdef12:AAAAAA'], output: 'The cat sat.\n' },
+      { text: 'one two three four', codes: ['tvae1:abcdef12:AAAA', 'tvae1:abcdef12:BBBBBB'], output: 'one two' },
+    ]);
+    assert.equal(m.sentences, 2);
+    assert.equal(m.exact, 0.5);
+    // 'one two three four' -> 'one two': 11 deletions over 18 characters.
+    assert.equal(m.char_similarity, (1 + 7 / 18) / 2);
+    assert.equal(m.word_f1, (1 + 2 / 3) / 2);
+    // Payload characters only (the "tvae1:<fp8>:" prefix is fixed): 6 of 12, then 4 + 6 of 18.
+    assert.equal(m.code_chars_per_text_char, (6 / 12 + 10 / 18) / 2);
+  });
+
+  test('nothing in common scores 0; no sentences give NaN rather than a made-up figure', () => {
+    const m = sentenceMetrics([{ text: 'abc', codes: ['tvae1:abcdef12:QQ'], output: 'xyz' }]);
+    assert.deepEqual([m.exact, m.char_similarity, m.word_f1], [0, 0, 0]);
+    const none = sentenceMetrics([]);
+    assert.equal(none.sentences, 0);
+    assert.ok(Number.isNaN(none.exact));
   });
 });

@@ -1,7 +1,8 @@
 /**
  * How close a reconstruction is to its original, from 0 (nothing in common) to 1 (identical).
  * Character-level edit distance for texts up to a few thousand characters; longer texts are
- * compared by word tokens, and very long ones by their bags of words.
+ * compared by word tokens, and very long ones by their bags of words. No dependencies: the
+ * extension host (Reconstruct Selection) and the engine (`eval --sentences`) both use it.
  */
 
 export const MAX_CHARS_FOR_CHARACTER_LEVEL = 4000;
@@ -81,4 +82,62 @@ export function similarity(a: string, b: string): number {
 export function formatSimilarity(score: number): string {
   const pct = score >= 1 ? 100 : Math.min(99, Math.floor(Math.max(0, score) * 100));
   return `${pct}%`;
+}
+
+/** Words (letters, digits, underscores), lower-cased: what word F1 counts. */
+export function words(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
+}
+
+/** F1 of the words of `output` against those of `reference`, as multisets (1 when both have none). */
+export function wordF1(reference: string, output: string): number {
+  const ref = words(reference);
+  const got = words(output);
+  if (ref.length + got.length === 0) return 1;
+  const left = new Map<string, number>();
+  for (const w of ref) left.set(w, (left.get(w) ?? 0) + 1);
+  let common = 0;
+  for (const w of got) {
+    const n = left.get(w) ?? 0;
+    if (n > 0) {
+      common++;
+      left.set(w, n - 1);
+    }
+  }
+  return (2 * common) / (ref.length + got.length);
+}
+
+export interface RoundTrip {
+  text: string;
+  /** The latent codes the text was encoded to (tvae1:<fp8>:<payload>). */
+  codes: string[];
+  output: string;
+}
+
+export interface SentenceMetrics {
+  sentences: number;
+  /** Fraction of sentences that came back identical (surrounding whitespace aside). */
+  exact: number;
+  /** Mean character similarity (1 - edit distance / longer length). */
+  char_similarity: number;
+  word_f1: number;
+  /** Mean over sentences of: characters of the codes' payloads / characters of the sentence. */
+  code_chars_per_text_char: number;
+}
+
+/** How faithfully texts came back from their codes. Outputs are compared without surrounding whitespace. */
+export function sentenceMetrics(rows: readonly RoundTrip[]): SentenceMetrics {
+  const n = rows.length;
+  const mean = (f: (r: RoundTrip) => number) => (n ? rows.reduce((s, r) => s + f(r), 0) / n : NaN);
+  // The payload is what a code adds beyond its fixed "tvae1:<fp8>:" prefix.
+  const payload = (code: string) => code.length - code.lastIndexOf(':') - 1;
+  return {
+    sentences: n,
+    exact: mean((r) => (r.output.trim() === r.text.trim() ? 1 : 0)),
+    char_similarity: mean((r) => similarity(r.text.trim(), r.output.trim())),
+    word_f1: mean((r) => wordF1(r.text, r.output)),
+    code_chars_per_text_char: mean(
+      (r) => r.codes.reduce((s, c) => s + payload(c), 0) / Math.max(1, Array.from(r.text.trim()).length),
+    ),
+  };
 }
