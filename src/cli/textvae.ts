@@ -1,147 +1,139 @@
 #!/usr/bin/env node
 /** `textvae`: the engine from the command line. Exit codes: 0 success, 1 failure, 2 bad usage. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initBackend, BACKEND_CHOICES, type BackendRequest } from '../core/backend';
-import { TextVae, type DecodeOptions, type DecodeStrategy, type InterpolationMode } from '../core/textVae';
+import { initBackend, type BackendReport } from '../core/backend';
+import { TextVae, type DecodeOptions } from '../core/textVae';
 import { collectCorpus, type CorpusFile } from '../core/corpus';
 import { splitForTraining } from '../core/split';
 import { train, type MetricsLine } from '../core/train';
 import { DEFAULT_CONFIG, parameterCount } from '../core/model';
-import type { ModelConfig, Variant } from '../core/types';
+import type { ModelConfig } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { readManifest } from '../core/bundle';
+import {
+  BACKEND_REQUESTS,
+  DECODE_STRATEGIES,
+  EVAL_SPLITS,
+  INTERPOLATION_MODES,
+  RANGES,
+  VARIANTS,
+  isOneOf,
+  type BackendRequest,
+  type DecodeStrategy,
+  type EvalSplit,
+  type InterpolationMode,
+  type Variant,
+} from '../core/choices';
+import {
+  UsageError,
+  commandUsage,
+  parseCommand,
+  usageText,
+  type CommandSpec,
+  type OptionGroup,
+  type OptionSet,
+  type Opts,
+} from './options';
 
-class UsageError extends Error {}
+// ---------------------------------------------------------------- options, in sets shared by commands
 
-const USAGE = `textvae: a text variational autoencoder
-
-usage: textvae <command> [options]
-
-commands:
-  info         [--model DIR]                    backend, model and training facts
-  train        --data PATH... --out DIR         train a model (bound it: --minutes, --steps or --epochs)
-  eval         --model DIR --data PATH...       held-out bits per byte, KL, active units
-  encode       [FILE|-|--text T]                text -> latent codes, one per line
-  decode       [CODES...|FILE|-]                latent codes -> text
-  reconstruct  [FILE|-|--text T]                text -> codes -> text
-  sample       [-n N]                           paragraphs from the prior
-  interpolate  --from T --to T [--steps N]      texts along a path in latent space
-  demo                                          reconstruct, sample and interpolate with the default model
-
-common options:
-  --model DIR          model bundle (default: the bundled models/default)
-  --backend NAME       auto | tensorflow | wasm | cpu (default auto; env TEXTVAE_BACKEND)
-  --json               machine-readable output
-  --verbose            stack traces on errors
-decoding:  --strategy greedy|sample|beam  --temperature T  --top-p P  --beam N  --seed S  --max-tokens N
-           --no-repeat-ngram N (never repeat an N-token sequence; sampling uses 3, 0 turns it off)
-training:  --seed S  --variant vae|ae|sparse  --val-fraction F  --include GLOB  --exclude GLOB
-           --vocab-size N  --latent-dim N  --model-dim N  --max-tokens N  --batch-size N  --lr X
-           --decoder-dilations 1,2,4,...  --encoder-dilations 1,2,...  --encoder-positions
-           --resume DIR  --log FILE  --log-every N
-           --free-bits NATS (per latent dimension, default 0.5)  --token-dropout P (default 0.25)
-           --dropout P (on residual branches while training, default 0)
-eval:      --split all|val|train (val: the files a training run with the same --val-fraction held out)`;
-
-const OPTIONS: ParseArgsConfig['options'] = {
-  model: { type: 'string' },
-  backend: { type: 'string' },
-  json: { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  data: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  minutes: { type: 'string' },
-  steps: { type: 'string' },
-  epochs: { type: 'string' },
-  seed: { type: 'string' },
-  variant: { type: 'string' },
-  'val-fraction': { type: 'string' },
-  include: { type: 'string', multiple: true },
-  exclude: { type: 'string', multiple: true },
-  'vocab-size': { type: 'string' },
-  'latent-dim': { type: 'string' },
-  'model-dim': { type: 'string' },
-  'max-tokens': { type: 'string' },
-  'decoder-dilations': { type: 'string' },
-  'encoder-dilations': { type: 'string' },
-  'encoder-positions': { type: 'boolean' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  resume: { type: 'string' },
-  'free-bits': { type: 'string' },
-  'token-dropout': { type: 'string' },
-  dropout: { type: 'string' },
-  'no-repeat-ngram': { type: 'string' },
-  log: { type: 'string' },
-  'log-every': { type: 'string' },
-  split: { type: 'string' },
-  text: { type: 'string' },
-  sample: { type: 'boolean' },
-  strategy: { type: 'string' },
-  temperature: { type: 'string' },
-  'top-p': { type: 'string' },
-  beam: { type: 'string' },
-  n: { type: 'string', short: 'n' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  'from-file': { type: 'string' },
-  'to-file': { type: 'string' },
-  mode: { type: 'string' },
+const COMMON: OptionSet = {
+  backend: { kind: 'choice', choices: BACKEND_REQUESTS, help: 'tfjs backend (default auto; env TEXTVAE_BACKEND)' },
+  verbose: { kind: 'flag', help: 'stack traces on errors' },
+  help: { kind: 'flag', short: 'h', help: 'this help' },
+};
+const MODEL: OptionSet = {
+  model: { kind: 'string', arg: 'DIR', help: 'model bundle (default: the bundled models/default)' },
+};
+const JSON_OUTPUT: OptionSet = { json: { kind: 'flag', help: 'machine-readable output' } };
+const TEXT: OptionSet = { text: { kind: 'string', arg: 'T', help: 'the input text (instead of a file or stdin)' } };
+const SEED: OptionSet = { seed: { kind: 'number', arg: 'S', range: RANGES.seed, help: 'random seed' } };
+const DECODING: OptionSet = {
+  strategy: {
+    kind: 'choice',
+    choices: DECODE_STRATEGIES,
+    help: 'how codes become text (default greedy, beam with --beam, sample for `sample`)',
+  },
+  temperature: { kind: 'number', arg: 'T', range: RANGES.temperature, help: 'sampling temperature' },
+  'top-p': { kind: 'number', arg: 'P', range: RANGES.topP, help: 'nucleus sampling: probability mass kept' },
+  beam: { kind: 'number', arg: 'N', range: RANGES.beamWidth, help: 'beam width' },
+  ...SEED,
+  'max-tokens': { kind: 'number', arg: 'N', range: RANGES.decodeMaxTokens, help: 'most tokens decoded per code' },
+  'no-repeat-ngram': {
+    kind: 'number',
+    arg: 'N',
+    range: RANGES.noRepeatNgram,
+    help: 'never repeat an N-token sequence (sampling uses 3, 0 turns it off)',
+  },
+};
+const CORPUS: OptionSet = {
+  data: { kind: 'string', arg: 'PATH', multiple: true, help: 'files or folders of text' },
+  include: { kind: 'string', arg: 'GLOB', multiple: true, help: 'only files matching GLOB' },
+  exclude: { kind: 'string', arg: 'GLOB', multiple: true, help: 'leave out files matching GLOB' },
+  'val-fraction': {
+    kind: 'number',
+    arg: 'F',
+    range: RANGES.valFraction,
+    default: 0.05,
+    help: 'share of the files held out for validation',
+  },
+};
+const DILATIONS = { range: RANGES.dilation, count: RANGES.dilationLayers } as const;
+const TRAINING: OptionSet = {
+  out: { kind: 'string', arg: 'DIR', help: 'where the bundle is written (required)' },
+  minutes: { kind: 'number', arg: 'M', range: RANGES.minutes, help: 'wall-clock budget' },
+  steps: { kind: 'number', arg: 'N', range: RANGES.maxSteps, help: 'optimiser steps' },
+  epochs: { kind: 'number', arg: 'E', range: RANGES.epochs, help: 'passes over the training text' },
+  seed: { kind: 'number', arg: 'S', range: RANGES.seed, default: 1, help: 'random seed' },
+  variant: { kind: 'choice', choices: VARIANTS, default: 'vae', help: 'kind of autoencoder' },
+  'vocab-size': { kind: 'number', arg: 'N', range: RANGES.vocabSize, help: 'tokenizer vocabulary' },
+  'latent-dim': { kind: 'number', arg: 'N', range: RANGES.latentDim, help: 'dimensions of a code' },
+  'model-dim': { kind: 'number', arg: 'N', range: RANGES.modelDim, help: 'width of the network' },
+  'max-tokens': { kind: 'number', arg: 'N', range: RANGES.trainMaxTokens, help: 'tokens per code' },
+  'decoder-dilations': { kind: 'list', arg: '1,2,4,...', ...DILATIONS, help: 'one decoder layer per dilation' },
+  'encoder-dilations': { kind: 'list', arg: '1,2,...', ...DILATIONS, help: 'one encoder layer per dilation' },
+  'encoder-positions': { kind: 'flag', help: 'codes depend on word order, not only on local n-grams' },
+  'batch-size': { kind: 'number', arg: 'N', range: RANGES.batchSize, help: 'examples per step' },
+  lr: { kind: 'number', arg: 'X', range: RANGES.learningRate, help: 'peak learning rate' },
+  'free-bits': {
+    kind: 'number',
+    arg: 'NATS',
+    range: RANGES.freeBits,
+    help: 'KL free bits per latent dimension, 0.5 unless given',
+  },
+  'token-dropout': {
+    kind: 'number',
+    arg: 'P',
+    range: RANGES.tokenDropout,
+    help: 'decoder input dropout, 0.25 unless given',
+  },
+  dropout: {
+    kind: 'number',
+    arg: 'P',
+    range: RANGES.dropout,
+    help: 'on residual branches while training, 0 unless given',
+  },
+  resume: { kind: 'string', arg: 'DIR', help: 'continue the run saved in DIR' },
+  log: { kind: 'string', arg: 'FILE', help: 'append the metrics lines to FILE too' },
+  'log-every': { kind: 'number', arg: 'N', range: RANGES.logEvery, help: 'steps between metrics lines' },
 };
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+/** Shown once in the full usage; everything else is listed under its command. */
+const GROUPS: OptionGroup[] = [
+  { title: 'common options', options: COMMON },
+  { title: 'model', options: MODEL },
+  { title: 'output', options: JSON_OUTPUT },
+  { title: 'decoding', options: DECODING },
+  { title: 'corpus', options: CORPUS },
+];
 
-function num(
-  values: Values,
-  name: string,
-  opts: { int?: boolean; min?: number; max?: number } = {},
-): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (
-    !Number.isFinite(n) ||
-    (opts.int && !Number.isInteger(n)) ||
-    (opts.min !== undefined && n < opts.min) ||
-    (opts.max !== undefined && n > opts.max)
-  ) {
-    const range =
-      opts.min !== undefined && opts.max !== undefined
-        ? ` from ${opts.min} to ${opts.max}`
-        : opts.min !== undefined
-          ? ` of at least ${opts.min}`
-          : '';
-    throw new UsageError(
-      `${name.length === 1 ? '-' : '--'}${name} must be ${opts.int ? 'an integer' : 'a number'}${range} (got '${raw}')`,
-    );
-  }
-  return n;
-}
+// ---------------------------------------------------------------- helpers of the commands
 
-/** A comma-separated list of dilations, e.g. "1,2,4,8". */
-function dilations(values: Values, name: string): number[] | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const list = String(raw)
-    .split(',')
-    .map((x) => Number(x.trim()));
-  if (list.length === 0 || list.length > 64 || list.some((d) => !Number.isInteger(d) || d < 1 || d > 4096)) {
-    throw new UsageError(`--${name} must be a comma-separated list of 1 to 64 integers from 1 to 4096 (got '${raw}')`);
-  }
-  return list;
-}
-
-function choice<T extends string>(values: Values, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  if (!allowed.includes(raw as T))
-    throw new UsageError(
-      `${name.length === 1 ? '-' : '--'}${name} must be one of ${allowed.join(', ')} (got '${raw}')`,
-    );
-  return raw as T;
+interface Context {
+  backend: BackendReport;
+  /** The command line, for the provenance record of a training run. */
+  argv: readonly string[];
 }
 
 export function defaultModelDir(): string {
@@ -152,9 +144,10 @@ export function defaultModelDir(): string {
   return candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json'))) ?? candidates[0];
 }
 
-async function readTextInput(values: Values, positionals: string[]): Promise<string> {
-  if (typeof values.text === 'string') return values.text;
-  const file = positionals[0];
+async function readTextInput(o: Opts): Promise<string> {
+  const text = o.string('text');
+  if (text !== undefined) return text;
+  const file = o.positionals[0];
   if (file && file !== '-') {
     if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
     return fs.readFileSync(file, 'utf8');
@@ -165,91 +158,64 @@ async function readTextInput(values: Values, positionals: string[]): Promise<str
   return Buffer.concat(parts).toString('utf8');
 }
 
-function decodeOptions(values: Values): DecodeOptions {
-  const beam = num(values, 'beam', { int: true, min: 1, max: 16 });
-  const strategy = choice<DecodeStrategy>(values, 'strategy', ['greedy', 'sample', 'beam'], beam ? 'beam' : 'greedy');
+function decodeOptions(o: Opts): DecodeOptions {
+  const beam = o.number('beam');
   return {
-    strategy,
-    temperature: num(values, 'temperature', { min: 0.01, max: 10 }),
-    topP: num(values, 'top-p', { min: 0.01, max: 1 }),
+    strategy: o.choice<DecodeStrategy>('strategy', beam ? 'beam' : 'greedy'),
+    temperature: o.number('temperature'),
+    topP: o.number('top-p'),
     beamWidth: beam,
-    seed: num(values, 'seed', { int: true, min: 0 }),
-    maxTokens: num(values, 'max-tokens', { int: true, min: 1, max: 4096 }),
-    noRepeatNgram: num(values, 'no-repeat-ngram', { int: true, min: 0, max: 16 }),
+    seed: o.number('seed'),
+    maxTokens: o.number('max-tokens'),
+    noRepeatNgram: o.number('no-repeat-ngram'),
   };
 }
 
-function print(values: Values, json: unknown, text: string): void {
-  process.stdout.write(values.json ? JSON.stringify(json) + '\n' : text.endsWith('\n') ? text : text + '\n');
+function print(o: Opts, json: unknown, text: string): void {
+  process.stdout.write(o.flag('json') ? JSON.stringify(json) + '\n' : text.endsWith('\n') ? text : text + '\n');
 }
 
-async function loadModel(values: Values): Promise<TextVae> {
-  return TextVae.load(typeof values.model === 'string' ? values.model : defaultModelDir());
+function modelDir(o: Opts): string {
+  return o.string('model') ?? defaultModelDir();
 }
 
-async function gatherTexts(values: Values): Promise<CorpusFile[]> {
-  const data = values.data as string[] | undefined;
-  if (!data?.length) throw new UsageError('--data PATH is required (files or folders)');
+function requireData(o: Opts): void {
+  if (!o.strings('data')?.length) throw new UsageError('--data PATH is required (files or folders)');
+}
+
+async function gatherTexts(o: Opts): Promise<CorpusFile[]> {
+  const data = o.strings('data') ?? [];
   const { files, skipped } = await collectCorpus(data, {
-    include: values.include as string[] | undefined,
-    exclude: values.exclude as string[] | undefined,
+    include: o.strings('include'),
+    exclude: o.strings('exclude'),
   });
   for (const s of skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
   if (files.length === 0) throw new Error(`no text files found in ${data.join(', ')}`);
   return files;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const command = argv[0];
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return command ? 0 : 2;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv.slice(1), options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]);
-  }
-  const values = parsed.values as Values;
-  const positionals = parsed.positionals;
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const envBackend = process.env.TEXTVAE_BACKEND;
-  if (envBackend && !BACKEND_CHOICES.includes(envBackend as BackendRequest)) {
-    throw new UsageError(`TEXTVAE_BACKEND must be one of ${BACKEND_CHOICES.join(', ')} (got '${envBackend}')`);
-  }
-  const backendRequest = choice<BackendRequest>(
-    values,
-    'backend',
-    BACKEND_CHOICES,
-    (envBackend as BackendRequest) || 'auto',
-  );
-  const known = ['info', 'train', 'eval', 'encode', 'decode', 'reconstruct', 'sample', 'interpolate', 'demo'];
-  if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (try: textvae --help)`);
-  // Validate usage before paying for backend start-up.
-  const decoding = decodeOptions(values);
-  if (command === 'train' && !values.out) throw new UsageError('--out DIR is required');
-  if (command === 'interpolate' && !(values.from ?? values['from-file']))
-    throw new UsageError('--from TEXT (or --from-file) is required');
-  if (command === 'interpolate' && !(values.to ?? values['to-file']))
-    throw new UsageError('--to TEXT (or --to-file) is required');
-  // Range checks of numbers that are read later, so bad usage exits 2 before any slow start-up.
-  num(values, 'n', { int: true, min: 1, max: 256 });
-  num(values, 'steps', { int: true, min: 1 });
-  num(values, 'minutes', { min: 0.01 });
-  num(values, 'epochs', { min: 0.01 });
-  num(values, 'seed', { int: true, min: 0 });
-  dilations(values, 'decoder-dilations');
-  dilations(values, 'encoder-dilations');
-  num(values, 'dropout', { min: 0, max: 0.9 });
-  const backend = await initBackend(backendRequest);
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
-  switch (command) {
-    case 'info': {
-      const dir = typeof values.model === 'string' ? values.model : defaultModelDir();
+// ---------------------------------------------------------------- the table of commands
+
+/**
+ * Every command: its usage line, its options and its handler. To add a command, add an entry
+ * (options: the shared sets above it uses, spread, plus its own). To add an option to a command,
+ * declare it in that command's options (or in a set it spreads) and read it in run() with
+ * o.number / o.string / o.flag / o.choice / o.list. Values are checked against the declaration
+ * before the backend starts; an option a command does not declare is a usage error (exit 2), and
+ * the help text is generated from these declarations. One option name must have one type and
+ * short form across commands (checked at start-up).
+ */
+const COMMANDS: Record<string, CommandSpec<Context>> = {
+  info: {
+    synopsis: '[--model DIR]',
+    summary: 'backend, model and training facts',
+    options: { ...COMMON, ...MODEL, ...JSON_OUTPUT },
+    async run(o, { backend }) {
+      const dir = modelDir(o);
       const vae = await TextVae.load(dir);
       const info = {
         ...vae.info(),
@@ -258,7 +224,7 @@ async function main(argv: string[]): Promise<number> {
         backends_skipped: backend.skipped,
       };
       print(
-        values,
+        o,
         info,
         [
           `backend:     ${backend.name} (${backend.detail})`,
@@ -272,32 +238,39 @@ async function main(argv: string[]): Promise<number> {
         ].join('\n'),
       );
       return 0;
-    }
-    case 'train': {
-      const files = await gatherTexts(values);
-      const valFraction = num(values, 'val-fraction', { min: 0, max: 0.5 }) ?? 0.05;
-      const split = splitForTraining(files, valFraction);
-      const variant = choice<Variant>(values, 'variant', ['vae', 'ae', 'sparse'], 'vae');
-      const config: Partial<ModelConfig> = { variant };
-      const vocab = num(values, 'vocab-size', { int: true, min: 260, max: 65536 });
-      if (vocab) config.vocabSize = vocab;
-      const latent = num(values, 'latent-dim', { int: true, min: 1, max: 255 });
-      if (latent) config.latentDim = latent;
-      const width = num(values, 'model-dim', { int: true, min: 8, max: 2048 });
-      if (width) config.modelDim = width;
-      const maxTokens = num(values, 'max-tokens', { int: true, min: 4, max: 1024 });
-      if (maxTokens) config.maxTokens = maxTokens;
-      const decoderDilations = dilations(values, 'decoder-dilations');
-      if (decoderDilations) config.decoderDilations = decoderDilations;
-      const encoderDilations = dilations(values, 'encoder-dilations');
-      if (encoderDilations) Object.assign(config, { encoderDilations, encoderLayers: encoderDilations.length });
-      if (values['encoder-positions']) config.encoderPositions = true;
-      const minutes = num(values, 'minutes', { min: 0.01 });
-      const steps = num(values, 'steps', { int: true, min: 1 });
-      const epochs = num(values, 'epochs', { min: 0.01 });
-      if (!minutes && !steps && !epochs && !values.resume)
+    },
+  },
+
+  train: {
+    synopsis: '--data PATH... --out DIR',
+    summary: 'train a model (bound it: --minutes, --steps or --epochs)',
+    options: { ...COMMON, ...CORPUS, ...TRAINING },
+    check(o) {
+      if (!o.string('out')) throw new UsageError('--out DIR is required');
+      requireData(o);
+      if (!o.given('minutes') && !o.given('steps') && !o.given('epochs') && !o.given('resume'))
         throw new UsageError('bound the run with --minutes, --steps or --epochs');
-      const logFile = typeof values.log === 'string' ? fs.openSync(values.log, 'a') : null;
+    },
+    async run(o, { backend, argv }) {
+      const files = await gatherTexts(o);
+      const valFraction = o.number('val-fraction')!;
+      const split = splitForTraining(files, valFraction);
+      const config: Partial<ModelConfig> = { variant: o.choice<Variant>('variant') };
+      const vocab = o.number('vocab-size');
+      if (vocab) config.vocabSize = vocab;
+      const latent = o.number('latent-dim');
+      if (latent) config.latentDim = latent;
+      const width = o.number('model-dim');
+      if (width) config.modelDim = width;
+      const maxTokens = o.number('max-tokens');
+      if (maxTokens) config.maxTokens = maxTokens;
+      const decoderDilations = o.list('decoder-dilations');
+      if (decoderDilations) config.decoderDilations = decoderDilations;
+      const encoderDilations = o.list('encoder-dilations');
+      if (encoderDilations) Object.assign(config, { encoderDilations, encoderLayers: encoderDilations.length });
+      if (o.flag('encoder-positions')) config.encoderPositions = true;
+      const logPath = o.string('log');
+      const logFile = logPath !== undefined ? fs.openSync(logPath, 'a') : null;
       const controller = new AbortController();
       let interrupts = 0;
       process.on('SIGINT', () => {
@@ -317,19 +290,19 @@ async function main(argv: string[]): Promise<number> {
       const result = await train({
         train: split.train,
         val: split.val,
-        out: values.out as string,
+        out: o.string('out')!,
         config,
-        seed: num(values, 'seed', { int: true, min: 0 }) ?? 1,
-        batchSize: num(values, 'batch-size', { int: true, min: 1, max: 1024 }),
-        learningRate: num(values, 'lr', { min: 1e-6, max: 1 }),
-        minutes,
-        maxSteps: steps,
-        epochs,
-        resume: values.resume as string | undefined,
-        freeNatsPerDim: num(values, 'free-bits', { min: 0, max: 20 }),
-        tokenDropout: num(values, 'token-dropout', { min: 0, max: 0.9 }),
-        dropout: num(values, 'dropout', { min: 0, max: 0.9 }),
-        logEvery: num(values, 'log-every', { int: true, min: 1 }),
+        seed: o.number('seed')!,
+        batchSize: o.number('batch-size'),
+        learningRate: o.number('lr'),
+        minutes: o.number('minutes'),
+        maxSteps: o.number('steps'),
+        epochs: o.number('epochs'),
+        resume: o.string('resume'),
+        freeNatsPerDim: o.number('free-bits'),
+        tokenDropout: o.number('token-dropout'),
+        dropout: o.number('dropout'),
+        logEvery: o.number('log-every'),
         signal: controller.signal,
         onMetrics: (m: MetricsLine) => emit(m),
         onLog: (msg) => process.stderr.write(msg + '\n'),
@@ -353,90 +326,179 @@ async function main(argv: string[]): Promise<number> {
       });
       if (logFile !== null) fs.closeSync(logFile);
       return result.cancelled ? 130 : 0;
-    }
-    case 'eval': {
-      const vae = await loadModel(values);
-      const files = await gatherTexts(values);
-      const split = choice(values, 'split', ['all', 'val', 'train'] as const, 'all');
+    },
+  },
+
+  eval: {
+    synopsis: '--model DIR --data PATH...',
+    summary: 'held-out bits per byte, KL, active units',
+    options: {
+      ...COMMON,
+      ...MODEL,
+      ...JSON_OUTPUT,
+      ...CORPUS,
+      split: {
+        kind: 'choice',
+        choices: EVAL_SPLITS,
+        default: 'all',
+        help: 'val: the files a training run with the same --val-fraction held out',
+      },
+    },
+    check: requireData,
+    async run(o, { backend }) {
+      const vae = await TextVae.load(modelDir(o));
+      const files = await gatherTexts(o);
+      const split = o.choice<EvalSplit>('split');
       // The same deterministic split as training, so '--split val' is exactly the held-out text.
-      const parts = splitForTraining(files, num(values, 'val-fraction', { min: 0, max: 0.5 }) ?? 0.05);
+      const parts = splitForTraining(files, o.number('val-fraction')!);
       const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
       if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
       const m = await vae.evaluateTexts(chosen);
       const result = { model: vae.dir, fingerprint: vae.fingerprint, split, ...m, backend: backend.name };
       print(
-        values,
+        o,
         result,
         Object.entries(result)
           .map(([k, v]) => `${k.padEnd(20)} ${typeof v === 'number' ? +v.toFixed(4) : v}`)
           .join('\n'),
       );
       return 0;
-    }
-    case 'encode': {
-      const vae = await loadModel(values);
-      const text = await readTextInput(values, positionals);
+    },
+  },
+
+  encode: {
+    synopsis: '[FILE|-|--text T]',
+    summary: 'text -> latent codes, one per line',
+    options: {
+      ...COMMON,
+      ...MODEL,
+      ...JSON_OUTPUT,
+      ...TEXT,
+      sample: { kind: 'flag', help: 'draw codes from the posterior instead of taking its mean' },
+      ...SEED,
+    },
+    positionals: true,
+    async run(o, { backend }) {
+      const vae = await TextVae.load(modelDir(o));
+      const text = await readTextInput(o);
       if (text.length === 0) throw new Error('the input text is empty');
-      const codes = await vae.encodeToCodes(text, { sample: Boolean(values.sample), seed: decoding.seed });
-      print(values, { codes, backend: backend.name }, codes.join('\n'));
+      const codes = await vae.encodeToCodes(text, { sample: o.flag('sample'), seed: o.number('seed') });
+      print(o, { codes, backend: backend.name }, codes.join('\n'));
       return 0;
-    }
-    case 'decode': {
-      const vae = await loadModel(values);
+    },
+  },
+
+  decode: {
+    synopsis: '[CODES...|FILE|-]',
+    summary: 'latent codes -> text',
+    options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...TEXT },
+    positionals: true,
+    async run(o, { backend }) {
+      const vae = await TextVae.load(modelDir(o));
       const source =
-        positionals.length && positionals.every((p) => p.startsWith('tvae'))
-          ? positionals.join(' ')
-          : await readTextInput(values, positionals);
+        o.positionals.length && o.positionals.every((p) => p.startsWith('tvae'))
+          ? o.positionals.join(' ')
+          : await readTextInput(o);
       const found = findLatentCodes(source).map((c) => c.code);
       if (found.length === 0) throw new Error('no latent codes (tvae1:...) found in the input');
-      const text = await vae.decodeCodes(found, decoding);
-      print(values, { text, codes: found.length, backend: backend.name }, text);
+      const text = await vae.decodeCodes(found, decodeOptions(o));
+      print(o, { text, codes: found.length, backend: backend.name }, text);
       return 0;
-    }
-    case 'reconstruct': {
-      const vae = await loadModel(values);
-      const text = await readTextInput(values, positionals);
+    },
+  },
+
+  reconstruct: {
+    synopsis: '[FILE|-|--text T]',
+    summary: 'text -> codes -> text',
+    options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...TEXT },
+    positionals: true,
+    async run(o, { backend }) {
+      const vae = await TextVae.load(modelDir(o));
+      const text = await readTextInput(o);
       if (text.length === 0) throw new Error('the input text is empty');
-      const r = await vae.reconstruct(text, decoding);
-      print(values, { ...r, backend: backend.name }, r.text);
+      const r = await vae.reconstruct(text, decodeOptions(o));
+      print(o, { ...r, backend: backend.name }, r.text);
       return 0;
-    }
-    case 'sample': {
-      const vae = await loadModel(values);
-      const n = num(values, 'n', { int: true, min: 1, max: 256 }) ?? 3;
-      const texts = await vae.sample(n, {
+    },
+  },
+
+  sample: {
+    synopsis: '[-n N]',
+    summary: 'paragraphs from the prior',
+    options: {
+      ...COMMON,
+      ...MODEL,
+      ...JSON_OUTPUT,
+      ...DECODING,
+      n: { kind: 'number', arg: 'N', short: 'n', range: RANGES.sampleCount, default: 3, help: 'how many' },
+    },
+    async run(o, { backend }) {
+      const vae = await TextVae.load(modelDir(o));
+      const decoding = decodeOptions(o);
+      const texts = await vae.sample(o.number('n')!, {
         temperature: 0.8,
         topP: 0.95,
         ...stripUndefined(decoding),
-        strategy: decoding.strategy === 'greedy' && values.strategy === undefined ? 'sample' : decoding.strategy,
+        strategy: decoding.strategy === 'greedy' && !o.given('strategy') ? 'sample' : decoding.strategy,
       });
-      print(
-        values,
-        { samples: texts, backend: backend.name },
-        texts.map((t, i) => `--- sample ${i + 1}\n${t}`).join('\n'),
-      );
+      print(o, { samples: texts, backend: backend.name }, texts.map((t, i) => `--- sample ${i + 1}\n${t}`).join('\n'));
       return 0;
-    }
-    case 'interpolate': {
-      const vae = await loadModel(values);
-      const from =
-        typeof values['from-file'] === 'string'
-          ? fs.readFileSync(values['from-file'], 'utf8')
-          : (values.from as string);
-      const to =
-        typeof values['to-file'] === 'string' ? fs.readFileSync(values['to-file'], 'utf8') : (values.to as string);
-      const steps = num(values, 'steps', { int: true, min: 2, max: 64 }) ?? 5;
-      const mode = choice<InterpolationMode>(values, 'mode', ['linear', 'spherical'], 'spherical');
-      const path_ = await vae.interpolate(from, to, steps, mode, decoding);
+    },
+  },
+
+  interpolate: {
+    synopsis: '--from T --to T [--steps N]',
+    summary: 'texts along a path in latent space',
+    options: {
+      ...COMMON,
+      ...MODEL,
+      ...JSON_OUTPUT,
+      ...DECODING,
+      from: { kind: 'string', arg: 'T', help: 'the text at the start' },
+      to: { kind: 'string', arg: 'T', help: 'the text at the end' },
+      'from-file': { kind: 'string', arg: 'FILE', help: 'read the start text from FILE' },
+      'to-file': { kind: 'string', arg: 'FILE', help: 'read the end text from FILE' },
+      steps: {
+        kind: 'number',
+        arg: 'N',
+        range: RANGES.interpolationSteps,
+        default: 5,
+        help: 'points on the path, ends included',
+      },
+      mode: {
+        kind: 'choice',
+        choices: INTERPOLATION_MODES,
+        default: 'spherical',
+        help: 'great circle or straight line',
+      },
+    },
+    check(o) {
+      if (!o.given('from') && !o.given('from-file')) throw new UsageError('--from TEXT (or --from-file) is required');
+      if (!o.given('to') && !o.given('to-file')) throw new UsageError('--to TEXT (or --to-file) is required');
+    },
+    async run(o, { backend }) {
+      const vae = await TextVae.load(modelDir(o));
+      const fromFile = o.string('from-file');
+      const toFile = o.string('to-file');
+      const from = fromFile !== undefined ? fs.readFileSync(fromFile, 'utf8') : o.string('from')!;
+      const to = toFile !== undefined ? fs.readFileSync(toFile, 'utf8') : o.string('to')!;
+      const mode = o.choice<InterpolationMode>('mode');
+      const path_ = await vae.interpolate(from, to, o.number('steps')!, mode, decodeOptions(o));
       print(
-        values,
+        o,
         { steps: path_, mode, backend: backend.name },
         path_.map((p) => `[${p.alpha.toFixed(2)}] ${p.text}`).join('\n'),
       );
       return 0;
-    }
-    case 'demo': {
-      const vae = await loadModel(values);
+    },
+  },
+
+  demo: {
+    synopsis: '',
+    summary: 'reconstruct, sample and interpolate with the default model',
+    options: { ...COMMON, ...MODEL },
+    async run(o, { backend }) {
+      const vae = await TextVae.load(modelDir(o));
       const out = (s: string) => process.stdout.write(s + '\n');
       out(`TextVAE demo: model ${vae.dir} (${vae.fingerprint.slice(0, 8)}), backend ${backend.name}\n`);
       const sentences = [
@@ -459,13 +521,34 @@ async function main(argv: string[]): Promise<number> {
       if (metrics?.bits_per_byte)
         out(`\nheld-out bits per byte (from the manifest): ${metrics.bits_per_byte.toFixed(3)}`);
       return 0;
-    }
-  }
-  return 2;
-}
+    },
+  },
+};
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const USAGE = usageText(COMMANDS, GROUPS, 'textvae: a text variational autoencoder');
+
+// ---------------------------------------------------------------- dispatch
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  const o = parseCommand(COMMANDS, command, argv.slice(1));
+  const spec = COMMANDS[command];
+  if (o.flag('help')) {
+    process.stdout.write(commandUsage(command, spec) + '\n');
+    return 0;
+  }
+  const envBackend = process.env.TEXTVAE_BACKEND;
+  if (envBackend && !isOneOf(BACKEND_REQUESTS, envBackend)) {
+    throw new UsageError(`TEXTVAE_BACKEND must be one of ${BACKEND_REQUESTS.join(', ')} (got '${envBackend}')`);
+  }
+  // Every usage error surfaces before paying for backend start-up.
+  spec.check?.(o);
+  const backend = await initBackend(o.choice<BackendRequest>('backend', (envBackend as BackendRequest) || 'auto'));
+  return spec.run(o, { backend, argv });
 }
 
 main(process.argv.slice(2)).then(

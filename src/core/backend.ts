@@ -8,10 +8,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import type { BackendName } from './types';
+import { BACKEND_REQUESTS, isOneOf, type BackendName, type BackendRequest } from './choices';
 
-export type BackendRequest = BackendName | 'auto';
-export const BACKEND_CHOICES: BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type { BackendName, BackendRequest };
 
 export interface BackendReport {
   /** The backend in use: always reported, never silent. */
@@ -113,8 +112,8 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
     }
     return active;
   }
-  if (!BACKEND_CHOICES.includes(request)) {
-    throw new Error(`unknown backend '${request}' (choose one of ${BACKEND_CHOICES.join(', ')})`);
+  if (!isOneOf(BACKEND_REQUESTS, request)) {
+    throw new Error(`unknown backend '${request}' (choose one of ${BACKEND_REQUESTS.join(', ')})`);
   }
   tf.env().set('IS_TEST', false);
   // tfjs prints a banner suggesting tfjs-node; we report the backend ourselves.

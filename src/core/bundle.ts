@@ -22,7 +22,8 @@ import * as fs from 'node:fs/promises';
 import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { replaceDirAtomic } from './atomicFs';
-import type { ModelConfig, NamedWeights, Variant } from './types';
+import type { ModelConfig, NamedWeights } from './types';
+import { RANGES, VARIANTS, isOneOf } from './choices';
 
 export const BUNDLE_FORMAT = 'textvae-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -171,7 +172,6 @@ export function computeFingerprint(
 
 // ---------------------------------------------------------------- config validation
 
-const VARIANTS: readonly Variant[] = ['vae', 'ae', 'sparse'];
 const CONFIG_LIMITS: Record<
   Exclude<keyof ModelConfig, 'variant' | 'decoderDilations' | 'encoderDilations' | 'encoderPositions'>,
   [number, number]
@@ -183,8 +183,8 @@ const CONFIG_LIMITS: Record<
   encoderLayers: [1, 64],
   kernelSize: [1, 64],
 };
-const MAX_DECODER_LAYERS = 64;
-const MAX_DILATION = 4096;
+const MAX_DECODER_LAYERS = RANGES.dilationLayers.max;
+const MAX_DILATION = RANGES.dilation.max;
 
 /** Validates an untrusted ModelConfig; throws an Error naming the first bad field. Unknown fields are refused. */
 export function validateModelConfig(value: unknown): ModelConfig {
@@ -199,7 +199,7 @@ export function validateModelConfig(value: unknown): ModelConfig {
   for (const key of Object.keys(value)) {
     if (!known.has(key)) throw new Error(`unknown config field "${key}"`);
   }
-  if (typeof value.variant !== 'string' || !(VARIANTS as readonly string[]).includes(value.variant)) {
+  if (!isOneOf(VARIANTS, value.variant)) {
     throw new Error(`variant must be one of ${VARIANTS.join(', ')}, got ${describe(value.variant)}`);
   }
   for (const [key, [min, max]] of Object.entries(CONFIG_LIMITS)) {
@@ -234,7 +234,7 @@ export function validateModelConfig(value: unknown): ModelConfig {
   return {
     ...(encDil !== undefined ? { encoderDilations: [...(encDil as number[])] } : {}),
     ...(value.encoderPositions !== undefined ? { encoderPositions: value.encoderPositions as boolean } : {}),
-    variant: value.variant as Variant,
+    variant: value.variant,
     vocabSize: value.vocabSize as number,
     maxTokens: value.maxTokens as number,
     modelDim: value.modelDim as number,

@@ -11,8 +11,9 @@ import { evaluate, type EvalMetrics } from './evaluate';
 import type { RoundTrip } from './similarity';
 import { Random } from './random';
 
-export type DecodeStrategy = 'greedy' | 'sample' | 'beam';
-export type InterpolationMode = 'linear' | 'spherical';
+import type { DecodeStrategy, InterpolationMode } from './choices';
+
+export type { DecodeStrategy, InterpolationMode };
 
 export interface DecodeOptions {
   strategy?: DecodeStrategy;

@@ -1,6 +1,8 @@
 /** Shared engine types. Nothing here depends on tfjs or vscode. */
 
-export type Variant = 'vae' | 'ae' | 'sparse';
+import type { BackendName, Variant } from './choices';
+
+export type { BackendName, Variant };
 
 /** Architecture hyper-parameters, saved as the bundle's config.json. */
 export interface ModelConfig {
@@ -26,5 +28,3 @@ export interface WeightTensor {
   data: Float32Array;
 }
 export type NamedWeights = Record<string, WeightTensor>;
-
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';

@@ -13,13 +13,13 @@ import { createGeneratorHost } from './generatorHost';
 import { Log, reportError } from './services';
 import { GeneratorPanel } from './panels/generatorPanel';
 import { TrainingPanel } from './panels/trainingPanel';
-import type { BackendRequest } from '../core/backend';
+import { BACKEND_REQUESTS, isOneOf, type BackendRequest } from '../core/choices';
 
 let engineForDeactivate: EngineClient | undefined;
 
 function backendSetting(): BackendRequest {
   const v = vscode.workspace.getConfiguration('textvae').get<string>('backend');
-  return v === 'tensorflow' || v === 'wasm' || v === 'cpu' ? v : 'auto';
+  return isOneOf(BACKEND_REQUESTS, v) ? v : 'auto';
 }
 
 export function activate(context: vscode.ExtensionContext): void {

@@ -1,6 +1,8 @@
 /** Things every command needs: the output channel, error reporting, settings. */
 import * as vscode from 'vscode';
 import type { DecodeOptions } from '../core/textVae';
+import { INTERPOLATION_MODES, SETTING_RANGES, isOneOf } from '../core/choices';
+import type { GeneratorSettings } from '../protocol/webview';
 import { EngineRequestError, isCancelled } from './logic/engineConnection';
 import { oneLine } from './logic/format';
 
@@ -44,9 +46,9 @@ export function reportError(log: Log, what: string, err: unknown): void {
 export function decodeOptions(): DecodeOptions {
   const config = vscode.workspace.getConfiguration('textvae.decoding');
   const strategy = config.get<string>('strategy') === 'greedy' ? 'greedy' : 'beam';
-  const beam = Math.round(Number(config.get('beamWidth')));
+  const { min, max } = SETTING_RANGES.beamWidth;
   return strategy === 'beam'
-    ? { strategy, beamWidth: Number.isFinite(beam) ? Math.min(16, Math.max(1, beam)) : 4 }
+    ? { strategy, beamWidth: clamp(config.get('beamWidth'), min, max, 4, true) }
     : { strategy };
 }
 
@@ -57,19 +59,15 @@ export function clamp(value: unknown, min: number, max: number, fallback: number
   return Math.min(max, Math.max(min, v));
 }
 
-export function generatorSettings(): {
-  count: number;
-  temperature: number;
-  topP: number;
-  steps: number;
-  mode: 'linear' | 'spherical';
-} {
+export function generatorSettings(): GeneratorSettings {
   const c = vscode.workspace.getConfiguration('textvae');
+  const r = SETTING_RANGES;
+  const mode = c.get('interpolation.mode');
   return {
-    count: clamp(c.get('sampling.count'), 1, 32, 3, true),
-    temperature: clamp(c.get('sampling.temperature'), 0.05, 3, 0.8),
-    topP: clamp(c.get('sampling.topP'), 0.05, 1, 0.95),
-    steps: clamp(c.get('interpolation.steps'), 2, 32, 5, true),
-    mode: c.get('interpolation.mode') === 'linear' ? 'linear' : 'spherical',
+    count: clamp(c.get('sampling.count'), r.sampleCount.min, r.sampleCount.max, 3, true),
+    temperature: clamp(c.get('sampling.temperature'), r.temperature.min, r.temperature.max, 0.8),
+    topP: clamp(c.get('sampling.topP'), r.topP.min, r.topP.max, 0.95),
+    steps: clamp(c.get('interpolation.steps'), r.interpolationSteps.min, r.interpolationSteps.max, 5, true),
+    mode: isOneOf(INTERPOLATION_MODES, mode) ? mode : 'spherical',
   };
 }

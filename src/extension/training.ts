@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { MetricsLine } from '../core/train';
+import { SETTING_RANGES, VARIANTS, isOneOf } from '../core/choices';
 import type { TrainOutcome, TrainParams } from '../protocol/engine';
 import type { EngineClient } from './engineClient';
 import type { ModelManager } from './models';
@@ -134,9 +135,9 @@ export class TrainingController implements vscode.Disposable {
       paths: selection.files.map((u) => u.fsPath),
       maxFileBytes: settings.maxFileBytes,
       out,
-      minutes: Number.isFinite(minutes) && minutes > 0 ? Math.min(1440, minutes) : 5,
+      minutes: Number.isFinite(minutes) && minutes > 0 ? Math.min(SETTING_RANGES.trainingMinutes.max, minutes) : 5,
       seed: Number.isFinite(seed) && seed >= 0 ? seed : 1,
-      variant: variant === 'ae' || variant === 'sparse' ? variant : 'vae',
+      variant: isOneOf(VARIANTS, variant) ? variant : 'vae',
       valFraction: 0.05,
       logEvery: small ? 20 : 50,
       ...(small ? SMALL_MODEL : {}),

@@ -5,6 +5,14 @@
  */
 import type { EngineMethod, EngineMethods, MapDocument, TrainParams } from './engine';
 import type { DecodeOptions } from '../core/textVae';
+import {
+  BACKEND_REQUESTS,
+  DECODE_STRATEGIES,
+  INTERPOLATION_MODES,
+  RANGES,
+  VARIANTS,
+  type NumberRange,
+} from '../core/choices';
 
 export class BadInputError extends Error {
   constructor(message: string) {
@@ -67,23 +75,23 @@ function str(o: Obj, key: string, opts: { nonEmpty?: boolean; max?: number } = {
   return v;
 }
 
-function optNum(
-  o: Obj,
-  key: string,
-  opts: { int?: boolean; min?: number; max?: number; minExclusive?: boolean } = {},
-): number | undefined {
+function optNum(o: Obj, key: string, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${key} must be a finite number`);
   if (opts.int && !Number.isInteger(v)) fail(`${key} must be an integer`);
-  if (opts.min !== undefined && (opts.minExclusive ? v <= opts.min : v < opts.min))
-    fail(`${key} must be ${opts.minExclusive ? 'greater than' : 'at least'} ${opts.min}`);
+  if (opts.min !== undefined && v < opts.min) fail(`${key} must be at least ${opts.min}`);
   if (opts.max !== undefined && v > opts.max) fail(`${key} must be at most ${opts.max}`);
   return v;
 }
 
-function num(o: Obj, key: string, opts: Parameters<typeof optNum>[2] = {}): number {
-  const v = optNum(o, key, opts);
+/** An optional number within one of the engine's ranges (core/choices.ts). */
+function optIn(o: Obj, key: string, range: NumberRange): number | undefined {
+  return optNum(o, key, { int: range.integer, min: range.min, max: range.max });
+}
+
+function numIn(o: Obj, key: string, range: NumberRange): number {
+  const v = optIn(o, key, range);
   if (v === undefined) fail(`${key} is required`);
   return v;
 }
@@ -129,12 +137,12 @@ export function validateDecodeOptions(value: unknown): DecodeOptions | undefined
   if (value === undefined) return undefined;
   const o = object(value, 'options');
   return strip({
-    strategy: oneOf(o, 'strategy', ['greedy', 'sample', 'beam'] as const, true),
-    temperature: optNum(o, 'temperature', { min: 0, minExclusive: true, max: 10 }),
-    topP: optNum(o, 'topP', { min: 0, minExclusive: true, max: 1 }),
-    beamWidth: optNum(o, 'beamWidth', { int: true, min: 1, max: 16 }),
-    seed: optNum(o, 'seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
-    maxTokens: optNum(o, 'maxTokens', { int: true, min: 1, max: 4096 }),
+    strategy: oneOf(o, 'strategy', DECODE_STRATEGIES, true),
+    temperature: optIn(o, 'temperature', RANGES.temperature),
+    topP: optIn(o, 'topP', RANGES.topP),
+    beamWidth: optIn(o, 'beamWidth', RANGES.beamWidth),
+    seed: optIn(o, 'seed', RANGES.seed),
+    maxTokens: optIn(o, 'maxTokens', RANGES.decodeMaxTokens),
   });
 }
 
@@ -145,15 +153,15 @@ function validateTrain(o: Obj): TrainParams {
     exclude: stringArray(o, 'exclude', { optional: true, max: LIMITS.globs, itemMax: 1024, nonEmptyItems: true }),
     maxFileBytes: optNum(o, 'maxFileBytes', { int: true, min: 1 }),
     out: str(o, 'out', { nonEmpty: true, max: LIMITS.pathChars }),
-    minutes: optNum(o, 'minutes', { min: 0, minExclusive: true, max: 1440 }),
-    maxSteps: optNum(o, 'maxSteps', { int: true, min: 1, max: 100_000_000 }),
-    seed: optNum(o, 'seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
-    variant: oneOf(o, 'variant', ['vae', 'ae', 'sparse'] as const, true),
-    valFraction: optNum(o, 'valFraction', { min: 0, max: 0.5 }),
-    modelDim: optNum(o, 'modelDim', { int: true, min: 8, max: 2048 }),
-    vocabSize: optNum(o, 'vocabSize', { int: true, min: 260, max: 65536 }),
-    latentDim: optNum(o, 'latentDim', { int: true, min: 1, max: 255 }),
-    logEvery: optNum(o, 'logEvery', { int: true, min: 1, max: 1_000_000 }),
+    minutes: optIn(o, 'minutes', RANGES.minutes),
+    maxSteps: optIn(o, 'maxSteps', RANGES.maxSteps),
+    seed: optIn(o, 'seed', RANGES.seed),
+    variant: oneOf(o, 'variant', VARIANTS, true),
+    valFraction: optIn(o, 'valFraction', RANGES.valFraction),
+    modelDim: optIn(o, 'modelDim', RANGES.modelDim),
+    vocabSize: optIn(o, 'vocabSize', RANGES.vocabSize),
+    latentDim: optIn(o, 'latentDim', RANGES.latentDim),
+    logEvery: optIn(o, 'logEvery', RANGES.logEvery),
   });
   if (params.minutes === undefined && params.maxSteps === undefined)
     fail('give a bound for training: minutes or maxSteps');
@@ -184,7 +192,7 @@ export function validateParams(method: EngineMethod, params: unknown): EngineMet
   const o = object(params, 'params');
   switch (method) {
     case 'initialize':
-      return { backend: oneOf(o, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, false)! };
+      return { backend: oneOf(o, 'backend', BACKEND_REQUESTS, false)! };
     case 'loadModel':
       return { dir: str(o, 'dir', { nonEmpty: true, max: LIMITS.pathChars }) };
     case 'modelInfo':
@@ -195,7 +203,7 @@ export function validateParams(method: EngineMethod, params: unknown): EngineMet
       return strip({
         text,
         sample: optBool(o, 'sample'),
-        seed: optNum(o, 'seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
+        seed: optIn(o, 'seed', RANGES.seed),
       });
     }
     case 'decode': {
@@ -208,7 +216,7 @@ export function validateParams(method: EngineMethod, params: unknown): EngineMet
       return strip({ text, options: validateDecodeOptions(o.options) });
     }
     case 'sample':
-      return strip({ n: num(o, 'n', { int: true, min: 1, max: 256 }), options: validateDecodeOptions(o.options) });
+      return strip({ n: numIn(o, 'n', RANGES.sampleCount), options: validateDecodeOptions(o.options) });
     case 'interpolate': {
       const from = str(o, 'from', { max: LIMITS.textChars });
       const to = str(o, 'to', { max: LIMITS.textChars });
@@ -216,8 +224,8 @@ export function validateParams(method: EngineMethod, params: unknown): EngineMet
       return strip({
         from,
         to,
-        steps: num(o, 'steps', { int: true, min: 2, max: 64 }),
-        mode: oneOf(o, 'mode', ['linear', 'spherical'] as const, false)!,
+        steps: numIn(o, 'steps', RANGES.interpolationSteps),
+        mode: oneOf(o, 'mode', INTERPOLATION_MODES, false)!,
         options: validateDecodeOptions(o.options),
       });
     }
@@ -226,7 +234,7 @@ export function validateParams(method: EngineMethod, params: unknown): EngineMet
     case 'latentMap':
       return strip({
         documents: validateMapDocuments(o),
-        maxPoints: optNum(o, 'maxPoints', { int: true, min: 1, max: LIMITS.mapPoints }),
+        maxPoints: optIn(o, 'maxPoints', { min: 1, max: LIMITS.mapPoints, integer: true }),
       });
   }
   // Unreachable for well-typed callers; the worker checks isEngineMethod first.

@@ -5,6 +5,7 @@
  */
 import type { MetricsLine } from '../core/train';
 import type { MapPoint } from './engine';
+import type { InterpolationMode } from '../core/choices';
 
 export interface GeneratorModelState {
   name: string;
@@ -19,13 +20,13 @@ export interface GeneratorSettings {
   temperature: number;
   topP: number;
   steps: number;
-  mode: 'linear' | 'spherical';
+  mode: InterpolationMode;
 }
 
 /** What the generator webview persists with setState and restores after a reload. */
 export interface GeneratorViewState {
   sample: { n: number; temperature: number; seed: number; maxTokens: number };
-  interpolate: { from: string; to: string; steps: number; mode: 'linear' | 'spherical' };
+  interpolate: { from: string; to: string; steps: number; mode: InterpolationMode };
   samples: string[];
   interpolation: { alpha: number; text: string }[];
   /** The last latent map, so that it survives a reload. */
@@ -35,7 +36,7 @@ export interface GeneratorViewState {
 export interface GeneratorCommands {
   ready: Record<string, never>;
   sample: { n: number; temperature: number; seed: number; maxTokens: number };
-  interpolate: { from: string; to: string; steps: number; mode: 'linear' | 'spherical' };
+  interpolate: { from: string; to: string; steps: number; mode: InterpolationMode };
   useSelection: { slot: 'from' | 'to' };
   copy: { text: string };
   insert: { text: string };

@@ -51,7 +51,7 @@ describe('worker param validation', () => {
   test('decode options are range-checked', () => {
     assert.deepEqual(validateDecodeOptions({ strategy: 'beam', beamWidth: 4 }), { strategy: 'beam', beamWidth: 4 });
     bad(() => validateDecodeOptions({ strategy: 'nucleus' }), /strategy must be one of/);
-    bad(() => validateDecodeOptions({ temperature: 0 }), /temperature must be greater than 0/);
+    bad(() => validateDecodeOptions({ temperature: 0 }), /temperature must be at least 0.01/);
     bad(() => validateDecodeOptions({ topP: 1.5 }), /topP must be at most 1/);
     bad(() => validateDecodeOptions({ beamWidth: 2.5 }), /beamWidth must be an integer/);
     bad(() => validateDecodeOptions({ maxTokens: Number.NaN }), /finite number/);
@@ -109,7 +109,7 @@ describe('worker param validation', () => {
       () => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, valFraction: 0.9 }),
       /valFraction must be at most 0.5/,
     );
-    bad(() => validateParams('train', { paths: ['/a'], out: '/m', minutes: 0 }), /minutes must be greater than 0/);
+    bad(() => validateParams('train', { paths: ['/a'], out: '/m', minutes: 0 }), /minutes must be at least 0.01/);
     bad(
       () => validateParams('train', { paths: ['/a'], out: '/m', maxSteps: 10, variant: 'gan' }),
       /variant must be one of/,

@@ -15,6 +15,7 @@ import type {
   WebviewMessage,
 } from '../../protocol/webview';
 import { renderWebviewHtml } from '../../webview/shared/html';
+import { isMode } from '../../webview/shared/guards';
 import { LIMITS } from '../../webview/generator/limits';
 import { parseGeneratorCommand, type GeneratorCommand } from '../../webview/generator/validate';
 
@@ -24,7 +25,7 @@ export interface GeneratorHost {
   onDidChangeModel: vscode.Event<void>;
   collectMapDocuments(token: vscode.CancellationToken): Promise<MapDocument[]>;
   output: vscode.OutputChannel;
-  getSettings(): { count: number; temperature: number; topP: number; steps: number; mode: 'linear' | 'spherical' };
+  getSettings(): GeneratorSettings;
 }
 
 type Method = keyof GeneratorNotifications;
@@ -207,7 +208,7 @@ export class GeneratorPanel {
       temperature: fit('temperature', s.temperature, 0.8),
       topP: fit('topP', s.topP, 0.95),
       steps: fit('steps', s.steps, 5),
-      mode: s.mode === 'linear' ? 'linear' : 'spherical',
+      mode: isMode(s.mode) ? s.mode : 'spherical',
     };
   }
 

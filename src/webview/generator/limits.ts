@@ -1,11 +1,13 @@
+import { SETTING_RANGES } from '../../core/choices';
+
 /** Ranges of the generator's inputs (the textvae.sampling.* / textvae.interpolation.* settings). */
 export const LIMITS = {
-  n: { min: 1, max: 32, integer: true, label: 'Count' },
-  temperature: { min: 0.05, max: 3, integer: false, label: 'Temperature' },
-  seed: { min: 0, max: 2 ** 31 - 1, integer: true, label: 'Seed' },
-  maxTokens: { min: 1, max: 256, integer: true, label: 'Max tokens' },
-  steps: { min: 2, max: 32, integer: true, label: 'Steps' },
-  topP: { min: 0.05, max: 1, integer: false, label: 'Top-p' },
+  n: { ...SETTING_RANGES.sampleCount, label: 'Count' },
+  temperature: { ...SETTING_RANGES.temperature, label: 'Temperature' },
+  seed: { ...SETTING_RANGES.seed, label: 'Seed' },
+  maxTokens: { ...SETTING_RANGES.maxTokens, label: 'Max tokens' },
+  steps: { ...SETTING_RANGES.interpolationSteps, label: 'Steps' },
+  topP: { ...SETTING_RANGES.topP, label: 'Top-p' },
 } as const;
 
 export type LimitKey = keyof typeof LIMITS;

@@ -1,4 +1,5 @@
 /** Small, DOM-free type guards for validating messages and persisted state. */
+import { INTERPOLATION_MODES, isOneOf, type InterpolationMode } from '../../core/choices';
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -20,8 +21,8 @@ export function isBoolean(v: unknown): v is boolean {
   return typeof v === 'boolean';
 }
 
-export function isMode(v: unknown): v is 'linear' | 'spherical' {
-  return v === 'linear' || v === 'spherical';
+export function isMode(v: unknown): v is InterpolationMode {
+  return isOneOf(INTERPOLATION_MODES, v);
 }
 
 export function isSlot(v: unknown): v is 'from' | 'to' {

@@ -1,0 +1,105 @@
+/**
+ * The one home of the engine's enumerations and numeric limits. Pure: it imports nothing, so the
+ * CLI, the worker, the extension host and the webviews all read it without loading tfjs or vscode.
+ * package.json's settings repeat some of these (JSON cannot import); a unit test keeps them equal.
+ */
+
+export const BACKEND_REQUESTS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
+/** A backend that actually runs (a request of 'auto' resolves to one of these). */
+export type BackendName = Exclude<BackendRequest, 'auto'>;
+
+export const VARIANTS = ['vae', 'ae', 'sparse'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export const DECODE_STRATEGIES = ['greedy', 'sample', 'beam'] as const;
+export type DecodeStrategy = (typeof DECODE_STRATEGIES)[number];
+
+export const INTERPOLATION_MODES = ['linear', 'spherical'] as const;
+export type InterpolationMode = (typeof INTERPOLATION_MODES)[number];
+
+/** Sizes of newly trained models offered by the extension (textvae.training.modelSize). */
+export const MODEL_SIZES = ['small', 'default'] as const;
+export type ModelSize = (typeof MODEL_SIZES)[number];
+
+/** Which part of a corpus `textvae eval` scores. */
+export const EVAL_SPLITS = ['all', 'val', 'train'] as const;
+export type EvalSplit = (typeof EVAL_SPLITS)[number];
+
+export function isOneOf<T extends string>(choices: readonly T[], value: unknown): value is T {
+  return typeof value === 'string' && (choices as readonly string[]).includes(value);
+}
+
+export interface NumberRange {
+  readonly min: number;
+  /** Infinity: no upper bound. */
+  readonly max: number;
+  readonly integer: boolean;
+}
+
+export function inRange(range: NumberRange, value: unknown): value is number {
+  return (
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= range.min &&
+    value <= range.max &&
+    (!range.integer || Number.isInteger(value))
+  );
+}
+
+/** "an integer from 1 to 16", "a number of at least 0.01": how errors describe a range. */
+export function describeRange(range: NumberRange): string {
+  const kind = range.integer ? 'an integer' : 'a number';
+  return range.max === Infinity ? `${kind} of at least ${range.min}` : `${kind} from ${range.min} to ${range.max}`;
+}
+
+const int = (min: number, max: number): NumberRange => ({ min, max, integer: true });
+const real = (min: number, max: number): NumberRange => ({ min, max, integer: false });
+
+/** What the engine accepts from any caller: CLI flags and worker requests alike. */
+export const RANGES = {
+  // Decoding.
+  temperature: real(0.01, 10),
+  topP: real(0.01, 1),
+  beamWidth: int(1, 16),
+  seed: int(0, 2 ** 32 - 1),
+  decodeMaxTokens: int(1, 4096),
+  noRepeatNgram: int(0, 16),
+  sampleCount: int(1, 256),
+  interpolationSteps: int(2, 64),
+  // Training: bounds of a run.
+  minutes: real(0.01, 10_080),
+  maxSteps: int(1, 100_000_000),
+  epochs: real(0.01, Infinity),
+  logEvery: int(1, 1_000_000),
+  valFraction: real(0, 0.5),
+  // Training: architecture and optimisation.
+  vocabSize: int(260, 65_536),
+  latentDim: int(1, 255),
+  modelDim: int(8, 2048),
+  trainMaxTokens: int(4, 1024),
+  batchSize: int(1, 1024),
+  learningRate: real(1e-6, 1),
+  freeBits: real(0, 20),
+  tokenDropout: real(0, 0.9),
+  dropout: real(0, 0.9),
+  /** One dilation of a convolution layer, and how many layers a list may give. */
+  dilation: int(1, 4096),
+  dilationLayers: int(1, 64),
+} as const satisfies Record<string, NumberRange>;
+
+/**
+ * The narrower ranges of the extension's settings and generator form (package.json's
+ * textvae.sampling.*, textvae.decoding.*, textvae.interpolation.*, textvae.training.minutes).
+ */
+export const SETTING_RANGES = {
+  sampleCount: int(1, 32),
+  temperature: real(0.05, 3),
+  topP: real(0.05, 1),
+  beamWidth: RANGES.beamWidth,
+  interpolationSteps: int(2, 32),
+  trainingMinutes: real(0.1, 1440),
+  /** The generator form's seed and length fields. */
+  seed: int(0, 2 ** 31 - 1),
+  maxTokens: int(1, 256),
+} as const satisfies Record<string, NumberRange>;
