@@ -66,12 +66,13 @@ command -v python3 >/dev/null || missing_pkgs+=(python3)
 if command -v python3 >/dev/null && ! python3 -m pip --version >/dev/null 2>&1; then missing_pkgs+=(python3-pip); fi
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
   mapfile -t missing_pkgs < <(printf '%s\n' "${missing_pkgs[@]}" | sort -u)
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # TEXTVAE_NATIVE_NO_APT=1 (set by the extension's installer): report, never install system packages.
+  if [ -z "${TEXTVAE_NATIVE_NO_APT:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     step "Installing missing apt packages: ${missing_pkgs[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_pkgs[@]}" >/dev/null
   else
-    die "missing build tools; install: ${missing_pkgs[*]}"
+    die "missing build tools (a C compiler, make, binutils, python3 with pip); on Debian/Ubuntu: sudo apt-get install ${missing_pkgs[*]}"
   fi
 fi
 

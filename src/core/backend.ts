@@ -60,17 +60,37 @@ function registerMissingWasmKernels(): void {
   });
 }
 
-/** Loads a native tfjs-node package; returns null with the reason when it cannot. */
+/**
+ * Where a native package may be resolved from: beside the bundle (node_modules), then the folder
+ * named by TEXTVAE_NATIVE_DIR (a separate install, e.g. the extension's global storage).
+ */
+function nativeRequirers(): NodeJS.Require[] {
+  const out = [createRequire(__filename)];
+  const extra = process.env.TEXTVAE_NATIVE_DIR;
+  if (extra) out.push(createRequire(path.join(path.resolve(extra), 'package.json')));
+  return out;
+}
+
+/** Loads a native tfjs-node package; returns false with the reason in `skipped` when it cannot. */
 function tryLoadNative(pkg: string, skipped: string[]): boolean {
-  try {
-    // Not bundled: the native addon is resolved from node_modules at run time.
-    createRequire(__filename)(pkg);
-    if (tf.findBackend('tensorflow')) return true;
-    skipped.push(`${pkg}: loaded but registered no 'tensorflow' backend`);
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    skipped.push(`${pkg}: ${msg.includes('Cannot find module') ? 'not installed' : msg}`);
+  const reasons: string[] = [];
+  for (const req of nativeRequirers()) {
+    let resolved: string;
+    try {
+      // Not bundled: the native addon is resolved at run time.
+      resolved = req.resolve(pkg);
+    } catch {
+      continue;
+    }
+    try {
+      req(resolved);
+      if (tf.findBackend('tensorflow')) return true;
+      reasons.push(`loaded but registered no 'tensorflow' backend`);
+    } catch (err) {
+      reasons.push(err instanceof Error ? err.message.split('\n')[0] : String(err));
+    }
   }
+  skipped.push(`${pkg}: ${reasons.join('; ') || 'not installed'}`);
   return false;
 }
 

@@ -13,6 +13,8 @@ export interface EngineClientOptions {
   workerPath: string;
   log(line: string): void;
   getBackend(): BackendRequest;
+  /** Extra environment of the worker, read at each start (e.g. where the native backend is installed). */
+  getEnv?(): Record<string, string>;
   getStartupModel(previous: string | undefined): Promise<string | undefined>;
   onStartupModelError?(dir: string, err: Error): void;
 }
@@ -63,7 +65,7 @@ export class EngineClient implements vscode.Disposable {
             execPath: process.execPath,
             // Never inherit the extension host's inspector flags (port clashes).
             execArgv: [],
-            env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+            env: { ...process.env, ...options.getEnv?.(), ELECTRON_RUN_AS_NODE: '1' },
             serialization: 'advanced',
             stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
           }),

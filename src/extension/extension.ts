@@ -14,6 +14,16 @@ import { Log, reportError } from './services';
 import { GeneratorPanel } from './panels/generatorPanel';
 import { TrainingPanel } from './panels/trainingPanel';
 import { BACKEND_REQUESTS, isOneOf, type BackendRequest } from '../core/choices';
+import { NativeBackend } from './nativeBackend';
+
+/** For the walkthrough: prose of the kind the bundled model was trained on (technical documentation). */
+const SAMPLE_TEXT = [
+  'A function returns a new list that holds the items of the sequence in sorted order.',
+  'The original sequence is not changed, so it can still be used after the call.',
+  '',
+  'When the key argument is given, it names a function of one argument that is called on each item before the comparison.',
+  '',
+].join('\n');
 
 let engineForDeactivate: EngineClient | undefined;
 
@@ -27,16 +37,32 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = new Log();
   const docs = new ReadOnlyDocuments();
   const models = new ModelManager(context, log, docs);
+  const native = new NativeBackend(context, log, async () => {
+    if (training.running) {
+      void vscode.window.showInformationMessage(
+        'The engine restarts after the training run: run "TextVAE: Restart Engine" then.',
+      );
+      return false;
+    }
+    await vscode.commands.executeCommand('textvae.restartEngine');
+    return true;
+  });
   const engine = new EngineClient({
     workerPath: path.join(context.extensionPath, 'dist', 'worker.js'),
     log: (line) => log.line(line),
     getBackend: backendSetting,
+    getEnv: (): Record<string, string> => {
+      const dir = native.dir;
+      return dir ? { TEXTVAE_NATIVE_DIR: dir } : {};
+    },
     getStartupModel: () => models.startupModel(),
     onStartupModelError: (_dir, err) => models.reportLoadError(err, 'Run "TextVAE: Select Model" to choose another.'),
   });
   engineForDeactivate = engine;
   models.attach(engine);
-  const training = new TrainingController(context, engine, models, log);
+  const training = new TrainingController(context, engine, models, log, (backend) =>
+    native.offerOnTraining(backend, backendSetting()),
+  );
   const editor = new EditorCommands(engine, log, docs);
   const hover = new LatentCodeHoverProvider(engine, log);
   const generatorHost = createGeneratorHost(engine, models, log);
@@ -74,6 +100,14 @@ export function activate(context: vscode.ExtensionContext): void {
   command('textvae.openGenerator', 'opening the generator', () => {
     GeneratorPanel.createOrShow(context.extensionUri, generatorHost);
     warmUp();
+  });
+  command('textvae.installNativeBackend', 'installing the native backend', () => native.install());
+  command('textvae.openSampleText', 'opening a sample text', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: SAMPLE_TEXT });
+    const editor = await vscode.window.showTextDocument(doc);
+    // The first sentence, selected: ready for Compress Selection.
+    const end = doc.positionAt(SAMPLE_TEXT.indexOf('.') + 1);
+    editor.selection = new vscode.Selection(new vscode.Position(0, 0), end);
   });
   command('textvae.selectModel', 'selecting a model', () => models.selectModel());
   command('textvae.showModelInfo', 'showing model info', () => models.showModelInfo());

@@ -40,6 +40,8 @@ export class TrainingController implements vscode.Disposable {
     private readonly engine: EngineClient,
     private readonly models: ModelManager,
     private readonly log: Log,
+    /** Told the backend when a run starts (the offer to install the native one). */
+    private readonly onTrainingBackend: (backend: string | undefined) => void = () => undefined,
   ) {}
 
   get running(): boolean {
@@ -185,7 +187,13 @@ export class TrainingController implements vscode.Disposable {
               if (!sawMetrics && !message.startsWith('skipped ')) progress.report({ message });
             }),
           );
-          return this.engine.request('train', params, cts.token);
+          const result = this.engine.request('train', params, cts.token);
+          // The request starts the engine; once it runs, its backend is known.
+          void this.engine.start().then(
+            () => this.onTrainingBackend(this.engine.backend?.name),
+            () => undefined,
+          );
+          return result;
         },
       );
       stats = lagStats(lag, LAG_RESOLUTION_MS);

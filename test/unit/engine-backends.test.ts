@@ -124,6 +124,38 @@ describe('backend selection', () => {
     );
   });
 
+  test('TEXTVAE_NATIVE_DIR: tfjs-node installed in a folder of its own is found from there', async (t) => {
+    const { cli, isolated } = relocatedCli();
+    let native = true;
+    try {
+      createRequire(path.join(REPO, 'package.json')).resolve('@tensorflow/tfjs-node');
+    } catch {
+      native = false;
+    }
+    if (!isolated || !native) {
+      t.skip('needs @tensorflow/tfjs-node in this checkout and a place where it is not resolvable');
+      return;
+    }
+    const model = await smallModel();
+    const env = { NODE_PATH: undefined, TEXTVAE_BACKEND: undefined };
+    // The repository plays the install folder (it holds node_modules/@tensorflow/tfjs-node).
+    const r = await runCli(['info', '--json', '--model', model], { cli, env: { ...env, TEXTVAE_NATIVE_DIR: REPO } });
+    assert.equal(r.code, 0, describeRun(r));
+    const info = JSON.parse(r.stdout);
+    if (info.backend !== 'tensorflow' && /tfjs-node: (?!not installed)/.test(info.backends_skipped.join('; '))) {
+      t.skip(`tfjs-node is there but does not load: ${info.backends_skipped.join('; ')}`);
+      return;
+    }
+    assert.equal(info.backend, 'tensorflow', JSON.stringify(info.backends_skipped));
+    // A folder without it: the reason names it as not installed, and auto goes on to wasm.
+    const empty = makeTempDir('textvae-native-empty-');
+    const r2 = await runCli(['info', '--json', '--model', model], { cli, env: { ...env, TEXTVAE_NATIVE_DIR: empty } });
+    assert.equal(r2.code, 0, describeRun(r2));
+    const info2 = JSON.parse(r2.stdout);
+    assert.notEqual(info2.backend, 'tensorflow');
+    assert.ok(info2.backends_skipped.some((s: string) => /@tensorflow\/tfjs-node: not installed/.test(s)));
+  });
+
   test('an unknown backend name given with --backend is a usage error (exit 2)', async () => {
     const r = await runCli(['info', '--backend', 'gpu']);
     assert.equal(r.code, 2, describeRun(r));
