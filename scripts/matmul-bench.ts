@@ -58,9 +58,15 @@ function cases(sizes: number[]): Case[] {
   return out;
 }
 
-async function child(backend: BackendRequest, sizes: number[], seconds: number): Promise<void> {
-  const report = await initBackend(backend);
-  const results: { label: string; gflops: number; ms: number }[] = [];
+export interface MatmulResult {
+  label: string;
+  gflops: number;
+  ms: number;
+}
+
+/** Measures every case on the backend this process has initialised (scripts/bench.ts calls it after training). */
+export async function measureMatmuls(sizes: number[], seconds: number): Promise<MatmulResult[]> {
+  const results: MatmulResult[] = [];
   for (const c of cases(sizes)) {
     const a = tf.randomNormal(c.a) as tf.Tensor2D;
     const b = tf.randomNormal(c.b) as tf.Tensor2D;
@@ -83,6 +89,12 @@ async function child(backend: BackendRequest, sizes: number[], seconds: number):
     results.push({ label: c.label, gflops: (2 * m * k * n) / (ms * 1e6), ms });
     tf.dispose([a, b]);
   }
+  return results;
+}
+
+async function child(backend: BackendRequest, sizes: number[], seconds: number): Promise<void> {
+  const report = await initBackend(backend);
+  const results = await measureMatmuls(sizes, seconds);
   process.stdout.write(JSON.stringify({ backend: report.name, detail: report.detail, results }) + '\n');
 }
 
@@ -140,7 +152,9 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`matmul-bench: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// Run as a script, not when scripts/bench.ts imports measureMatmuls.
+if (require.main === module)
+  main().catch((err: unknown) => {
+    process.stderr.write(`matmul-bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
