@@ -114,7 +114,8 @@ const B64_INDEX: Int16Array = (() => {
   return idx;
 })();
 
-function base64urlEncode(bytes: Uint8Array): string {
+/** base64url without padding (RFC 4648 §5). */
+export function base64urlEncode(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
@@ -138,7 +139,7 @@ function base64urlEncode(bytes: Uint8Array): string {
  * told apart (truncated) from one with stray trailing bits (corrupt).
  * The caller has already checked that every character is in the alphabet.
  */
-function base64urlDecode(s: string): { bytes: Uint8Array; leftoverBits: number; leftover: number } {
+export function base64urlDecode(s: string): { bytes: Uint8Array; leftoverBits: number; leftover: number } {
   const bytes = new Uint8Array(Math.floor((s.length * 6) / 8));
   let acc = 0;
   let bits = 0;

@@ -1,0 +1,456 @@
+/**
+ * Lossless compression with the model: bytes -> tokens -> arithmetic code under the decoder's
+ * next-token distribution (computed deterministically, see detDecoder.ts). Input is cut into
+ * segments of at most SEGMENT_BYTES; each segment is coded by whichever of model, brotli or stored
+ * bytes is shortest, so a code is never more than a few bytes longer than brotli's output. Inside a
+ * segment the tokens are cut into blocks of the model's maxTokens, decoded together in lockstep.
+ */
+import * as zlib from 'node:zlib';
+import type { ModelConfig, NamedWeights } from '../types';
+import { BOS, FIRST_BYTE_ID, type Tokenizer } from '../tokenizer';
+import { decodeWtf8, wtf8SequenceLength } from '../wtf8';
+import { crc32 } from '../latentCode';
+import { DeterministicDecoder } from './detDecoder';
+import { RangeDecoder, RangeEncoder, RangeDecoderError, TOTAL } from './rangeCoder';
+import {
+  BINARY_HEADER_BYTES,
+  LosslessCodeError,
+  MAX_SEGMENT_BYTES,
+  Method,
+  binaryHeader,
+  checkModel,
+  decodeHead,
+  formatLosslessCode,
+  parseBinaryHeader,
+  parseLosslessCode,
+  readSegment,
+  readVarint,
+  writeSegment,
+  writeVarint,
+  type Segment,
+} from './format';
+
+/** Raw bytes per segment: bounds memory (the lockstep state of ~130 blocks) and the output's granularity. */
+export const SEGMENT_BYTES = 32 * 1024;
+
+/** Called with the number of original bytes handled so far. */
+export type Progress = (doneBytes: number) => void;
+
+/** What TextVae offers the coder (kept structural so this module does not load tfjs). */
+export interface ModelSource {
+  config: ModelConfig;
+  tokenizer: Tokenizer;
+  fingerprint: string;
+  model: { exportWeights(): Promise<NamedWeights> };
+}
+
+export class LosslessCoder {
+  private readonly lm: DeterministicDecoder;
+  private readonly tokenBytes: Uint8Array[];
+
+  constructor(
+    readonly config: ModelConfig,
+    weights: NamedWeights,
+    private readonly tokenizer: Tokenizer,
+    readonly fingerprint: string,
+  ) {
+    this.lm = new DeterministicDecoder(config, weights);
+    this.tokenBytes = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenBytes(id));
+  }
+
+  static async fromModel(source: ModelSource): Promise<LosslessCoder> {
+    return new LosslessCoder(source.config, await source.model.exportWeights(), source.tokenizer, source.fingerprint);
+  }
+
+  // ---------------------------------------------------------------- whole inputs
+
+  /** The payload (shared by the string and binary forms) of `bytes`. */
+  compress(bytes: Uint8Array, onProgress?: Progress): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let pos = 0;
+    do {
+      const end = segmentEnd(bytes, pos, bytes.length);
+      const base = pos;
+      parts.push(this.encodeSegment(bytes.subarray(pos, end), end === bytes.length, (d) => onProgress?.(base + d)));
+      pos = end;
+    } while (pos < bytes.length);
+    return concat(parts);
+  }
+
+  compressToCode(bytes: Uint8Array, onProgress?: Progress): string {
+    return formatLosslessCode(this.compress(bytes, onProgress), this.fingerprint);
+  }
+
+  /** The binary form: header and payload. */
+  compressToBinary(bytes: Uint8Array, onProgress?: Progress): Uint8Array {
+    return concat([binaryHeader(this.fingerprint), this.compress(bytes, onProgress)]);
+  }
+
+  /** Decodes a whole payload; every segment is checked before its bytes are kept. */
+  decompressPayload(payload: Uint8Array, onProgress?: Progress): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let pos = 0;
+    let done = 0;
+    for (;;) {
+      const { segment, next } = readSegment(payload, pos);
+      const base = done;
+      parts.push(this.decodeSegment(segment, (d) => onProgress?.(base + d)));
+      done += segment.rawLength;
+      pos = next;
+      if (segment.last) break;
+      if (pos >= payload.length) {
+        throw new LosslessCodeError('truncated', 'lossless code is truncated: its last segment is missing');
+      }
+    }
+    if (pos !== payload.length) {
+      throw new LosslessCodeError('corrupt', 'lossless code is corrupt: bytes follow its last segment');
+    }
+    return concat(parts);
+  }
+
+  /** A `tvz1:` string code -> the original bytes. */
+  decompressCode(code: string, onProgress?: Progress): Uint8Array {
+    const { fingerprint8, payload } = parseLosslessCode(code);
+    checkModel(fingerprint8, this.fingerprint);
+    return this.decompressPayload(payload, onProgress);
+  }
+
+  /** A binary code held in memory -> the original bytes. */
+  decompressBinary(bytes: Uint8Array, onProgress?: Progress): Uint8Array {
+    checkModel(parseBinaryHeader(bytes), this.fingerprint);
+    return this.decompressPayload(bytes.subarray(BINARY_HEADER_BYTES), onProgress);
+  }
+
+  // ---------------------------------------------------------------- streams (binary form)
+
+  /** Binary form of a byte stream, produced segment by segment (memory: one segment). */
+  async *compressStream(source: AsyncIterable<Uint8Array>, onProgress?: Progress): AsyncGenerator<Uint8Array> {
+    yield binaryHeader(this.fingerprint);
+    let buf: Uint8Array = new Uint8Array(0);
+    let done = 0;
+    const emit = (end: number, last: boolean): Uint8Array => {
+      const base = done;
+      const out = this.encodeSegment(buf.subarray(0, end), last, (d) => onProgress?.(base + d));
+      done += end;
+      buf = buf.slice(end);
+      return out;
+    };
+    for await (const chunk of source) {
+      buf = concat([buf, chunk]);
+      // A segment is cut only when more bytes follow it, so that the last one is flagged.
+      while (buf.length > SEGMENT_BYTES + 4) yield emit(segmentEnd(buf, 0, buf.length), false);
+    }
+    while (buf.length > SEGMENT_BYTES) yield emit(segmentEnd(buf, 0, buf.length), false);
+    yield emit(buf.length, true);
+  }
+
+  /** Original bytes of a binary code stream, segment by segment, each checked before it is given out. */
+  async *decompressStream(source: AsyncIterable<Uint8Array>, onProgress?: Progress): AsyncGenerator<Uint8Array> {
+    const reader = new ByteReader(source);
+    await reader.fill(BINARY_HEADER_BYTES);
+    checkModel(parseBinaryHeader(reader.peek(BINARY_HEADER_BYTES)), this.fingerprint);
+    reader.skip(BINARY_HEADER_BYTES);
+    let done = 0;
+    for (;;) {
+      await reader.fill(20);
+      const head = readVarint(reader.peek(20), 0);
+      if (!head) throw new LosslessCodeError('truncated', 'lossless code is truncated: a segment header is cut off');
+      let segBytes: number;
+      if (decodeHead(head.value).last) {
+        await reader.fillAll(2 * MAX_SEGMENT_BYTES);
+        segBytes = reader.available;
+      } else {
+        const len = readVarint(reader.peek(20), head.next);
+        if (!len) throw new LosslessCodeError('truncated', 'lossless code is truncated: a segment header is cut off');
+        segBytes = len.next + len.value + 4;
+        await reader.fill(segBytes);
+      }
+      const { segment } = readSegment(reader.peek(segBytes), 0);
+      reader.skip(segBytes);
+      const base = done;
+      yield this.decodeSegment(segment, (d) => onProgress?.(base + d));
+      done += segment.rawLength;
+      if (segment.last) break;
+      await reader.fill(1);
+      if (reader.available === 0) {
+        throw new LosslessCodeError('truncated', 'lossless code is truncated: its last segment is missing');
+      }
+    }
+    await reader.fill(1);
+    if (reader.available > 0) {
+      throw new LosslessCodeError('corrupt', 'lossless code is corrupt: bytes follow its last segment');
+    }
+  }
+
+  // ---------------------------------------------------------------- segments
+
+  /** Wire bytes of one segment, coded by the shortest method. */
+  encodeSegment(raw: Uint8Array, last: boolean, onProgress?: Progress): Uint8Array {
+    const crc = crc32(raw);
+    let method: Method = Method.Stored;
+    let body = raw;
+    if (raw.length > 0) {
+      const brotli = brotliCompress(raw);
+      if (brotli.length < body.length) {
+        method = Method.Brotli;
+        body = brotli;
+      }
+      const model = this.modelEncode(raw, (body.length - 1) * 8, onProgress);
+      if (model && model.length < body.length) {
+        method = Method.Model;
+        body = model;
+      }
+    }
+    onProgress?.(raw.length);
+    return writeSegment({ method, rawLength: raw.length, last }, body, crc);
+  }
+
+  /** A segment's original bytes; throws LosslessCodeError unless they match its checksum. */
+  decodeSegment(segment: Segment, onProgress?: Progress): Uint8Array {
+    let raw: Uint8Array;
+    if (segment.method === Method.Stored) raw = segment.body;
+    else if (segment.method === Method.Brotli) raw = brotliDecompress(segment.body, segment.rawLength);
+    else raw = this.modelDecode(segment.body, segment.rawLength, onProgress);
+    if (raw.length !== segment.rawLength) {
+      throw new LosslessCodeError(
+        'truncated',
+        `lossless code is corrupt or truncated: a segment decoded to ${raw.length} bytes where its header says ${segment.rawLength}`,
+      );
+    }
+    if (crc32(raw) !== segment.crc) {
+      throw new LosslessCodeError(
+        'checksum',
+        'lossless code failed its checksum: the decoded bytes are not the original (the code was damaged, or it was ' +
+          'made by a TextVAE build whose coder differs from this one). Nothing was written.',
+      );
+    }
+    return raw;
+  }
+
+  /**
+   * Token ids whose bytes are exactly `raw`: the tokenizer's tokens for well-formed runs, single byte
+   * tokens for anything else (invalid UTF-8, binary). Decoding only concatenates token bytes, so any
+   * covering works; the tokenizer's gives the model what it was trained on.
+   */
+  tokensOf(raw: Uint8Array): Int32Array {
+    const out: number[] = [];
+    const n = raw.length;
+    let i = 0;
+    while (i < n) {
+      let j = i;
+      for (let len = wtf8SequenceLength(raw, j); len > 0 && j < n; len = j < n ? wtf8SequenceLength(raw, j) : 0)
+        j += len;
+      if (j > i) {
+        const run = raw.subarray(i, j);
+        const ids = this.tokenizer.encode(decodeWtf8(run));
+        if (this.covers(ids, run)) for (const id of ids) out.push(id);
+        else for (const b of run) out.push(FIRST_BYTE_ID + b);
+      }
+      if (j < n) out.push(FIRST_BYTE_ID + raw[j++]);
+      i = j;
+    }
+    return Int32Array.from(out);
+  }
+
+  private covers(ids: number[], run: Uint8Array): boolean {
+    let p = 0;
+    for (const id of ids) {
+      const t = this.tokenBytes[id];
+      if (t.length === 0 || p + t.length > run.length) return false;
+      for (let k = 0; k < t.length; k++) if (run[p + k] !== t[k]) return false;
+      p += t.length;
+    }
+    return p === run.length;
+  }
+
+  /** Arithmetic code of `raw` under the model, or null once it passes `limitBits`. */
+  private modelEncode(raw: Uint8Array, limitBits: number, onProgress?: Progress): Uint8Array | null {
+    const tokens = this.tokensOf(raw);
+    // Binary-looking data (about a token per byte) costs minutes and never wins: skip large ones.
+    if (raw.length > 4096 && tokens.length > 0.75 * raw.length) return null;
+    const enc = new RangeEncoder();
+    let bits = 0;
+    const ok = this.lockstep(
+      tokens.length,
+      onProgress && ((f) => onProgress(Math.floor(f * raw.length))),
+      (idx, cum, base) => {
+        const s = tokens[idx] - FIRST_BYTE_ID;
+        const start = cum[base + s];
+        const freq = cum[base + s + 1] - start;
+        enc.encode(start, freq);
+        bits += TOTAL_BITS_F - Math.log2(freq);
+        return tokens[idx];
+      },
+      () => bits <= limitBits,
+    );
+    if (!ok) return null;
+    const head: number[] = [];
+    writeVarint(head, tokens.length);
+    return concat([Uint8Array.from(head), enc.finish()]);
+  }
+
+  private modelDecode(body: Uint8Array, rawLength: number, onProgress?: Progress): Uint8Array {
+    const count = readVarint(body, 0);
+    if (!count || count.value > rawLength || (count.value === 0) !== (rawLength === 0)) {
+      throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its token count does not fit its length');
+    }
+    const S = this.lm.symbols;
+    const tokens = new Int32Array(count.value);
+    let dec: RangeDecoder;
+    try {
+      dec = new RangeDecoder(body, count.next);
+      this.lockstep(count.value, onProgress && ((f) => onProgress(Math.floor(f * rawLength))), (idx, cum, base) => {
+        const target = dec.target();
+        let lo = 0;
+        let hi = S - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (cum[base + mid] <= target) lo = mid;
+          else hi = mid - 1;
+        }
+        dec.consume(cum[base + lo], cum[base + lo + 1] - cum[base + lo]);
+        tokens[idx] = lo + FIRST_BYTE_ID;
+        return tokens[idx];
+      });
+    } catch (err) {
+      if (err instanceof RangeDecoderError) {
+        throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its model-coded part is not a valid code');
+      }
+      throw err;
+    }
+    if (dec.consumed < body.length) {
+      throw new LosslessCodeError('corrupt', 'lossless code is corrupt: a model-coded segment has bytes to spare');
+    }
+    let total = 0;
+    for (const id of tokens) total += this.tokenBytes[id].length;
+    if (total !== rawLength) {
+      throw new LosslessCodeError(
+        'truncated',
+        `lossless code is corrupt or truncated: it decodes to ${total} bytes where its header says ${rawLength}`,
+      );
+    }
+    const out = new Uint8Array(total);
+    let p = 0;
+    for (const id of tokens) {
+      out.set(this.tokenBytes[id], p);
+      p += this.tokenBytes[id].length;
+    }
+    return out;
+  }
+
+  /**
+   * Runs the decoder over `count` tokens cut into blocks of maxTokens, all blocks in lockstep.
+   * `symbol(index, cum, base)` codes or decodes token `index` (block-major order) from the
+   * cumulative frequencies at cum[base..]; it returns the token, which is the block's next input.
+   * Symbols are visited step by step, block by block: the same order on both sides.
+   */
+  private lockstep(
+    count: number,
+    onFraction: ((f: number) => void) | undefined,
+    symbol: (index: number, cum: Int32Array, base: number) => number,
+    keepGoing: () => boolean = () => true,
+  ): boolean {
+    if (count === 0) return true;
+    const L = this.lm.maxTokens;
+    const blocks = Math.ceil(count / L);
+    const lastLen = count - (blocks - 1) * L;
+    const state = this.lm.batch(blocks);
+    const inputs = new Int32Array(blocks).fill(BOS);
+    const S1 = this.lm.symbols + 1;
+    const steps = blocks > 1 ? L : lastLen;
+    for (let t = 0; t < steps; t++) {
+      const active = t < lastLen ? blocks : blocks - 1;
+      state.next(inputs, active);
+      for (let b = 0; b < active; b++) inputs[b] = symbol(b * L + t, state.cum, b * S1);
+      if (!keepGoing()) return false;
+      onFraction?.((t + 1) / steps);
+    }
+    return true;
+  }
+}
+
+const TOTAL_BITS_F = Math.log2(TOTAL);
+
+/** Where the segment starting at `pos` ends: at most SEGMENT_BYTES on, after a line end or at least at a character boundary. */
+function segmentEnd(bytes: Uint8Array, pos: number, end: number): number {
+  const limit = pos + SEGMENT_BYTES;
+  if (end <= limit) return end;
+  for (let i = limit; i > limit - 2048; i--) if (bytes[i - 1] === 0x0a) return i;
+  for (let i = limit; i > limit - 4; i--) if ((bytes[i] & 0xc0) !== 0x80) return i;
+  return limit;
+}
+
+function brotliCompress(raw: Uint8Array): Uint8Array {
+  return zlib.brotliCompressSync(raw, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+    },
+  });
+}
+
+function brotliDecompress(body: Uint8Array, rawLength: number): Uint8Array {
+  try {
+    return zlib.brotliDecompressSync(body, { maxOutputLength: Math.max(1, rawLength) });
+  } catch {
+    throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its brotli-coded part does not decompress');
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Buffered reads from an async byte stream. */
+class ByteReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private eof = false;
+  private readonly it: AsyncIterator<Uint8Array>;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  get available(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** Reads until `n` bytes are buffered or the stream ends. */
+  async fill(n: number): Promise<void> {
+    while (this.available < n && !this.eof) {
+      const r = await this.it.next();
+      if (r.done) this.eof = true;
+      else {
+        this.buf = concat([this.buf.subarray(this.pos), r.value]);
+        this.pos = 0;
+      }
+    }
+  }
+
+  /** Reads to the end of the stream; more than `limit` bytes left is corrupt input. */
+  async fillAll(limit: number): Promise<void> {
+    while (!this.eof) {
+      await this.fill(this.available + 1);
+      if (this.available > limit) {
+        throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its last segment is too long');
+      }
+    }
+  }
+
+  peek(n: number): Uint8Array {
+    return this.buf.subarray(this.pos, this.pos + Math.min(n, this.available));
+  }
+
+  skip(n: number): void {
+    this.pos += n;
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * Lossless codes: exact round trips of any bytes, the fallback bound, and every rejection.
+ * A tiny model trained in-process does the coding; the coder itself uses no tfjs.
+ */
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+
+import { loadBundle } from '../../src/core/bundle';
+import { weightShapes } from '../../src/core/model';
+import { Tokenizer } from '../../src/core/tokenizer';
+import { encodeWtf8 } from '../../src/core/wtf8';
+import { Random } from '../../src/core/random';
+import { LosslessCoder, SEGMENT_BYTES } from '../../src/core/lossless/codec';
+import { RangeDecoder, RangeEncoder, TOTAL } from '../../src/core/lossless/rangeCoder';
+import { expNeg } from '../../src/core/lossless/detMath';
+import {
+  BINARY_HEADER_BYTES,
+  LosslessCodeError,
+  findLosslessCodes,
+  formatLosslessCode,
+  parseLosslessCode,
+  summarisePayload,
+  type LosslessCodeReason,
+} from '../../src/core/lossless/format';
+import { SENTENCES, TINY_DOC, setupBackend, trainTiny } from '../helpers/engine';
+import { REPO } from '../helpers/cli';
+
+let coder: LosslessCoder;
+let other: LosslessCoder;
+
+async function coderFrom(dir: string): Promise<LosslessCoder> {
+  const b = await loadBundle(dir, { expectedShapes: weightShapes });
+  return new LosslessCoder(b.config, b.weights, Tokenizer.fromJSON(b.tokenizer), b.fingerprint);
+}
+
+before(async () => {
+  await setupBackend();
+  coder = await coderFrom((await trainTiny({ maxSteps: 80 })).dir);
+  other = await coderFrom((await trainTiny({ maxSteps: 10, seed: 3 })).dir);
+});
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function roundTrip(bytes: Uint8Array): string {
+  const code = coder.compressToCode(bytes);
+  assert.deepEqual(coder.decompressCode(code), bytes);
+  const file = coder.compressToBinary(bytes);
+  assert.deepEqual(coder.decompressBinary(file), bytes);
+  return code;
+}
+
+function brotliSize(bytes: Uint8Array): number {
+  return zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+}
+
+function randomUnicode(rng: Random, n: number): string {
+  const pools = [
+    () => String.fromCharCode(32 + Math.floor(rng.next() * 95)),
+    () => String.fromCodePoint(0x4e00 + Math.floor(rng.next() * 2000)), // CJK
+    () => String.fromCodePoint(0x1f600 + Math.floor(rng.next() * 80)), // emoji (surrogate pairs)
+    () => ['\r\n', '\t', '\n', ' '][Math.floor(rng.next() * 4)],
+    () => String.fromCharCode(0xd800 + Math.floor(rng.next() * 0x800)), // lone surrogates
+    () => String.fromCharCode(0x80 + Math.floor(rng.next() * 0x700)),
+  ];
+  let s = '';
+  for (let i = 0; i < n; i++) s += pools[Math.floor(rng.next() * pools.length)]();
+  return s;
+}
+
+function expectReason(fn: () => unknown, reason: LosslessCodeReason, message?: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof LosslessCodeError, String(err));
+    assert.equal(err.reason, reason, err.message);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('round trips', () => {
+  test('empty input and every single byte', () => {
+    roundTrip(new Uint8Array(0));
+    for (let b = 0; b < 256; b++) roundTrip(Uint8Array.of(b));
+  });
+
+  test('the training sentences, one at a time and together (several blocks), are coded by the model', () => {
+    for (const s of [...SENTENCES, TINY_DOC]) {
+      const bytes = utf8(s);
+      const code = roundTrip(bytes);
+      const summary = summarisePayload(parseLosslessCode(code), 0);
+      assert.equal(summary.originalBytes, bytes.length);
+      assert.deepEqual(summary.methods, ['model'], s);
+    }
+    roundTrip(utf8(TINY_DOC + '\n' + TINY_DOC));
+    assert.ok(coder.tokensOf(utf8(TINY_DOC)).length > 2 * coder.config.maxTokens, 'TINY_DOC spans several blocks');
+  });
+
+  test('random Unicode (CJK, emoji, CRLF, tabs, lone surrogates as WTF-8)', () => {
+    const rng = new Random(5);
+    for (const n of [1, 7, 60, 400]) {
+      const s = randomUnicode(rng, n);
+      roundTrip(encodeWtf8(s));
+      roundTrip(utf8(s)); // lone surrogates become U+FFFD here: other bytes, same guarantee
+    }
+  });
+
+  test('random bytes, invalid UTF-8 and binary files', () => {
+    const rng = new Random(9);
+    for (const n of [2, 3, 33, 500, 5000])
+      roundTrip(Uint8Array.from({ length: n }, () => Math.floor(rng.next() * 256)));
+    roundTrip(
+      Uint8Array.of(
+        0xc3,
+        0x28,
+        0xa0,
+        0xa1,
+        0xe2,
+        0x28,
+        0xa1,
+        0xf0,
+        0x90,
+        0x28,
+        0xbc,
+        0xed,
+        0xa0,
+        0x80,
+        0xed,
+        0xb0,
+        0x80,
+      ),
+    );
+    roundTrip(new Uint8Array(fs.readFileSync(path.join(REPO, 'models/default/weights.bin')).subarray(0, 3000)));
+  });
+
+  test('real files, including one of several segments', () => {
+    roundTrip(new Uint8Array(fs.readFileSync(path.join(REPO, 'src/core/tokenizer.ts'))).subarray(0, 3000));
+    const big = new Uint8Array(fs.readFileSync(path.join(REPO, 'README.md')));
+    const long = new Uint8Array(SEGMENT_BYTES * 2 + 777);
+    for (let i = 0; i < long.length; i++) long[i] = big[i % big.length];
+    const code = roundTrip(long);
+    assert.equal(summarisePayload(parseLosslessCode(code), 0).originalBytes, long.length);
+  });
+});
+
+describe('never much worse than brotli', () => {
+  test('random bytes cost at most a few bytes more than brotli -q 11', () => {
+    const rng = new Random(11);
+    for (const n of [10, 100, 1000, 20000]) {
+      const bytes = Uint8Array.from({ length: n }, () => Math.floor(rng.next() * 256));
+      const payload = coder.compress(bytes);
+      assert.ok(payload.length <= Math.min(brotliSize(bytes), n) + 8, `${n} bytes -> ${payload.length}`);
+    }
+  });
+
+  test('repetitive text that brotli handles well falls back to brotli', () => {
+    const bytes = utf8('abcabcabc '.repeat(400));
+    const payload = coder.compress(bytes);
+    assert.ok(payload.length <= brotliSize(bytes) + 8);
+  });
+});
+
+describe('streams', () => {
+  test('the streamed binary form equals the in-memory one and decodes from odd-sized chunks', async () => {
+    const text = utf8((TINY_DOC + '\n').repeat(900));
+    assert.ok(text.length > SEGMENT_BYTES);
+    async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+    }
+    const parts: Uint8Array[] = [];
+    for await (const p of coder.compressStream(chunks(text, 5000))) parts.push(p);
+    const streamed = Buffer.concat(parts);
+    assert.deepEqual(new Uint8Array(streamed), coder.compressToBinary(text));
+    const back: Uint8Array[] = [];
+    for await (const p of coder.decompressStream(chunks(streamed, 777))) back.push(p);
+    assert.deepEqual(new Uint8Array(Buffer.concat(back)), text);
+  });
+});
+
+describe('rejections', () => {
+  const sentence = utf8(SENTENCES[0]);
+
+  test('a code from another model names both models', () => {
+    const code = other.compressToCode(sentence);
+    expectReason(
+      () => coder.decompressCode(code),
+      'wrong-model',
+      new RegExp(`${other.fingerprint.slice(0, 8)}.*${coder.fingerprint.slice(0, 8)}`),
+    );
+    expectReason(() => coder.decompressBinary(other.compressToBinary(sentence)), 'wrong-model');
+  });
+
+  test('truncated codes and files are refused, never decoded to other text', () => {
+    const code = coder.compressToCode(utf8(TINY_DOC));
+    for (let cut = 1; cut < code.length - 14; cut += 3) {
+      assert.throws(() => coder.decompressCode(code.slice(0, code.length - cut)), LosslessCodeError, `cut ${cut}`);
+    }
+    const file = coder.compressToBinary(utf8(TINY_DOC));
+    for (const n of [1, 3, BINARY_HEADER_BYTES, BINARY_HEADER_BYTES + 2, file.length - 1]) {
+      assert.throws(() => coder.decompressBinary(file.subarray(0, n)), LosslessCodeError, `first ${n} bytes`);
+    }
+  });
+
+  test('any flipped character is refused', () => {
+    const code = coder.compressToCode(utf8(SENTENCES[1]));
+    const start = code.lastIndexOf(':') + 1;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (let i = start; i < code.length; i++) {
+      const c = alphabet[(alphabet.indexOf(code[i]) + 17) % 64];
+      const bad = code.slice(0, i) + c + code.slice(i + 1);
+      assert.throws(() => coder.decompressCode(bad), LosslessCodeError, `position ${i}`);
+    }
+  });
+
+  test('a bad checksum is an error that says what it means', () => {
+    const { payload } = parseLosslessCode(coder.compressToCode(sentence));
+    payload[payload.length - 1] ^= 1;
+    expectReason(
+      () => coder.decompressCode(formatLosslessCode(payload, coder.fingerprint)),
+      'checksum',
+      /not the original/,
+    );
+  });
+
+  test('other versions and non-codes are refused by name', () => {
+    const code = coder.compressToCode(sentence);
+    expectReason(() => coder.decompressCode(code.replace('tvz1', 'tvz7')), 'unsupported-version');
+    expectReason(() => coder.decompressCode('hello'), 'not-a-code');
+    const file = coder.compressToBinary(sentence);
+    expectReason(() => coder.decompressBinary(utf8('plain text')), 'not-a-code');
+    file[1] = 9;
+    expectReason(() => coder.decompressBinary(file), 'unsupported-version');
+  });
+
+  test('codes are found in text only as whole tokens', () => {
+    const code = coder.compressToCode(sentence);
+    assert.deepEqual(
+      findLosslessCodes(`see ${code}.`).map((m) => m.code),
+      [code],
+    );
+    assert.equal(findLosslessCodes(`x${code}`).length, 0);
+  });
+});
+
+describe('building blocks', () => {
+  test('the range coder round-trips skewed and flat distributions and ends short', () => {
+    const rng = new Random(1);
+    const freqs = [TOTAL - 3, 1, 1, 1];
+    const cum = [0, TOTAL - 3, TOTAL - 2, TOTAL - 1, TOTAL];
+    const symbols = Array.from({ length: 5000 }, () => (rng.next() < 0.9 ? 0 : 1 + Math.floor(rng.next() * 3)));
+    const enc = new RangeEncoder();
+    for (const s of symbols) enc.encode(cum[s], freqs[s]);
+    const bytes = enc.finish();
+    const dec = new RangeDecoder(bytes);
+    for (const s of symbols) {
+      const v = dec.target();
+      const got = cum.findIndex((c, i) => c <= v && v < cum[i + 1]);
+      assert.equal(got, s);
+      dec.consume(cum[got], freqs[got]);
+    }
+    const one = new RangeEncoder();
+    one.encode(0, TOTAL - 3);
+    assert.equal(one.finish().length, 0, 'a near-certain symbol costs no byte');
+  });
+
+  test('expNeg follows e^x closely', () => {
+    for (const x of [0, -1e-9, -0.5, -1, -3.7, -10, -25, -59]) {
+      assert.ok(Math.abs(expNeg(x) / Math.exp(x) - 1) < 1e-7, String(x));
+    }
+    assert.equal(expNeg(-100), 0);
+  });
+});
