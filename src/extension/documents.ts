@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { looksBinary } from '../core/corpus';
 import { combineExcludes, excludeMatcher } from './logic/globs';
 import { GitignoreTree } from './logic/gitignore';
+import { filesExclude, trainingSettings } from './config';
 
 export interface DocumentSelection {
   files: vscode.Uri[];
@@ -26,19 +27,6 @@ export interface CollectOptions {
 }
 
 const MAX_SEARCH_RESULTS = 50_000;
-
-export function trainingSettings(): { include: string[]; exclude: string[]; maxFileBytes: number } {
-  const config = vscode.workspace.getConfiguration('textvae.training');
-  const strings = (v: unknown): string[] =>
-    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
-  const include = strings(config.get('include'));
-  const kb = Number(config.get('maxFileSizeKB'));
-  return {
-    include: include.length ? include : ['**/*.{md,markdown,txt,rst,tex,adoc,org}'],
-    exclude: strings(config.get('exclude')),
-    maxFileBytes: Math.round((Number.isFinite(kb) && kb > 0 ? kb : 2048) * 1024),
-  };
-}
 
 async function readHead(file: string, bytes: number): Promise<Uint8Array> {
   const handle = await fs.open(file, 'r');
@@ -74,8 +62,7 @@ export async function collectWorkspaceDocuments(options: CollectOptions = {}): P
   };
   const seen = new Set<string>();
   for (const folder of localFolders()) {
-    const filesExclude = vscode.workspace.getConfiguration('files', folder.uri).get<Record<string, unknown>>('exclude');
-    const { findFilesExclude, patterns } = combineExcludes(filesExclude, settings.exclude);
+    const { findFilesExclude, patterns } = combineExcludes(filesExclude(folder.uri), settings.exclude);
     const excluded = excludeMatcher(patterns);
     const gitignore = folderGitignore(folder.uri);
     const found: vscode.Uri[] = [];

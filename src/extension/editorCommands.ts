@@ -7,7 +7,8 @@ import { planEdits, type PlannedEdit } from './logic/edits';
 import { codeAt, planCodeRuns } from './logic/latentCodes';
 import { formatSimilarity, similarity } from '../core/similarity';
 import { escapeMarkdown, oneLine } from './logic/format';
-import { decodeOptions, type Log } from './services';
+import type { Log } from './services';
+import { decodeOptions, setting } from './config';
 import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocuments';
 
 const CHANGED_WHILE_WORKING =
@@ -77,7 +78,7 @@ export class EditorCommands {
       },
     );
     const total = codes.reduce((n, c) => n + c.length, 0);
-    if (vscode.workspace.getConfiguration('textvae.codes').get<boolean>('copyToClipboard')) {
+    if (setting('codes.copyToClipboard')) {
       await vscode.env.clipboard.writeText(codes.map((c) => c.join(' ')).join('\n'));
       void vscode.window.showInformationMessage(
         `Copied ${total} latent code${total === 1 ? '' : 's'} to the clipboard.`,
@@ -180,7 +181,7 @@ export class LatentCodeHoverProvider implements vscode.HoverProvider {
     position: vscode.Position,
     token: vscode.CancellationToken,
   ): Promise<vscode.Hover | undefined> {
-    if (!vscode.workspace.getConfiguration('textvae.hover').get<boolean>('enabled', true)) return undefined;
+    if (!setting('hover.enabled')) return undefined;
     const line = document.lineAt(position.line).text;
     if (!line.includes('tvae')) return undefined;
     const found = codeAt(line, position.character);

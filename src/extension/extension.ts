@@ -11,9 +11,9 @@ import { EditorCommands, LatentCodeHoverProvider } from './editorCommands';
 import { ReadOnlyDocuments } from './readOnlyDocuments';
 import { createGeneratorHost } from './generatorHost';
 import { Log, reportError } from './services';
+import { onDidChangeSettings, setting } from './config';
 import { GeneratorPanel } from './panels/generatorPanel';
 import { TrainingPanel } from './panels/trainingPanel';
-import { BACKEND_REQUESTS, isOneOf, type BackendRequest } from '../core/choices';
 import { NativeBackend } from './nativeBackend';
 
 /** For the walkthrough: prose of the kind the bundled model was trained on (technical documentation). */
@@ -26,11 +26,6 @@ const SAMPLE_TEXT = [
 ].join('\n');
 
 let engineForDeactivate: EngineClient | undefined;
-
-function backendSetting(): BackendRequest {
-  const v = vscode.workspace.getConfiguration('textvae').get<string>('backend');
-  return isOneOf(BACKEND_REQUESTS, v) ? v : 'auto';
-}
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
@@ -50,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const engine = new EngineClient({
     workerPath: path.join(context.extensionPath, 'dist', 'worker.js'),
     log: (line) => log.line(line),
-    getBackend: backendSetting,
+    getBackend: () => setting('backend'),
     getEnv: (): Record<string, string> => {
       const dir = native.dir;
       return dir ? { TEXTVAE_NATIVE_DIR: dir } : {};
@@ -61,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
   engineForDeactivate = engine;
   models.attach(engine);
   const training = new TrainingController(context, engine, models, log, (backend) =>
-    native.offerOnTraining(backend, backendSetting()),
+    native.offerOnTraining(backend, setting('backend')),
   );
   const editor = new EditorCommands(engine, log, docs);
   const hover = new LatentCodeHoverProvider(engine, log);
@@ -140,16 +135,16 @@ export function activate(context: vscode.ExtensionContext): void {
         if (a === 'Show Output') log.channel.show(true);
       });
     }),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('textvae.modelPath')) void models.settingChanged();
-      if (e.affectsConfiguration('textvae.backend') && engine.running) {
+    onDidChangeSettings((changed) => {
+      if (changed('modelPath')) void models.settingChanged();
+      if (changed('backend') && engine.running) {
         void vscode.window
           .showInformationMessage('The new TextVAE backend takes effect when the engine restarts.', 'Restart Engine')
           .then((a) => {
             if (a === 'Restart Engine') void vscode.commands.executeCommand('textvae.restartEngine');
           });
       }
-      if (e.affectsConfiguration('textvae')) models.updateStatusBar();
+      models.updateStatusBar();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => models.updateStatusBar()),
   );

@@ -8,7 +8,8 @@ import type { ModelManager } from './models';
 import type { GeneratorHost } from './panels/generatorPanel';
 import { collectWorkspaceDocuments } from './documents';
 import { modelDisplayName } from './logic/modelResolution';
-import { generatorSettings, type Log } from './services';
+import type { Log } from './services';
+import { generatorSettings } from './config';
 
 /** Caps for the latent map: enough for a picture, small enough to stay quick. */
 export const MAP_MAX_FILES = 200;

@@ -13,6 +13,7 @@ import {
 } from './logic/modelResolution';
 import { modelInfoMarkdown, modelInfoSummary, oneLine, statusBarText } from './logic/format';
 import { reportError, type Log } from './services';
+import { modelPathByScope, setting } from './config';
 import type { ReadOnlyDocuments } from './readOnlyDocuments';
 
 export const ACTIVE_MODEL_KEY = 'textvae.activeModel';
@@ -66,14 +67,13 @@ export class ModelManager implements vscode.Disposable {
 
   /** The model the settings and workspace state ask for (no prompts). */
   choice(): ModelChoice {
-    const inspected = vscode.workspace.getConfiguration('textvae').inspect<string>('modelPath');
+    const scopes = modelPathByScope();
     // In an untrusted workspace VS Code hides workspace values of this restricted setting; they are
     // still honoured here, but only after asking (see resolveWithTrust).
     // `??`, not `||`: an empty workspace value deliberately overrides a user-level path.
-    const setting = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue ?? '';
     return resolveModelChoice(
       {
-        setting,
+        setting: scopes.workspaceFolder ?? scopes.workspace ?? scopes.global ?? '',
         folders: this.folders(),
         stateDir: this.context.workspaceState.get<string>(ACTIVE_MODEL_KEY) || undefined,
         defaultDir: this.defaultDir,
@@ -83,8 +83,8 @@ export class ModelManager implements vscode.Disposable {
   }
 
   private settingFromWorkspace(): boolean {
-    const inspected = vscode.workspace.getConfiguration('textvae').inspect<string>('modelPath');
-    return Boolean(inspected?.workspaceFolderValue || inspected?.workspaceValue);
+    const scopes = modelPathByScope();
+    return Boolean(scopes.workspaceFolder || scopes.workspace);
   }
 
   /** The folder to load, after asking in an untrusted workspace when the model comes from the workspace. */
@@ -199,11 +199,11 @@ export class ModelManager implements vscode.Disposable {
 
   /** Folder where this workspace's trained models go (textvae.training.outputFolder or workspace storage). */
   outputRoot(): string | undefined {
-    const setting = (vscode.workspace.getConfiguration('textvae.training').get<string>('outputFolder') ?? '').trim();
+    const folder = setting('training.outputFolder');
     const folders = this.folders();
-    if (setting) {
-      if (path.isAbsolute(setting)) return setting;
-      if (folders.length) return path.resolve(folders[0], setting);
+    if (folder) {
+      if (path.isAbsolute(folder)) return folder;
+      if (folders.length) return path.resolve(folders[0], folder);
     }
     const storage = this.context.storageUri ?? this.context.globalStorageUri;
     return storage ? path.join(storage.fsPath, 'models') : undefined;
@@ -290,7 +290,7 @@ export class ModelManager implements vscode.Disposable {
       void vscode.window.showInformationMessage(
         `Model ${modelDisplayName(info.dir, this.defaultDir)} (${info.fingerprint.slice(0, 8)}) is now active.`,
       );
-      if (this.settingFromWorkspace() || vscode.workspace.getConfiguration('textvae').get<string>('modelPath')) {
+      if (this.settingFromWorkspace() || setting('modelPath')) {
         void vscode.window.showWarningMessage(
           'The textvae.modelPath setting is set: it takes precedence again the next time the engine starts.',
         );

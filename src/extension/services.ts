@@ -1,8 +1,5 @@
-/** Things every command needs: the output channel, error reporting, settings. */
+/** Things every command needs: the output channel and error reporting. */
 import * as vscode from 'vscode';
-import type { DecodeOptions } from '../core/textVae';
-import { INTERPOLATION_MODES, SETTING_RANGES, isOneOf } from '../core/choices';
-import type { GeneratorSettings } from '../protocol/webview';
 import { EngineRequestError, isCancelled } from './logic/engineConnection';
 import { oneLine } from './logic/format';
 
@@ -41,33 +38,4 @@ export function reportError(log: Log, what: string, err: unknown): void {
   const internal = !(err instanceof EngineRequestError) || err.code === 'internal';
   const text = internal ? `TextVAE: ${oneLine(message)} (details are in the TextVAE output channel)` : oneLine(message);
   void vscode.window.showErrorMessage(text);
-}
-
-export function decodeOptions(): DecodeOptions {
-  const config = vscode.workspace.getConfiguration('textvae.decoding');
-  const strategy = config.get<string>('strategy') === 'greedy' ? 'greedy' : 'beam';
-  const { min, max } = SETTING_RANGES.beamWidth;
-  return strategy === 'beam'
-    ? { strategy, beamWidth: clamp(config.get('beamWidth'), min, max, 4, true) }
-    : { strategy };
-}
-
-export function clamp(value: unknown, min: number, max: number, fallback: number, integer = false): number {
-  let v = Number(value);
-  if (!Number.isFinite(v)) v = fallback;
-  if (integer) v = Math.round(v);
-  return Math.min(max, Math.max(min, v));
-}
-
-export function generatorSettings(): GeneratorSettings {
-  const c = vscode.workspace.getConfiguration('textvae');
-  const r = SETTING_RANGES;
-  const mode = c.get('interpolation.mode');
-  return {
-    count: clamp(c.get('sampling.count'), r.sampleCount.min, r.sampleCount.max, 3, true),
-    temperature: clamp(c.get('sampling.temperature'), r.temperature.min, r.temperature.max, 0.8),
-    topP: clamp(c.get('sampling.topP'), r.topP.min, r.topP.max, 0.95),
-    steps: clamp(c.get('interpolation.steps'), r.interpolationSteps.min, r.interpolationSteps.max, 5, true),
-    mode: isOneOf(INTERPOLATION_MODES, mode) ? mode : 'spherical',
-  };
 }

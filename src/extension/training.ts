@@ -4,11 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { MetricsLine } from '../core/train';
-import { SETTING_RANGES, VARIANTS, isOneOf } from '../core/choices';
 import type { TrainOutcome, TrainParams } from '../protocol/engine';
 import type { EngineClient } from './engineClient';
 import type { ModelManager } from './models';
-import { collectWorkspaceDocuments, localFolders, trainingSettings } from './documents';
+import { collectWorkspaceDocuments, localFolders } from './documents';
+import { trainingSettings } from './config';
 import {
   lagStats,
   modelFolderName,
@@ -127,19 +127,15 @@ export class TrainingController implements vscode.Disposable {
       );
       return;
     }
-    const config = vscode.workspace.getConfiguration('textvae.training');
     const out = this.resolveOutputFolder();
-    const small = config.get<string>('modelSize') === 'small';
-    const variant = config.get<string>('variant');
-    const minutes = Number(config.get('minutes'));
-    const seed = Math.round(Number(config.get('seed')));
+    const { small } = settings;
     const params: TrainParams = {
       paths: selection.files.map((u) => u.fsPath),
       maxFileBytes: settings.maxFileBytes,
       out,
-      minutes: Number.isFinite(minutes) && minutes > 0 ? Math.min(SETTING_RANGES.trainingMinutes.max, minutes) : 5,
-      seed: Number.isFinite(seed) && seed >= 0 ? seed : 1,
-      variant: isOneOf(VARIANTS, variant) ? variant : 'vae',
+      minutes: settings.minutes,
+      seed: settings.seed,
+      variant: settings.variant,
       valFraction: 0.05,
       logEvery: small ? 20 : 50,
       ...(small ? SMALL_MODEL : {}),

@@ -3,30 +3,14 @@
  * (child_process IPC). Requests get exactly one response; notifications flow worker -> host.
  * This file has no runtime dependencies so that every side can import it.
  */
-import type { BackendReport, BackendRequest } from '../core/backend';
-import type { DecodeOptions, InterpolationMode, ModelInfo } from '../core/textVae';
+import type { BackendReport } from '../core/backend';
+import type { ModelInfo } from '../core/textVae';
 import type { MetricsLine } from '../core/train';
 import type { EvalMetrics } from '../core/evaluate';
-import type { Variant } from '../core/types';
+import type { EngineParams } from './validateParams';
 
-export interface TrainParams {
-  /** Files and folders to read (the worker reads them, not the host). */
-  paths: string[];
-  include?: string[];
-  exclude?: string[];
-  maxFileBytes?: number;
-  out: string;
-  minutes?: number;
-  maxSteps?: number;
-  seed?: number;
-  variant?: Variant;
-  valFraction?: number;
-  /** Smaller models for quick runs (tests, small workspaces). */
-  modelDim?: number;
-  vocabSize?: number;
-  latentDim?: number;
-  logEvery?: number;
-}
+/** Params of a training run (the schema in validateParams.ts declares them). */
+export type TrainParams = EngineParams['train'];
 
 export interface TrainOutcome {
   out: string;
@@ -39,10 +23,7 @@ export interface TrainOutcome {
   skipped: { path: string; reason: string }[];
 }
 
-export interface MapDocument {
-  uri: string;
-  text: string;
-}
+export type MapDocument = EngineParams['latentMap']['documents'][number];
 
 export interface MapPoint {
   x: number;
@@ -54,26 +35,24 @@ export interface MapPoint {
   preview: string;
 }
 
-export interface EngineMethods {
-  initialize: { params: { backend: BackendRequest }; result: BackendReport };
-  loadModel: { params: { dir: string }; result: ModelInfo & { backend: string } };
-  modelInfo: { params: Record<string, never>; result: (ModelInfo & { backend: string }) | null };
-  encode: { params: { text: string; sample?: boolean; seed?: number }; result: { codes: string[]; chunks: string[] } };
-  decode: { params: { codes: string[]; options?: DecodeOptions }; result: { texts: string[] } };
-  reconstruct: {
-    params: { text: string; options?: DecodeOptions };
-    result: { text: string; chunks: { input: string; output: string }[] };
-  };
-  sample: { params: { n: number; options?: DecodeOptions }; result: { samples: string[] } };
-  interpolate: {
-    params: { from: string; to: string; steps: number; mode: InterpolationMode; options?: DecodeOptions };
-    result: { steps: { alpha: number; text: string }[] };
-  };
-  train: { params: TrainParams; result: TrainOutcome };
-  latentMap: { params: { documents: MapDocument[]; maxPoints?: number }; result: { points: MapPoint[] } };
+/** What each request returns. */
+export interface EngineResults {
+  initialize: BackendReport;
+  loadModel: ModelInfo & { backend: string };
+  modelInfo: (ModelInfo & { backend: string }) | null;
+  encode: { codes: string[]; chunks: string[] };
+  decode: { texts: string[] };
+  reconstruct: { text: string; chunks: { input: string; output: string }[] };
+  sample: { samples: string[] };
+  interpolate: { steps: { alpha: number; text: string }[] };
+  train: TrainOutcome;
+  latentMap: { points: MapPoint[] };
 }
 
-export type EngineMethod = keyof EngineMethods;
+export type EngineMethod = keyof EngineResults;
+
+/** Each method's params (inferred from the schemas) and result. */
+export type EngineMethods = { [M in EngineMethod]: { params: EngineParams[M]; result: EngineResults[M] } };
 
 export interface EngineNotifications {
   trainMetrics: MetricsLine;

@@ -58,6 +58,29 @@ describe('worker param validation', () => {
     bad(() => validateParams('reconstruct', { text: 'x', options: 'fast' }), /options must be an object/);
   });
 
+  test('n-gram blocking reaches the engine, including 0 (off)', () => {
+    // It is part of DecodeOptions: dropping it left the host unable to turn the blocking off.
+    assert.deepEqual(validateDecodeOptions({ strategy: 'sample', noRepeatNgram: 0 }), {
+      strategy: 'sample',
+      noRepeatNgram: 0,
+    });
+    assert.deepEqual(validateParams('sample', { n: 2, options: { noRepeatNgram: 4 } }), {
+      n: 2,
+      options: { noRepeatNgram: 4 },
+    });
+    bad(() => validateDecodeOptions({ noRepeatNgram: -1 }), /noRepeatNgram must be at least 0/);
+    bad(() => validateDecodeOptions({ noRepeatNgram: 1.5 }), /noRepeatNgram must be an integer/);
+  });
+
+  test('nested fields are named by their path', () => {
+    bad(() => validateParams('decode', { codes: ['a'], options: { topP: 2 } }), /^options\.topP must be at most 1$/);
+    bad(
+      () => validateParams('latentMap', { documents: [{ uri: 'a', text: 'x' }, { uri: 'b' }] }),
+      /^documents\[1\]\.text is required$/,
+    );
+    bad(() => validateParams('encode', { text: 'x'.repeat(10_000_001) }), /text is too long/);
+  });
+
   test('sample and interpolate bounds', () => {
     assert.deepEqual(validateParams('sample', { n: 3 }), { n: 3 });
     bad(() => validateParams('sample', { n: 0 }), /n must be at least 1/);
@@ -121,7 +144,8 @@ describe('worker param validation', () => {
       documents: [{ uri: 'file:///a', text: 'x' }],
       maxPoints: 10,
     });
-    bad(() => validateParams('latentMap', { documents: [{ uri: 'file:///a' }] }), /text must be a string/);
+    bad(() => validateParams('latentMap', { documents: [{ uri: 'file:///a' }] }), /documents\[0\]\.text is required/);
+    bad(() => validateParams('latentMap', { documents: [{ uri: 'file:///a', text: 1 }] }), /text must be a string/);
     bad(() => validateParams('latentMap', { documents: [{ uri: '', text: 'x' }] }), /uri must not be empty/);
     bad(() => validateParams('latentMap', { documents: [], maxPoints: 0 }), /maxPoints must be at least 1/);
   });
@@ -129,6 +153,7 @@ describe('worker param validation', () => {
   test('loadModel needs a folder', () => {
     assert.deepEqual(validateParams('loadModel', { dir: '/m' }), { dir: '/m' });
     bad(() => validateParams('loadModel', { dir: '' }), /dir must not be empty/);
-    bad(() => validateParams('loadModel', {}), /dir must be a string/);
+    bad(() => validateParams('loadModel', {}), /dir is required/);
+    bad(() => validateParams('loadModel', { dir: 7 }), /dir must be a string/);
   });
 });

@@ -1,0 +1,85 @@
+/**
+ * The extension's one reader of settings: every `textvae.*` setting goes through the table in
+ * logic/settings.ts (type, default, range), and changes come as one event. Nothing else in the
+ * extension calls `getConfiguration`.
+ */
+import * as vscode from 'vscode';
+import type { DecodeOptions } from '../core/textVae';
+import type { Variant } from '../core/choices';
+import type { GeneratorSettings } from '../protocol/webview';
+import { SETTINGS, settingId, type SettingKey, type SettingValue } from './logic/settings';
+
+/** The setting's value, normalised (a missing or malformed value is its default). */
+export function setting<K extends SettingKey>(key: K, scope?: vscode.ConfigurationScope): SettingValue<K> {
+  const raw = vscode.workspace.getConfiguration('textvae', scope).get<unknown>(key);
+  return SETTINGS[key].read(raw) as SettingValue<K>;
+}
+
+/**
+ * Where textvae.modelPath is set, scope by scope (undefined: not set there). In an untrusted
+ * workspace `get` hides workspace values of this restricted setting; `inspect` still shows them.
+ */
+export function modelPathByScope(): { global?: string; workspace?: string; workspaceFolder?: string } {
+  const inspected = vscode.workspace.getConfiguration('textvae').inspect<unknown>('modelPath');
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    global: str(inspected?.globalValue),
+    workspace: str(inspected?.workspaceValue),
+    workspaceFolder: str(inspected?.workspaceFolderValue),
+  };
+}
+
+/** Fires when any `textvae.*` setting changes; `changed(key)` tells which. */
+export function onDidChangeSettings(listener: (changed: (key: SettingKey) => boolean) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('textvae')) listener((key) => e.affectsConfiguration(settingId(key)));
+  });
+}
+
+/** VS Code's own files.exclude for a folder (training honours it). */
+export function filesExclude(folder: vscode.Uri): Record<string, unknown> | undefined {
+  const v = vscode.workspace.getConfiguration('files', folder).get<unknown>('exclude');
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** textvae.decoding.*: how latent codes are decoded back to text. */
+export function decodeOptions(): DecodeOptions {
+  return setting('decoding.strategy') === 'beam'
+    ? { strategy: 'beam', beamWidth: setting('decoding.beamWidth') }
+    : { strategy: 'greedy' };
+}
+
+/** textvae.sampling.* and textvae.interpolation.*: the generator form's defaults. */
+export function generatorSettings(): GeneratorSettings {
+  return {
+    count: setting('sampling.count'),
+    temperature: setting('sampling.temperature'),
+    topP: setting('sampling.topP'),
+    steps: setting('interpolation.steps'),
+    mode: setting('interpolation.mode'),
+  };
+}
+
+export interface TrainingSettings {
+  include: string[];
+  exclude: string[];
+  maxFileBytes: number;
+  minutes: number;
+  seed: number;
+  variant: Variant;
+  /** textvae.training.modelSize is "small". */
+  small: boolean;
+}
+
+/** textvae.training.*: which documents, and the run's budget and model. */
+export function trainingSettings(): TrainingSettings {
+  return {
+    include: setting('training.include'),
+    exclude: setting('training.exclude'),
+    maxFileBytes: Math.round(setting('training.maxFileSizeKB') * 1024),
+    minutes: setting('training.minutes'),
+    seed: setting('training.seed'),
+    variant: setting('training.variant'),
+    small: setting('training.modelSize') === 'small',
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Every `textvae.*` setting with its type, default and range, declared once. package.json's
+ * `contributes.configuration` must say the same (JSON cannot import this; a unit test compares
+ * them). Pure: no vscode, no tfjs. `config.ts` reads the settings through this table.
+ */
+import {
+  BACKEND_REQUESTS,
+  INTERPOLATION_MODES,
+  MODEL_SIZES,
+  RANGES,
+  SETTING_RANGES,
+  VARIANTS,
+  isOneOf,
+  type NumberRange,
+} from '../../core/choices';
+
+export interface SettingSpec<T> {
+  readonly default: T;
+  /** Turns whatever the user wrote into a usable value: numbers are clamped, anything malformed is the default. */
+  read(raw: unknown): T;
+  /** Numbers: the range package.json declares (minimum, maximum, "integer"). */
+  readonly range?: NumberRange;
+  /** Strings: the allowed values (package.json's enum). */
+  readonly choices?: readonly string[];
+}
+
+function number(fallback: number, range: NumberRange): SettingSpec<number> {
+  return {
+    default: fallback,
+    range,
+    read(raw) {
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) return fallback;
+      const v = range.integer ? Math.round(raw) : raw;
+      return Math.min(range.max, Math.max(range.min, v));
+    },
+  };
+}
+
+function choice<T extends string>(fallback: T, choices: readonly T[]): SettingSpec<T> {
+  return { default: fallback, choices, read: (raw) => (isOneOf(choices, raw) ? raw : fallback) };
+}
+
+function text(fallback: string): SettingSpec<string> {
+  return { default: fallback, read: (raw) => (typeof raw === 'string' ? raw.trim() : fallback) };
+}
+
+function bool(fallback: boolean): SettingSpec<boolean> {
+  return { default: fallback, read: (raw) => (typeof raw === 'boolean' ? raw : fallback) };
+}
+
+/** Non-empty strings; with `nonEmpty`, an empty list also means the default. */
+function globs(fallback: readonly string[], nonEmpty: boolean): SettingSpec<string[]> {
+  return {
+    default: [...fallback],
+    read(raw) {
+      if (!Array.isArray(raw)) return [...fallback];
+      const items = raw.filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+      return nonEmpty && items.length === 0 ? [...fallback] : items;
+    },
+  };
+}
+
+export const SETTINGS = {
+  modelPath: text(''),
+  backend: choice('auto', BACKEND_REQUESTS),
+  'training.minutes': number(5, SETTING_RANGES.trainingMinutes),
+  'training.include': globs(['**/*.{md,markdown,txt,rst,tex,adoc,org}'], true),
+  'training.exclude': globs(['**/node_modules/**', '**/.git/**'], false),
+  'training.maxFileSizeKB': number(2048, { min: 1, max: Infinity, integer: false }),
+  'training.seed': number(1, RANGES.seed),
+  'training.variant': choice('vae', VARIANTS),
+  'training.modelSize': choice('default', MODEL_SIZES),
+  'training.outputFolder': text(''),
+  'sampling.count': number(3, SETTING_RANGES.sampleCount),
+  'sampling.temperature': number(0.8, SETTING_RANGES.temperature),
+  'sampling.topP': number(0.95, SETTING_RANGES.topP),
+  'decoding.strategy': choice('beam', ['greedy', 'beam'] as const),
+  'decoding.beamWidth': number(4, SETTING_RANGES.beamWidth),
+  'codes.copyToClipboard': bool(false),
+  'interpolation.steps': number(5, SETTING_RANGES.interpolationSteps),
+  'interpolation.mode': choice('spherical', INTERPOLATION_MODES),
+  'hover.enabled': bool(true),
+} as const satisfies Record<string, SettingSpec<unknown>>;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValue<K extends SettingKey> = ReturnType<(typeof SETTINGS)[K]['read']>;
+
+/** The full name of a setting, as package.json and `affectsConfiguration` spell it. */
+export function settingId(key: SettingKey): string {
+  return `textvae.${key}`;
+}
