@@ -13,6 +13,22 @@ function tempSuffix(): string {
   return `${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
+/** Temporary siblings this process is using right now: never treated as leftovers. */
+const inUse = new Set<string>();
+
+/** `.<name>.tmp-<pid>-<hex>` or `.<name>.old-<pid>-<hex>`, as replaceDirAtomic names them. */
+const SIBLING = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]{12}$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // ours: in `inUse` if still needed
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** fsync a folder so that renames in it are durable. Not possible on every platform (Windows), hence best-effort. */
 async function fsyncDirBestEffort(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
@@ -57,6 +73,41 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * Cleans up after a replaceDirAtomic that crashed: if `finalDir` is missing but a previous copy
+ * (`.<name>.old-*`) survived a crash between the two renames, that copy is put back; then every
+ * leftover temp and old sibling is removed. Siblings of live processes are left alone, since
+ * their replacement may still be running.
+ */
+export async function recoverDirAtomic(finalDir: string): Promise<void> {
+  const target = path.resolve(finalDir);
+  const parent = path.dirname(target);
+  const name = path.basename(target);
+  let entries: string[];
+  try {
+    entries = await fs.readdir(parent);
+  } catch {
+    return; // no parent folder: nothing to recover
+  }
+  const olds: string[] = [];
+  const tmps: string[] = [];
+  for (const entry of entries) {
+    const m = SIBLING.exec(entry);
+    if (!m || m[1] !== name) continue;
+    const p = path.join(parent, entry);
+    if (inUse.has(p) || processAlive(Number(m[3]))) continue;
+    (m[2] === 'old' ? olds : tmps).push(p);
+  }
+  if (olds.length > 0 && !(await exists(target))) {
+    const byAge = await Promise.all(olds.map(async (p) => ({ p, t: (await fs.lstat(p)).mtimeMs })));
+    const newest = byAge.sort((a, b) => b.t - a.t)[0].p;
+    await fs.rename(newest, target);
+    olds.splice(olds.indexOf(newest), 1);
+    await fsyncDirBestEffort(parent);
+  }
+  for (const p of [...tmps, ...olds]) await fs.rm(p, { recursive: true, force: true }).catch(() => undefined);
+}
+
 /** Writes `data` to `filePath` atomically: temp file in the same folder, fsync, rename. */
 export async function writeFileAtomic(filePath: string, data: string | Uint8Array): Promise<void> {
   const target = path.resolve(filePath);
@@ -88,15 +139,21 @@ export async function writeFileAtomic(filePath: string, data: string | Uint8Arra
  *
  * If `fill` or any step before the swap fails, the temp folder is removed and
  * `finalDir` is left untouched. If the second rename fails, the old folder is
- * renamed back. The parent folder is created if missing.
+ * renamed back. The parent folder is created if missing. Leftovers of an
+ * earlier crash are recovered first (recoverDirAtomic).
  */
 export async function replaceDirAtomic(finalDir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
   const target = path.resolve(finalDir);
   const parent = path.dirname(target);
   const name = path.basename(target);
   await fs.mkdir(parent, { recursive: true });
+  await recoverDirAtomic(target);
   const tmp = path.join(parent, `.${name}.tmp-${tempSuffix()}`);
-  await fs.mkdir(tmp);
+  inUse.add(tmp);
+  await fs.mkdir(tmp).catch((err) => {
+    inUse.delete(tmp);
+    throw err;
+  });
 
   let old: string | undefined;
   try {
@@ -104,6 +161,7 @@ export async function replaceDirAtomic(finalDir: string, fill: (tmpDir: string) 
     await fsyncTree(tmp);
     if (await exists(target)) {
       old = path.join(parent, `.${name}.old-${tempSuffix()}`);
+      inUse.add(old);
       await fs.rename(target, old);
     }
     try {
@@ -113,6 +171,7 @@ export async function replaceDirAtomic(finalDir: string, fill: (tmpDir: string) 
         const saved = old;
         try {
           await fs.rename(saved, target);
+          inUse.delete(saved);
           old = undefined;
         } catch {
           throw new Error(
@@ -125,10 +184,14 @@ export async function replaceDirAtomic(finalDir: string, fill: (tmpDir: string) 
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw err;
+  } finally {
+    inUse.delete(tmp);
   }
   await fsyncDirBestEffort(parent);
   if (old !== undefined) {
-    // The new folder is already in place; failing to delete the old copy is not an error.
+    // The new folder is already in place; failing to delete the old copy is not an error
+    // (the next replacement or load removes it).
     await fs.rm(old, { recursive: true, force: true }).catch(() => undefined);
+    inUse.delete(old);
   }
 }

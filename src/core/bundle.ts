@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { endianness } from 'node:os';
 import * as path from 'node:path';
-import { replaceDirAtomic } from './atomicFs';
+import { recoverDirAtomic, replaceDirAtomic } from './atomicFs';
 import type { ModelConfig, NamedWeights } from './types';
 import { RANGES, VARIANTS, isOneOf } from './choices';
 
@@ -424,6 +424,7 @@ function checkSize(file: string, size: number, maxFileBytes: number | undefined)
 /** Reads and validates manifest.json only (no weights): for "Show Model Info". */
 export async function readManifest(dir: string): Promise<BundleManifest> {
   try {
+    await recoverBestEffort(dir);
     const realDir = await resolveBundleDir(dir);
     let size: number;
     try {
@@ -441,8 +442,15 @@ export async function readManifest(dir: string): Promise<BundleManifest> {
   }
 }
 
+/** A save that crashed midway left hidden siblings: put the previous bundle back, remove the rest. */
+async function recoverBestEffort(dir: string): Promise<void> {
+  // Loading must work in read-only places too, so a failed clean-up is no error here.
+  await recoverDirAtomic(dir).catch(() => undefined);
+}
+
 export async function loadBundle(dir: string, options: LoadBundleOptions = {}): Promise<LoadedBundle> {
   try {
+    await recoverBestEffort(dir);
     return await loadBundleUnchecked(dir, options);
   } catch (err) {
     if (err instanceof BundleError) throw err;
@@ -522,7 +530,16 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
 
   const weights: NamedWeights = {};
   for (const t of index.tensors) {
-    weights[t.name] = { shape: t.shape, data: readFloat32LE(weightsBin, t.offset, t.length) };
+    const data = readFloat32LE(weightsBin, t.offset, t.length);
+    // A diverged or tampered model would otherwise load and silently produce empty text.
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+    if (bad > 0) {
+      throw new Error(
+        `weights.bin: tensor ${t.name} holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or Infinity); the model is broken (retrain it)`,
+      );
+    }
+    weights[t.name] = { shape: t.shape, data };
   }
 
   if (options.expectedShapes) {
@@ -566,10 +583,54 @@ function jsonBytes(what: string, value: unknown, pretty: boolean): Buffer {
 }
 
 /**
+ * Refuses an output folder that saving would destroy: only a missing path, an empty folder or a
+ * folder that holds a TextVAE bundle (and nothing else) may be replaced. A regular file, a
+ * symbolic link or a folder of other files is a BundleError, before anything is written.
+ */
+export async function checkBundleTarget(dir: string): Promise<void> {
+  const refuse = (detail: string): never => {
+    throw new BundleError(dir, `${detail}; choose a new or empty folder for the model`);
+  };
+  let st: import('node:fs').Stats;
+  try {
+    st = await fs.lstat(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    return refuse(`cannot check the output folder (${errMessage(err)})`);
+  }
+  if (st.isSymbolicLink()) refuse('is a symbolic link, not a model folder');
+  if (!st.isDirectory()) refuse('exists and is not a folder');
+  let names: string[] = [];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    refuse(`cannot read the output folder (${errMessage(err)})`);
+  }
+  if (names.length === 0) return;
+  const foreign = names.filter((n) => !ALLOWED_FILES.has(n));
+  if (foreign.length > 0) {
+    const shown = foreign
+      .slice(0, 3)
+      .map((n) => describe(n))
+      .join(', ');
+    refuse(`holds files that are not part of a TextVAE bundle (${shown}${foreign.length > 3 ? ', …' : ''})`);
+  }
+  let format: unknown;
+  try {
+    format = (parseJson('manifest.json', await fs.readFile(path.join(dir, 'manifest.json'))) as { format?: unknown })
+      ?.format;
+  } catch {
+    format = undefined;
+  }
+  if (format !== BUNDLE_FORMAT) refuse('is not a TextVAE bundle (no valid manifest.json)');
+}
+
+/**
  * Writes a bundle to `dir` atomically (temp sibling folder, then swap).
  * Everything is validated and serialised before the disk is touched, so a bad
  * input never disturbs an existing bundle. Refuses inputs whose files would
  * exceed the default load caps, since such a bundle could not be loaded back.
+ * Only replaces what checkBundleTarget allows.
  */
 export async function saveBundle(dir: string, input: SaveBundleInput): Promise<{ fingerprint: string }> {
   let files: Map<string, Buffer>;
@@ -579,6 +640,8 @@ export async function saveBundle(dir: string, input: SaveBundleInput): Promise<{
   } catch (err) {
     throw new BundleError(dir, `cannot save bundle: ${errMessage(err)}`);
   }
+  await recoverBestEffort(dir);
+  await checkBundleTarget(dir);
   try {
     await replaceDirAtomic(dir, async (tmp) => {
       for (const [name, bytes] of files) await fs.writeFile(path.join(tmp, name), bytes, { flag: 'wx' });

@@ -12,7 +12,7 @@ import { objective } from './objective';
 import { Adam, learningRateAt } from './optimizer';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { Random } from './random';
-import { saveBundle } from './bundle';
+import { checkBundleTarget, saveBundle } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
 
@@ -173,6 +173,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (o.from && o.resume) throw new Error('give either a model to fine-tune from or a checkpoint to resume, not both');
   if (o.from && samePath(o.from, o.out))
     throw new Error(`the output folder must differ from the model fine-tuned from (${o.from} is never modified)`);
+  // Before any work: a run must never end by refusing (or worse, replacing) the user's files.
+  await checkBundleTarget(o.out);
   const log = o.onLog ?? (() => {});
   const backend = activeBackend()?.name ?? tf.getBackend();
   const rng = new Random(o.seed);

@@ -617,3 +617,100 @@ describe('loadBundle rejects bad bundles', () => {
     });
   });
 });
+
+describe('saving never destroys what is not a bundle', () => {
+  test('a folder of other files, a regular file and a symbolic link are refused and kept', async () => {
+    const parent = path.dirname(freshDir('guard'));
+    await fs.mkdir(parent, { recursive: true });
+    const userDir = path.join(parent, 'notes');
+    await fs.mkdir(userDir);
+    await fs.writeFile(path.join(userDir, 'thesis.txt'), 'five years of work');
+    const file = path.join(parent, 'file.txt');
+    await fs.writeFile(file, 'keep me');
+    const link = path.join(parent, 'link');
+    await fs.symlink(userDir, link);
+    // A bundle with a user's file added to it would lose that file too.
+    const bundleDir = await savedBundle('guard-bundle');
+    await fs.writeFile(path.join(bundleDir, 'my-notes.txt'), 'mine');
+    for (const [target, pattern] of [
+      [userDir, /not part of a TextVAE bundle \("thesis\.txt"\)/],
+      [file, /exists and is not a folder/],
+      [link, /symbolic link/],
+      [bundleDir, /"my-notes\.txt"/],
+    ] as const) {
+      await assert.rejects(saveBundle(target, makeInput()), (err: unknown) => {
+        assert.ok(err instanceof BundleError, String(err));
+        assert.ok(err.message.startsWith(target), err.message);
+        assert.match(err.message, pattern);
+        assert.match(err.message, /choose a new or empty folder/);
+        return true;
+      });
+    }
+    assert.equal(await fs.readFile(path.join(userDir, 'thesis.txt'), 'utf8'), 'five years of work');
+    assert.equal(await fs.readFile(file, 'utf8'), 'keep me');
+    assert.ok((await fs.lstat(link)).isSymbolicLink());
+    assert.equal(await fs.readFile(path.join(bundleDir, 'my-notes.txt'), 'utf8'), 'mine');
+  });
+
+  test('an empty folder and an existing bundle are replaced', async () => {
+    const empty = freshDir('guard-empty');
+    await fs.mkdir(empty, { recursive: true });
+    await saveBundle(empty, makeInput());
+    const { fingerprint } = await saveBundle(empty, makeInput({ weights: makeWeights(7) }));
+    assert.equal((await loadBundle(empty)).fingerprint, fingerprint);
+  });
+});
+
+describe('recovery after a crash inside replaceDirAtomic', () => {
+  /** A pid that is certainly not running: the crashed writer. */
+  const DEAD = 999_999_999;
+  test('between the two renames: the previous bundle is put back on load, leftovers removed', async () => {
+    const dir = await savedBundle('crash-between');
+    const { fingerprint } = await loadBundle(dir);
+    const parent = path.dirname(dir);
+    // What a kill -9 between `rename(DIR, old)` and `rename(tmp, DIR)` leaves behind.
+    await fs.rename(dir, path.join(parent, `.model.old-${DEAD}-aaaaaaaaaaaa`));
+    await fs.mkdir(path.join(parent, `.model.tmp-${DEAD}-bbbbbbbbbbbb`));
+    await fs.writeFile(path.join(parent, `.model.tmp-${DEAD}-bbbbbbbbbbbb`, 'weights.bin'), 'half');
+    assert.equal((await loadBundle(dir)).fingerprint, fingerprint);
+    assert.deepEqual(await siblings(dir), ['model']);
+  });
+
+  test('during the fill: the next save removes the partial copy and keeps a live writer’s', async () => {
+    const dir = await savedBundle('crash-fill');
+    const parent = path.dirname(dir);
+    await fs.mkdir(path.join(parent, `.model.tmp-${DEAD}-cccccccccccc`));
+    // A sibling owned by a running process (this test runner's parent) may still be in use.
+    const live = `.model.tmp-${process.ppid}-dddddddddddd`;
+    await fs.mkdir(path.join(parent, live));
+    const { fingerprint } = await saveBundle(dir, makeInput({ weights: makeWeights(3) }));
+    assert.equal((await readManifest(dir)).fingerprint, fingerprint);
+    assert.deepEqual((await siblings(dir)).sort(), [live, 'model'].sort());
+  });
+
+  test('a missing folder with only an old copy is restored by readManifest too', async () => {
+    const dir = await savedBundle('crash-manifest');
+    const parent = path.dirname(dir);
+    await fs.rename(dir, path.join(parent, `.model.old-${DEAD}-eeeeeeeeeeee`));
+    assert.equal((await readManifest(dir)).format, 'textvae-bundle');
+  });
+});
+
+describe('non-finite weights', () => {
+  for (const [label, value] of [
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['-Infinity', -Infinity],
+  ] as const) {
+    test(`a weight of ${label} is refused at load with the tensor named`, async () => {
+      const weights = makeWeights();
+      weights.embed.data.fill(value);
+      const dir = await savedBundle(`nan-${label}`, { weights });
+      await assert.rejects(loadBundle(dir), (err: unknown) => {
+        assert.ok(err instanceof BundleError);
+        assert.match(err.message, /weights\.bin: tensor embed holds 120 non-finite values \(NaN or Infinity\)/);
+        return true;
+      });
+    });
+  }
+});
