@@ -174,28 +174,33 @@ export function chunkText(text: string, countTokens: (s: string) => number, maxT
     }
   };
 
-  /** Cuts the longest fitting prefixes (between code points) off an oversized unit. */
+  /**
+   * Cuts the longest fitting prefixes (between code points) off an oversized unit. Only prefixes
+   * up to about twice a chunk's length are ever counted, never the whole remainder: the work is
+   * O(n log n) in the unit's length, not quadratic.
+   */
   const cutCodePoints = (segment: string): void => {
     let rest = segment;
     let guess = Math.max(1, Math.floor(maxTokens));
     for (;;) {
-      const total = countTokens(rest);
-      if (total <= maxTokens) {
-        packer.add(rest, total);
-        return;
-      }
-      // Gallop: find a length that does not fit, then binary search below it.
+      // Gallop: double a fitting length until one does not fit or the whole remainder does.
       let good = 0;
-      let bad = rest.length;
-      let probe = codePointBoundary(rest, Math.min(guess, rest.length - 1));
-      while (probe > good && probe < bad) {
-        if (countTokens(rest.slice(0, probe)) <= maxTokens) {
-          good = probe;
-          probe = codePointBoundary(rest, Math.min(probe * 2, bad - 1));
-        } else {
+      let bad = rest.length + 1;
+      let probe = codePointBoundary(rest, Math.min(guess, rest.length));
+      if (probe === 0) probe = codePointLength(rest, 0);
+      for (;;) {
+        const c = countTokens(rest.slice(0, probe));
+        if (c > maxTokens) {
           bad = probe;
           break;
         }
+        if (probe >= rest.length) {
+          packer.add(rest, c);
+          return;
+        }
+        good = probe;
+        probe = codePointBoundary(rest, Math.min(probe * 2, rest.length));
+        if (probe <= good) probe = good + codePointLength(rest, good);
       }
       while (bad - good > 1) {
         const mid = codePointBoundary(rest, (good + bad) >> 1);

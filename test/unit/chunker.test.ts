@@ -226,4 +226,18 @@ describe('chunker', () => {
     checkChunks(doc, chunks, bpeCount, 128);
     assert.ok(counted < doc.length * 8, `counted ${counted} chars for a ${doc.length}-char document`);
   });
+
+  test('a 200 kB line without whitespace costs O(n log n) counting, not O(n²)', () => {
+    for (const line of ['q'.repeat(200_000), '自'.repeat(100_000) + '.'.repeat(100_000)]) {
+      let counted = 0;
+      const counting = (s: string): number => {
+        counted += s.length;
+        return bpeCount(s);
+      };
+      const chunks = chunkText(line, counting, 64);
+      checkChunks(line, chunks, bpeCount, 64);
+      // Each character is counted about 2·log2(chunk length) times; quadratic work would be ~1000×n.
+      assert.ok(counted < line.length * 40, `counted ${counted} chars for a ${line.length}-char line`);
+    }
+  });
 });
