@@ -47,6 +47,13 @@ export const DEFAULT_PRETOKENIZER =
   '|[^\\S\\r\\n]+(?!\\S)' +
   '|\\s+';
 
+/**
+ * The only pre-tokenizers a tokenizer.json may name. A bundle is untrusted input and a regular
+ * expression from it could take exponential time on a short line, so no other pattern is ever
+ * compiled; a new pattern joins this list when the engine starts writing it.
+ */
+export const KNOWN_PRETOKENIZERS: readonly string[] = [DEFAULT_PRETOKENIZER];
+
 export interface TokenizerJSON {
   kind: 'byte-bpe';
   version: 1;
@@ -446,12 +453,12 @@ export class Tokenizer {
     if (o.version !== 1) fail(`unsupported version ${describe(o.version)} (expected 1)`);
     if (typeof o.pretokenizer !== 'string') fail(`pretokenizer must be a string, got ${describe(o.pretokenizer)}`);
     const source = o.pretokenizer as string;
-    let re: RegExp;
-    try {
-      re = compilePretokenizer(source);
-    } catch (e) {
-      return fail(`pretokenizer is not a valid regex (${(e as Error).message})`);
+    if (!KNOWN_PRETOKENIZERS.includes(source)) {
+      fail(
+        `pretokenizer ${describe(source)} is not one TextVAE writes; it is refused unrun (a foreign pattern could take exponential time)`,
+      );
     }
+    const re = compilePretokenizer(source);
     if (!Array.isArray(o.merges)) return fail(`merges must be an array, got ${describe(o.merges)}`);
     const raw = o.merges as unknown[];
     if (raw.length > MAX_MERGES) fail(`too many merges (${raw.length} > ${MAX_MERGES})`);
