@@ -27,6 +27,24 @@ export interface DecodeOptions {
   maxTokens?: number;
   /** Greedy/sample: never repeat an n-gram of this many tokens (0 = off). Sampling defaults to 3. */
   noRepeatNgram?: number;
+  /** Stops the work between batches and decoding steps (rejects with an AbortError). */
+  signal?: AbortSignal;
+}
+
+export interface EncodeOptions {
+  sample?: boolean;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Called between batches and decoding steps. With a signal, yields to the event loop (so that a
+ * worker can receive a cancel during long work) and stops if it was aborted. Without one, free.
+ */
+async function pausePoint(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
 }
 
 export interface ModelInfo {
@@ -97,12 +115,13 @@ export class TextVae {
   }
 
   /** One latent vector per chunk: the posterior mean, or a posterior sample. */
-  async encodeChunks(chunks: string[], options: { sample?: boolean; seed?: number } = {}): Promise<Float32Array[]> {
+  async encodeChunks(chunks: string[], options: EncodeOptions = {}): Promise<Float32Array[]> {
     if (chunks.length === 0) return [];
     const Z = this.config.latentDim;
     const out: Float32Array[] = [];
     const rng = new Random(options.seed ?? 0);
     for (let i = 0; i < chunks.length; i += 64) {
+      await pausePoint(options.signal);
       const part = chunks.slice(i, i + 64).map((c) => this.tokenizer.encode(c));
       const batch = makeBatch(
         part,
@@ -125,7 +144,7 @@ export class TextVae {
     return out;
   }
 
-  async encode(text: string, options: { sample?: boolean; seed?: number } = {}): Promise<Float32Array[]> {
+  async encode(text: string, options: EncodeOptions = {}): Promise<Float32Array[]> {
     return this.encodeChunks(this.chunk(text), options);
   }
 
@@ -145,7 +164,7 @@ export class TextVae {
   private scale: { mean: Float32Array; std: Float32Array } | null = null;
 
   /** Text -> one copy-pasteable code per chunk. */
-  async encodeToCodes(text: string, options: { sample?: boolean; seed?: number } = {}): Promise<string[]> {
+  async encodeToCodes(text: string, options: EncodeOptions = {}): Promise<string[]> {
     const { mean, std } = this.latentScale();
     return (await this.encode(text, options)).map((z) =>
       formatLatentCode(
@@ -217,6 +236,7 @@ export class TextVae {
     let input = new Int32Array(B).fill(BOS);
     try {
       for (let t = 0; t < this.maxSteps(options) && done.includes(false); t++) {
+        await pausePoint(options.signal);
         const logpT = decoder.next(input);
         const logp = await logpT.data();
         logpT.dispose();
@@ -254,6 +274,7 @@ export class TextVae {
     const normalised = (b: { ids: number[]; score: number }) => b.score / Math.pow(b.ids.length + 1, 0.7);
     try {
       for (let t = 0; t < this.maxSteps(options) && beams.length > 0; t++) {
+        await pausePoint(options.signal);
         const logpT = decoder.next(input);
         const logp = await logpT.data();
         logpT.dispose();
@@ -300,7 +321,7 @@ export class TextVae {
     options: DecodeOptions = {},
   ): Promise<{ text: string; chunks: { input: string; output: string }[] }> {
     const chunks = this.chunk(text);
-    const outputs = await this.decode(await this.encodeChunks(chunks), options);
+    const outputs = await this.decode(await this.encodeChunks(chunks, { signal: options.signal }), options);
     return { text: outputs.join(''), chunks: chunks.map((input, i) => ({ input, output: outputs[i] })) };
   }
 
@@ -359,7 +380,10 @@ export class TextVae {
     options: DecodeOptions = {},
   ): Promise<{ alpha: number; text: string }[]> {
     if (!Number.isInteger(steps) || steps < 2 || steps > 64) throw new Error('steps must be an integer from 2 to 64');
-    const [za, zb] = [await this.encode(a), await this.encode(b)];
+    const [za, zb] = [
+      await this.encode(a, { signal: options.signal }),
+      await this.encode(b, { signal: options.signal }),
+    ];
     if (za.length === 0 || zb.length === 0) throw new Error('both texts must be non-empty');
     const n = Math.max(za.length, zb.length);
     const alphas = Array.from({ length: steps }, (_, i) => i / (steps - 1));
@@ -393,7 +417,12 @@ export async function loadModelBundle(
   dir: string,
 ): Promise<Omit<LoadedBundle, 'tokenizer'> & { tokenizer: Tokenizer }> {
   const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
-  const tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = Tokenizer.fromJSON(bundle.tokenizer);
+  } catch (err) {
+    throw new BundleError(dir, (err as Error).message); // name the bundle
+  }
   if (tokenizer.vocabSize !== bundle.config.vocabSize)
     throw new BundleError(
       dir,

@@ -51,6 +51,11 @@ export interface TrainOptions {
    */
   from?: string;
   signal?: AbortSignal;
+  /**
+   * Awaited between steps, after yielding to the event loop: a host that serves other requests
+   * (the engine worker) holds training here until they are answered.
+   */
+  betweenSteps?: () => Promise<void>;
   onMetrics?: (m: MetricsLine) => void;
   onLog?: (message: string) => void;
   /** Provenance stored in the manifest (e.g. the command line). */
@@ -391,6 +396,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     // Let timers, signals and IPC run between steps.
     await new Promise((r) => setImmediate(r));
+    if (o.betweenSteps) await o.betweenSteps();
   }
 
   // Without held-out text the final figures come from training text, and say so.

@@ -1,9 +1,8 @@
 /** The extension host's handle on the engine worker process (vscode types around EngineConnection). */
 import * as vscode from 'vscode';
-import { fork, type ChildProcess } from 'node:child_process';
 import type { BackendReport, BackendRequest } from '../core/backend';
 import type { EngineMethod, EngineMethods, EngineNotifications } from '../protocol/engine';
-import { EngineConnection, type LoadedModel, type WorkerProcess } from './logic/engineConnection';
+import { EngineConnection, forkEngineWorker, type LoadedModel } from './logic/engineConnection';
 
 export { EngineRequestError, isCancelled } from './logic/engineConnection';
 export type { LoadedModel } from './logic/engineConnection';
@@ -19,32 +18,6 @@ export interface EngineClientOptions {
   onStartupModelError?(dir: string, err: Error): void;
 }
 
-/** Adapts a forked child process to what the connection needs. */
-function adapt(child: ChildProcess): WorkerProcess {
-  return {
-    get pid() {
-      return child.pid;
-    },
-    send: (message, callback) => {
-      if (!child.connected) {
-        callback(new Error('the engine process is not connected'));
-        return;
-      }
-      child.send(message, (err) => callback(err ?? null));
-    },
-    kill: () => {
-      child.kill();
-    },
-    onMessage: (listener) => child.on('message', (m) => listener(m)),
-    onExit: (listener) => child.on('exit', (code, signal) => listener(code, signal)),
-    onError: (listener) => child.on('error', listener),
-    onOutput: (listener) => {
-      child.stderr?.setEncoding('utf8').on('data', (d: string) => listener(d));
-      child.stdout?.setEncoding('utf8').on('data', (d: string) => listener(d));
-    },
-  };
-}
-
 export class EngineClient implements vscode.Disposable {
   private readonly connection: EngineConnection;
   private readonly crashEmitter = new vscode.EventEmitter<string>();
@@ -58,18 +31,7 @@ export class EngineClient implements vscode.Disposable {
 
   constructor(options: EngineClientOptions) {
     this.connection = new EngineConnection({
-      spawn: () =>
-        adapt(
-          fork(options.workerPath, [], {
-            // VS Code's own Node (Electron run as Node): no separate runtime needed.
-            execPath: process.execPath,
-            // Never inherit the extension host's inspector flags (port clashes).
-            execArgv: [],
-            env: { ...process.env, ...options.getEnv?.(), ELECTRON_RUN_AS_NODE: '1' },
-            serialization: 'advanced',
-            stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-          }),
-        ),
+      spawn: () => forkEngineWorker(options.workerPath, [], options.getEnv?.()),
       log: options.log,
       getBackend: options.getBackend,
       getStartupModel: options.getStartupModel,

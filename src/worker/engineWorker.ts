@@ -96,6 +96,11 @@ const queue: Job[] = [];
 let running: Job | null = null;
 let training: Job | null = null;
 
+/** The job's cancellation signal (every job gets a controller when it starts). */
+function signalOf(job: Job): AbortSignal {
+  return (job.controller ??= new AbortController()).signal;
+}
+
 function requireModel(): TextVae {
   if (!active) throw new EngineError('no-model', 'No model is loaded. Run "TextVAE: Select Model" to choose one.');
   return active;
@@ -120,55 +125,62 @@ const handlers: Handlers = {
     return initBackend(p.backend);
   },
 
-  async loadModel(p) {
-    await ensureBackend();
+  async loadModel(p, job) {
+    const backend = await ensureBackend();
     const dir = path.resolve(p.dir);
     if (!fs.existsSync(dir)) throw new EngineError('bundle', `${dir}: no such model folder`);
     // Load first: a bad bundle never costs the working model.
     const next = await TextVae.load(dir);
+    // Cancelled while loading: the host was told so and keeps showing the previous model, so the
+    // worker keeps it too. From here to the response nothing awaits, so no cancel can slip in.
+    if (job.responded) {
+      next.dispose();
+      throw new EngineError('cancelled', 'Cancelled.');
+    }
     const previous = active;
     active = next;
     if (previous && previous !== next) previous.dispose();
-    return modelInfo(next);
+    return { ...next.info(), backend };
   },
 
   async modelInfo() {
     return active ? modelInfo(active) : null;
   },
 
-  async encode(p) {
+  async encode(p, job) {
     const vae = requireModel();
     const chunks = vae.chunk(p.text);
-    const zs = await vae.encodeChunks(chunks, { sample: p.sample, seed: p.seed });
+    const zs = await vae.encodeChunks(chunks, { sample: p.sample, seed: p.seed, signal: signalOf(job) });
     return { codes: zs.map((z) => formatLatentCode(z, vae.fingerprint)), chunks };
   },
 
-  async decode(p) {
+  async decode(p, job) {
     const vae = requireModel();
     // Parse every code before decoding any: one bad code fails the request as a whole.
     const zs = vae.parseCodes(p.codes);
     // One text per code: the text of a run of codes is their concatenation.
-    return { texts: await vae.decode(zs, p.options) };
+    return { texts: await vae.decode(zs, { ...p.options, signal: signalOf(job) }) };
   },
 
-  async reconstruct(p) {
-    return requireModel().reconstruct(p.text, p.options);
+  async reconstruct(p, job) {
+    return requireModel().reconstruct(p.text, { ...p.options, signal: signalOf(job) });
   },
 
-  async sample(p) {
-    return { samples: await requireModel().sample(p.n, p.options) };
+  async sample(p, job) {
+    return { samples: await requireModel().sample(p.n, { ...p.options, signal: signalOf(job) }) };
   },
 
-  async interpolate(p) {
-    return { steps: await requireModel().interpolate(p.from, p.to, p.steps, p.mode, p.options) };
+  async interpolate(p, job) {
+    const options = { ...p.options, signal: signalOf(job) };
+    return { steps: await requireModel().interpolate(p.from, p.to, p.steps, p.mode, options) };
   },
 
   async train(p, job) {
     return runTraining(p, job.controller!.signal);
   },
 
-  async latentMap(p) {
-    return { points: await latentMap(requireModel(), p.documents, p.maxPoints ?? 2000) };
+  async latentMap(p, job) {
+    return { points: await latentMap(requireModel(), p.documents, p.maxPoints ?? 2000, signalOf(job)) };
   },
 };
 
@@ -236,6 +248,8 @@ async function runTraining(p: EngineMethods['train']['params'], signal: AbortSig
     maxSteps: p.maxSteps,
     logEvery: p.logEvery,
     signal,
+    // Requests that arrive during training are served between steps, not interleaved with them.
+    betweenSteps: whenIdle,
     onMetrics: (m) => notify('trainMetrics', m),
     onLog: (message) => notify('trainLog', { message }),
     provenance: {
@@ -259,6 +273,7 @@ async function latentMap(
   vae: TextVae,
   documents: EngineMethods['latentMap']['params']['documents'],
   maxPoints: number,
+  signal: AbortSignal,
 ): Promise<MapPoint[]> {
   const pieces: { uri: string; offset: number; line: number; text: string }[] = [];
   for (const doc of documents) {
@@ -276,13 +291,17 @@ async function latentMap(
     }
     // Keep IPC (cancel) responsive on big inputs.
     await new Promise((r) => setImmediate(r));
+    signal.throwIfAborted();
   }
   let chosen = pieces;
   if (pieces.length > maxPoints) {
     chosen = Array.from({ length: maxPoints }, (_, i) => pieces[Math.floor((i * pieces.length) / maxPoints)]);
   }
   if (chosen.length === 0) return [];
-  const zs = await vae.encodeChunks(chosen.map((c) => c.text));
+  const zs = await vae.encodeChunks(
+    chosen.map((c) => c.text),
+    { signal },
+  );
   const { points } = pca2(zs);
   return chosen.map((c, i) => ({
     x: points[i].x,
@@ -307,14 +326,26 @@ async function execute(job: Job): Promise<void> {
   }
 }
 
+/** Resolved when no request runs or waits: training resumes only then. */
+let idleWaiters: (() => void)[] = [];
+
+function whenIdle(): Promise<void> {
+  if (!running && queue.length === 0) return Promise.resolve();
+  return new Promise((resolve) => idleWaiters.push(resolve));
+}
+
 async function pump(): Promise<void> {
   if (running) return;
   while (queue.length > 0) {
     const job = queue.shift()!;
+    job.controller = new AbortController();
     running = job;
     await execute(job);
     running = null;
   }
+  const waiters = idleWaiters;
+  idleWaiters = [];
+  for (const resolve of waiters) resolve();
 }
 
 function startTraining(job: Job): void {
@@ -342,8 +373,10 @@ function cancel(id: number): void {
     return;
   }
   if (running?.id === id) {
-    // Inference cannot be interrupted midway: answer now, drop the result when it comes.
+    // Answer now; the work stops at its next pause point (between batches or decoding steps),
+    // and whatever it still produces is dropped.
     respond(running, { error: { message: 'Cancelled.', code: 'cancelled' } });
+    running.controller?.abort();
   }
 }
 

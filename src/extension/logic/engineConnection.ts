@@ -4,6 +4,7 @@
  * request is rejected; the next request starts a fresh worker) and cancellation.
  * engineClient.ts wraps it in vscode types; unit tests drive it with a fake worker.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import type { BackendReport, BackendRequest } from '../../core/backend';
 import type { ModelInfo } from '../../core/textVae';
 import {
@@ -149,6 +150,53 @@ export interface WorkerProcess {
   onError(listener: (err: Error) => void): void;
   /** Text the process writes to stderr or stdout. */
   onOutput(listener: (text: string) => void): void;
+}
+
+/** Adapts a forked child process to what the connection needs. */
+function adapt(child: ChildProcess): WorkerProcess {
+  return {
+    get pid() {
+      return child.pid;
+    },
+    send: (message, callback) => {
+      if (!child.connected) {
+        callback(new Error('the engine process is not connected'));
+        return;
+      }
+      child.send(message, (err) => callback(err ?? null));
+    },
+    kill: () => {
+      child.kill();
+    },
+    onMessage: (listener) => child.on('message', (m) => listener(m)),
+    onExit: (listener) => child.on('exit', (code, signal) => listener(code, signal)),
+    onError: (listener) => child.on('error', listener),
+    onOutput: (listener) => {
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => listener(d));
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => listener(d));
+    },
+  };
+}
+
+/**
+ * Starts the engine worker as the extension does. `execArgv` is empty there (never inherit the
+ * extension host's inspector flags: port clashes); tests pass a loader to run the TypeScript source.
+ */
+export function forkEngineWorker(
+  workerPath: string,
+  execArgv: string[] = [],
+  env: Record<string, string> = {},
+): WorkerProcess {
+  return adapt(
+    fork(workerPath, [], {
+      // VS Code's own Node (Electron run as Node): no separate runtime needed.
+      execPath: process.execPath,
+      execArgv,
+      env: { ...process.env, ...env, ELECTRON_RUN_AS_NODE: '1' },
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
 }
 
 export type LoadedModel = ModelInfo & { backend: string };

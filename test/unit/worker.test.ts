@@ -1,0 +1,119 @@
+/** The engine worker process, driven over IPC as the extension drives it. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { TextVae } from '../../src/core/textVae';
+import { EngineRequestError } from '../../src/extension/logic/engineConnection';
+import { SENTENCES, setupBackend, TINY_DOC, trainTiny } from '../helpers/engine';
+import { makeTempDir } from '../helpers/tmp';
+import { connectWorker, type WorkerHandle } from '../helpers/worker';
+
+let modelA: string;
+let modelB: string;
+let handle: WorkerHandle;
+
+before(async () => {
+  await setupBackend();
+  modelA = (await trainTiny({ maxSteps: 20, seed: 1 })).dir;
+  modelB = (await trainTiny({ maxSteps: 20, seed: 2 })).dir;
+  handle = connectWorker();
+});
+after(() => handle.connection.dispose());
+
+describe('engine worker', () => {
+  test('a cancelled "Loading model…" leaves host and worker on the same model', async () => {
+    const { connection } = handle;
+    await connection.request('loadModel', { dir: modelA });
+    let cancelled = 0;
+    for (let i = 0; i < 6; i++) {
+      const dir = i % 2 === 0 ? modelB : modelA;
+      const controller = new AbortController();
+      const loading = connection.request('loadModel', { dir }, controller.signal);
+      // Once the request is out (after the microtasks of request()), the user presses Cancel.
+      setImmediate(() => controller.abort());
+      try {
+        await loading;
+      } catch (err) {
+        assert.ok(err instanceof EngineRequestError && err.code === 'cancelled', String(err));
+        cancelled++;
+      }
+      const inWorker = await connection.request('modelInfo', {});
+      assert.equal(inWorker?.fingerprint, connection.model?.fingerprint, `round ${i}: host and worker disagree`);
+    }
+    assert.ok(cancelled > 0, 'no cancel reached the worker while it was loading');
+  });
+
+  test('requests during training are served between steps, not interleaved with dozens of them', async () => {
+    const { connection } = handle;
+    const docs = makeTempDir('textvae-worker-train-');
+    const file = path.join(docs, 'doc.txt');
+    fs.writeFileSync(file, TINY_DOC.repeat(4));
+    let step = 0;
+    const off = connection.onNotification('trainMetrics', (m) => (step = m.step));
+    const controller = new AbortController();
+    const training = connection.request(
+      'train',
+      {
+        paths: [file],
+        out: path.join(docs, 'model'),
+        maxSteps: 100_000,
+        logEvery: 1,
+        modelDim: 32,
+        vocabSize: 300,
+        latentDim: 8,
+      },
+      controller.signal,
+    );
+    while (step < 3) await new Promise((r) => setTimeout(r, 20));
+    const stepsDuring: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = step;
+      await connection.request('loadModel', { dir: modelA });
+      await connection.request('encode', { text: SENTENCES.join(' ') });
+      stepsDuring.push(step - before);
+    }
+    controller.abort();
+    const outcome = await training;
+    off();
+    assert.equal(outcome.cancelled, true);
+    // Interleaved with training, a load waited one step per file operation: over 30 steps.
+    // Served between steps, each request lets at most the step in progress and one more run.
+    assert.ok(Math.max(...stepsDuring) <= 6, `training steps while a load and an encode ran: ${stepsDuring}`);
+  });
+
+  test('cancelling a long reconstruct frees the worker for the next request', { timeout: 300_000 }, async () => {
+    const { connection } = handle;
+    await connection.request('loadModel', { dir: modelA });
+    const controller = new AbortController();
+    // Thousands of chunks: minutes of decoding if it were not interrupted.
+    const long = connection.request('reconstruct', { text: TINY_DOC.repeat(3000) }, controller.signal);
+    setTimeout(() => controller.abort(), 200);
+    await assert.rejects(long, (err: unknown) => err instanceof EngineRequestError && err.code === 'cancelled');
+    const after = await connection.request('encode', { text: SENTENCES[0] });
+    assert.equal(after.codes.length, 1);
+  });
+});
+
+describe('engine cancellation in process', () => {
+  test('reconstruct, encode, sample and interpolate stop when their signal is aborted', async () => {
+    const vae = await TextVae.load(modelA);
+    try {
+      const text = TINY_DOC.repeat(50);
+      const runs: [string, (signal: AbortSignal) => Promise<unknown>][] = [
+        ['reconstruct', (signal) => vae.reconstruct(text, { signal })],
+        ['encode', (signal) => vae.encode(text, { signal })],
+        ['sample', (signal) => vae.sample(8, { signal })],
+        ['interpolate', (signal) => vae.interpolate(text, SENTENCES[0], 8, 'spherical', { signal })],
+      ];
+      for (const [name, run] of runs) {
+        const controller = new AbortController();
+        const pending = run(controller.signal);
+        controller.abort();
+        await assert.rejects(pending, (err: unknown) => (err as Error).name === 'AbortError', name);
+      }
+    } finally {
+      vae.dispose();
+    }
+  });
+});
