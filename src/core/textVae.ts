@@ -27,14 +27,20 @@ export interface DecodeOptions {
   maxTokens?: number;
   /** Greedy/sample: never repeat an n-gram of this many tokens (0 = off). Sampling defaults to 3. */
   noRepeatNgram?: number;
+}
+
+/** Not part of DecodeOptions, which the protocol carries: a signal stays in its process. */
+export interface Interruptible {
   /** Stops the work between batches and decoding steps (rejects with an AbortError). */
   signal?: AbortSignal;
 }
 
-export interface EncodeOptions {
+/** Decoding as the engine runs it: the options plus a cancellation signal. */
+export type DecodeRun = DecodeOptions & Interruptible;
+
+export interface EncodeOptions extends Interruptible {
   sample?: boolean;
   seed?: number;
-  signal?: AbortSignal;
 }
 
 /**
@@ -184,12 +190,12 @@ export class TextVae {
     );
   }
 
-  async decodeCodes(codes: string[], options: DecodeOptions = {}): Promise<string> {
+  async decodeCodes(codes: string[], options: DecodeRun = {}): Promise<string> {
     return (await this.decode(this.parseCodes(codes), options)).join('');
   }
 
   /** Latent vectors -> texts, one per vector. */
-  async decode(zs: Float32Array[], options: DecodeOptions = {}): Promise<string[]> {
+  async decode(zs: Float32Array[], options: DecodeRun = {}): Promise<string[]> {
     const strategy = options.strategy ?? 'greedy';
     if (strategy === 'beam') {
       const out: string[] = [];
@@ -202,7 +208,7 @@ export class TextVae {
     return out;
   }
 
-  private maxSteps(options: DecodeOptions): number {
+  private maxSteps(options: DecodeRun): number {
     return Math.max(1, Math.min(options.maxTokens ?? this.config.maxTokens, this.config.maxTokens)) + 1;
   }
 
@@ -216,11 +222,7 @@ export class TextVae {
     return tf.tensor2d(flat, [zs.length, Z]);
   }
 
-  private async sampleDecode(
-    zs: Float32Array[],
-    strategy: 'greedy' | 'sample',
-    options: DecodeOptions,
-  ): Promise<string[]> {
+  private async sampleDecode(zs: Float32Array[], strategy: 'greedy' | 'sample', options: DecodeRun): Promise<string[]> {
     const B = zs.length;
     const rng = new Random(options.seed ?? 0);
     const temperature = options.temperature ?? 1;
@@ -263,7 +265,7 @@ export class TextVae {
     return generated.map((ids) => this.tokenizer.decode(ids));
   }
 
-  private async beamDecode(zVec: Float32Array, options: DecodeOptions): Promise<string> {
+  private async beamDecode(zVec: Float32Array, options: DecodeRun): Promise<string> {
     const W = Math.max(1, Math.min(16, options.beamWidth ?? 4));
     const z = this.zTensor(Array.from({ length: W }, () => zVec));
     const decoder = this.model.startDecoding(z);
@@ -318,7 +320,7 @@ export class TextVae {
   /** Round trip through the model: encode to the posterior mean, then decode. */
   async reconstruct(
     text: string,
-    options: DecodeOptions = {},
+    options: DecodeRun = {},
   ): Promise<{ text: string; chunks: { input: string; output: string }[] }> {
     const chunks = this.chunk(text);
     const outputs = await this.decode(await this.encodeChunks(chunks, { signal: options.signal }), options);
@@ -329,7 +331,7 @@ export class TextVae {
    * Each text to its codes and back, through the quantised codes a user would paste (so the figures
    * include quantisation). Decoding is batched across texts.
    */
-  async roundTrip(texts: readonly string[], options: DecodeOptions = {}): Promise<RoundTrip[]> {
+  async roundTrip(texts: readonly string[], options: DecodeRun = {}): Promise<RoundTrip[]> {
     const codes: string[][] = [];
     for (const t of texts) codes.push(await this.encodeToCodes(t));
     const outputs = await this.decode(this.parseCodes(codes.flat()), options);
@@ -360,7 +362,7 @@ export class TextVae {
     });
   }
 
-  async sample(n: number, options: DecodeOptions = {}): Promise<string[]> {
+  async sample(n: number, options: DecodeRun = {}): Promise<string[]> {
     if (!Number.isInteger(n) || n < 1 || n > 256)
       throw new Error('the number of samples must be an integer from 1 to 256');
     const seed = options.seed ?? 0;
@@ -377,7 +379,7 @@ export class TextVae {
     b: string,
     steps: number,
     mode: InterpolationMode = 'spherical',
-    options: DecodeOptions = {},
+    options: DecodeRun = {},
   ): Promise<{ alpha: number; text: string }[]> {
     if (!Number.isInteger(steps) || steps < 2 || steps > 64) throw new Error('steps must be an integer from 2 to 64');
     const [za, zb] = [
