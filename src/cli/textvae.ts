@@ -6,9 +6,8 @@ import { initBackend, type BackendReport } from '../core/backend';
 import { TextVae, type DecodeOptions } from '../core/textVae';
 import { collectCorpus, type CorpusFile } from '../core/corpus';
 import { splitForTraining } from '../core/split';
-import { train, type MetricsLine } from '../core/train';
-import { DEFAULT_CONFIG, parameterCount } from '../core/model';
-import type { ModelConfig } from '../core/types';
+import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
+import type { MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { readManifest } from '../core/bundle';
 import {
@@ -75,8 +74,7 @@ const CORPUS: OptionSet = {
     kind: 'number',
     arg: 'F',
     range: RANGES.valFraction,
-    default: 0.05,
-    help: 'share of the files held out for validation',
+    help: `share of the files held out for validation, ${DEFAULT_VAL_FRACTION} unless given`,
   },
 };
 const DILATIONS = { range: RANGES.dilation, count: RANGES.dilationLayers } as const;
@@ -85,8 +83,8 @@ const TRAINING: OptionSet = {
   minutes: { kind: 'number', arg: 'M', range: RANGES.minutes, help: 'wall-clock budget' },
   steps: { kind: 'number', arg: 'N', range: RANGES.maxSteps, help: 'optimiser steps' },
   epochs: { kind: 'number', arg: 'E', range: RANGES.epochs, help: 'passes over the training text' },
-  seed: { kind: 'number', arg: 'S', range: RANGES.seed, default: 1, help: 'random seed' },
-  variant: { kind: 'choice', choices: VARIANTS, default: 'vae', help: 'kind of autoencoder' },
+  seed: { kind: 'number', arg: 'S', range: RANGES.seed, help: 'random seed, 1 unless given' },
+  variant: { kind: 'choice', choices: VARIANTS, help: 'kind of autoencoder (vae unless given)' },
   'vocab-size': { kind: 'number', arg: 'N', range: RANGES.vocabSize, help: 'tokenizer vocabulary' },
   'latent-dim': { kind: 'number', arg: 'N', range: RANGES.latentDim, help: 'dimensions of a code' },
   'model-dim': { kind: 'number', arg: 'N', range: RANGES.modelDim, help: 'width of the network' },
@@ -253,22 +251,6 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     },
     async run(o, { backend, argv }) {
       const files = await gatherTexts(o);
-      const valFraction = o.number('val-fraction')!;
-      const split = splitForTraining(files, valFraction);
-      const config: Partial<ModelConfig> = { variant: o.choice<Variant>('variant') };
-      const vocab = o.number('vocab-size');
-      if (vocab) config.vocabSize = vocab;
-      const latent = o.number('latent-dim');
-      if (latent) config.latentDim = latent;
-      const width = o.number('model-dim');
-      if (width) config.modelDim = width;
-      const maxTokens = o.number('max-tokens');
-      if (maxTokens) config.maxTokens = maxTokens;
-      const decoderDilations = o.list('decoder-dilations');
-      if (decoderDilations) config.decoderDilations = decoderDilations;
-      const encoderDilations = o.list('encoder-dilations');
-      if (encoderDilations) Object.assign(config, { encoderDilations, encoderLayers: encoderDilations.length });
-      if (o.flag('encoder-positions')) config.encoderPositions = true;
       const logPath = o.string('log');
       const logFile = logPath !== undefined ? fs.openSync(logPath, 'a') : null;
       const controller = new AbortController();
@@ -284,15 +266,23 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         process.stdout.write(s);
         if (logFile !== null) fs.writeSync(logFile, s);
       };
-      process.stderr.write(
-        `${files.length} files; held out: ${split.method === 'paragraphs' ? 'some paragraphs' : `${split.heldOutFiles} files`}; backend ${backend.name}\n`,
-      );
-      const result = await train({
-        train: split.train,
-        val: split.val,
+      const result = await trainOnCorpus({
+        files,
         out: o.string('out')!,
-        config,
-        seed: o.number('seed')!,
+        source: 'cli',
+        command: ['textvae', ...argv].join(' '),
+        valFraction: o.number('val-fraction'),
+        architecture: {
+          variant: o.given('variant') ? o.choice<Variant>('variant') : undefined,
+          vocabSize: o.number('vocab-size'),
+          latentDim: o.number('latent-dim'),
+          modelDim: o.number('model-dim'),
+          maxTokens: o.number('max-tokens'),
+          decoderDilations: o.list('decoder-dilations'),
+          encoderDilations: o.list('encoder-dilations'),
+          encoderPositions: o.flag('encoder-positions'),
+        },
+        seed: o.number('seed'),
         batchSize: o.number('batch-size'),
         learningRate: o.number('lr'),
         minutes: o.number('minutes'),
@@ -306,13 +296,6 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         signal: controller.signal,
         onMetrics: (m: MetricsLine) => emit(m),
         onLog: (msg) => process.stderr.write(msg + '\n'),
-        provenance: {
-          command: ['textvae', ...argv].join(' '),
-          heldOutFiles: split.heldOutFiles,
-          splitMethod: split.method,
-          valFraction,
-          parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }),
-        },
       });
       emit({
         type: 'done',
@@ -350,7 +333,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       const files = await gatherTexts(o);
       const split = o.choice<EvalSplit>('split');
       // The same deterministic split as training, so '--split val' is exactly the held-out text.
-      const parts = splitForTraining(files, o.number('val-fraction')!);
+      const parts = splitForTraining(files, o.number('val-fraction') ?? DEFAULT_VAL_FRACTION);
       const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
       if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
       const m = await vae.evaluateTexts(chosen);

@@ -9,17 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { BACKEND_REQUESTS, isOneOf, type BackendName, type BackendRequest } from './choices';
+import type { BackendReport } from './types';
 
-export type { BackendName, BackendRequest };
-
-export interface BackendReport {
-  /** The backend in use: always reported, never silent. */
-  name: BackendName;
-  /** Which package provided 'tensorflow' (gpu or cpu build), when native. */
-  detail: string;
-  /** Why earlier choices were passed over, in order. */
-  skipped: string[];
-}
+export type { BackendName, BackendRequest, BackendReport };
 
 let active: BackendReport | null = null;
 

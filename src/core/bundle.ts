@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import { recoverDirAtomic, replaceDirAtomic } from './atomicFs';
 import type { ModelConfig, NamedWeights } from './types';
 import { RANGES, VARIANTS, isOneOf } from './choices';
+import { normalizeTrainingFacts } from './provenance';
 
 export const BUNDLE_FORMAT = 'textvae-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -292,7 +293,7 @@ function validateManifest(value: unknown): BundleManifest {
     createdAt: value.createdAt,
     files,
   };
-  if (value.training !== undefined) manifest.training = value.training;
+  if (value.training !== undefined) manifest.training = normalizeTrainingFacts(value.training);
   if (value.metrics !== undefined) manifest.metrics = value.metrics;
   return manifest;
 }

@@ -1,5 +1,6 @@
 /** Finds the text files a run trains or evaluates on, and says why others were skipped. */
 import * as fs from 'node:fs/promises';
+import * as fsSync from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 
@@ -107,5 +108,59 @@ export async function collectCorpus(
       files.push({ path: file, relativePath: rel, text, bytes: buf.length });
     }
   }
+  return { files, skipped };
+}
+
+/** Training input the user can fix (nothing left to read, nothing readable): a 'bad-input' error for the worker. */
+export class CorpusError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorpusError';
+  }
+}
+
+/** Longest common folder of absolute paths (folders count as themselves, files as their folder). */
+export function commonRoot(paths: string[]): string {
+  const dirs = paths.map((p) => {
+    try {
+      return fsSync.statSync(p).isDirectory() ? p : path.dirname(p);
+    } catch {
+      return path.dirname(p);
+    }
+  });
+  let root = dirs[0];
+  for (const d of dirs.slice(1)) {
+    while (root !== path.dirname(root) && path.relative(root, d).startsWith('..')) root = path.dirname(root);
+  }
+  return root;
+}
+
+/**
+ * Reads documents chosen elsewhere (the extension's workspace search). A path that vanished since
+ * is skipped, not an error. Relative paths, which decide the held-out split, are taken from the
+ * documents' common folder, so the split is stable and equal names in different folders differ.
+ */
+export async function collectDocuments(
+  paths: string[],
+  options: CorpusOptions & { onLog?: (message: string) => void } = {},
+): Promise<{ files: CorpusFile[]; skipped: SkippedFile[] }> {
+  const log = options.onLog ?? (() => {});
+  const absolute = paths.map((x) => path.resolve(x));
+  const present = absolute.filter((x) => fsSync.existsSync(x));
+  const skipped: SkippedFile[] = absolute
+    .filter((x) => !fsSync.existsSync(x))
+    .map((x) => ({ path: x, reason: 'no longer exists' }));
+  if (present.length === 0) throw new CorpusError('none of the documents to train on exist any more');
+  log(`reading ${present.length} document${present.length === 1 ? '' : 's'}`);
+  const corpus = await collectCorpus(present, options);
+  skipped.push(...corpus.skipped);
+  for (const s of corpus.skipped) log(`skipped ${s.path}: ${s.reason}`);
+  if (corpus.files.length === 0)
+    throw new CorpusError(`none of the ${present.length} documents can be trained on (binary, empty or too large)`);
+  const root = commonRoot(present);
+  const files = corpus.files.map((f) => ({
+    ...f,
+    relativePath: path.relative(root, f.path).split(path.sep).join('/'),
+  }));
   return { files, skipped };
 }

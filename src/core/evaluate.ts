@@ -4,25 +4,9 @@ import { makeBatch, type TextVaeModel } from './model';
 import type { Example } from './dataset';
 import { objective } from './objective';
 import { Random } from './random';
+import type { EvalMetrics } from './types';
 
-export interface EvalMetrics {
-  examples: number;
-  bytes: number;
-  tokens: number;
-  /** Negative ELBO (reconstruction + KL) in bits per UTF-8 byte. */
-  bits_per_byte: number;
-  recon_bits_per_byte: number;
-  kl_bits_per_byte: number;
-  /** KL per example, in nats. */
-  kl_nats: number;
-  /** Dimensions whose posterior mean varies across texts (Cov_x E[z|x] > 0.01). */
-  active_units: number;
-  /** Estimate of I(x; z) in nats under the aggregate posterior of these examples. */
-  mutual_information: number;
-  /** Fraction of code entries that are (near) zero: the sparsity of 'sparse' codes. */
-  sparsity: number;
-  token_accuracy: number;
-}
+export type { EvalMetrics };
 
 const LN2 = Math.LN2;
 

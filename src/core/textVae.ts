@@ -1,7 +1,6 @@
 /** The engine's public face: a loaded model with its tokenizer, and every inference operation. */
 import * as tf from '@tensorflow/tfjs-core';
 import { TextVaeModel, makeBatch, weightShapes, parameterCount } from './model';
-import type { ModelConfig } from './types';
 import { Tokenizer, BOS, EOS } from './tokenizer';
 import { chunkText } from './chunker';
 import { BundleError, loadBundle, type BundleManifest, type LoadedBundle } from './bundle';
@@ -11,23 +10,11 @@ import { evaluate, type EvalMetrics } from './evaluate';
 import type { RoundTrip } from './similarity';
 import { Random } from './random';
 
-import type { DecodeStrategy, InterpolationMode } from './choices';
+import { RANGES, describeRange, inRange, type DecodeStrategy, type InterpolationMode } from './choices';
+import type { DecodeOptions, MapDocument, MapPoint, ModelConfig, ModelInfo } from './types';
+import { pca2 } from './projection';
 
-export type { DecodeStrategy, InterpolationMode };
-
-export interface DecodeOptions {
-  strategy?: DecodeStrategy;
-  /** Token sampling temperature ('sample'). */
-  temperature?: number;
-  /** Nucleus sampling: keep the smallest set of tokens whose probability reaches topP ('sample'). */
-  topP?: number;
-  beamWidth?: number;
-  seed?: number;
-  /** Upper bound on generated tokens per code (at most the model's maxTokens). */
-  maxTokens?: number;
-  /** Greedy/sample: never repeat an n-gram of this many tokens (0 = off). Sampling defaults to 3. */
-  noRepeatNgram?: number;
-}
+export type { DecodeOptions, DecodeStrategy, InterpolationMode, ModelInfo };
 
 /** Not part of DecodeOptions, which the protocol carries: a signal stays in its process. */
 export interface Interruptible {
@@ -51,18 +38,6 @@ async function pausePoint(signal: AbortSignal | undefined): Promise<void> {
   if (!signal) return;
   await new Promise((resolve) => setImmediate(resolve));
   signal.throwIfAborted();
-}
-
-export interface ModelInfo {
-  dir: string;
-  fingerprint: string;
-  variant: string;
-  config: ModelConfig;
-  parameters: number;
-  sizeBytes: number;
-  vocabSize: number;
-  training?: unknown;
-  metrics?: unknown;
 }
 
 export class TextVae {
@@ -381,7 +356,8 @@ export class TextVae {
     mode: InterpolationMode = 'spherical',
     options: DecodeRun = {},
   ): Promise<{ alpha: number; text: string }[]> {
-    if (!Number.isInteger(steps) || steps < 2 || steps > 64) throw new Error('steps must be an integer from 2 to 64');
+    if (!inRange(RANGES.interpolationSteps, steps))
+      throw new Error(`steps must be ${describeRange(RANGES.interpolationSteps)}`);
     const [za, zb] = [
       await this.encode(a, { signal: options.signal }),
       await this.encode(b, { signal: options.signal }),
@@ -412,6 +388,55 @@ export class TextVae {
   async evaluateTexts(texts: string[], seed = 12345): Promise<EvalMetrics> {
     return evaluate(this.model, makeExamples(texts, this.tokenizer, this.config.maxTokens), { seed });
   }
+
+  /**
+   * A 2-D map of the documents' chunks: their codes projected on the two principal axes. Evenly
+   * spaced chunks stand for all when there are more than maxPoints.
+   */
+  async latentMap(documents: readonly MapDocument[], maxPoints = 2000, signal?: AbortSignal): Promise<MapPoint[]> {
+    const pieces: { uri: string; offset: number; line: number; text: string }[] = [];
+    for (const doc of documents) {
+      let offset = 0;
+      let line = 0;
+      for (const chunk of this.chunk(doc.text)) {
+        if (chunk.trim() !== '') {
+          // Point at the chunk's first non-blank character.
+          const lead = chunk.length - chunk.trimStart().length;
+          const leadLines = chunk.slice(0, lead).split('\n').length - 1;
+          pieces.push({ uri: doc.uri, offset: offset + lead, line: line + leadLines, text: chunk });
+        }
+        offset += chunk.length;
+        for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) line++;
+      }
+      // Let the process handle other messages (a cancel) between documents.
+      await pausePoint(signal);
+    }
+    const chosen =
+      pieces.length > maxPoints
+        ? Array.from({ length: maxPoints }, (_, i) => pieces[Math.floor((i * pieces.length) / maxPoints)])
+        : pieces;
+    if (chosen.length === 0) return [];
+    const { points } = pca2(
+      await this.encodeChunks(
+        chosen.map((c) => c.text),
+        { signal },
+      ),
+    );
+    return chosen.map((c, i) => ({
+      x: points[i].x,
+      y: points[i].y,
+      uri: c.uri,
+      offset: c.offset,
+      line: c.line,
+      preview: previewText(c.text),
+    }));
+  }
+}
+
+/** One line of at most 200 characters. */
+function previewText(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }
 
 /** A bundle whose weights fit the shapes its config needs and whose tokenizer fits its vocabulary. */

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered separately from ops in tfjs-core.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { DEFAULT_CONFIG, TextVaeModel, makeBatch } from './model';
-import type { ModelConfig } from './types';
+import { DEFAULT_CONFIG, TextVaeModel, makeBatch, parameterCount } from './model';
+import type { MetricsLine, ModelConfig } from './types';
 import { Tokenizer } from './tokenizer';
 import { makeExamples, type Example } from './dataset';
 import { objective } from './objective';
@@ -15,6 +15,8 @@ import { Random } from './random';
 import { checkBundleTarget, saveBundle } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
+
+export type { MetricsLine };
 
 export interface TrainOptions {
   train: string[];
@@ -60,31 +62,6 @@ export interface TrainOptions {
   onLog?: (message: string) => void;
   /** Provenance stored in the manifest (e.g. the command line). */
   provenance?: Record<string, unknown>;
-}
-
-export interface MetricsLine {
-  type: 'metrics';
-  step: number;
-  epoch: number;
-  progress: number;
-  elapsed_s: number;
-  tokens_per_s: number;
-  bytes_per_s: number;
-  loss: number;
-  recon_bits_per_byte: number;
-  kl_bits_per_byte: number;
-  beta: number;
-  learning_rate: number;
-  grad_norm: number;
-  val_bits_per_byte: number;
-  val_recon_bits_per_byte: number;
-  val_kl_bits_per_byte: number;
-  active_units: number;
-  mutual_information: number;
-  sparsity: number;
-  token_accuracy: number;
-  tensors: number;
-  backend: string;
 }
 
 export interface TrainResult {
@@ -271,6 +248,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         dropout: o.dropout,
         trainExamples: trainExamples.length,
         valExamples: valAll.length,
+        parameters: parameterCount(config),
         ...(parent ? { parent } : {}),
         ...o.provenance,
       },

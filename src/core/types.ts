@@ -1,6 +1,6 @@
 /** Shared engine types. Nothing here depends on tfjs or vscode. */
 
-import type { BackendName, Variant } from './choices';
+import type { BackendName, DecodeStrategy, Variant } from './choices';
 
 export type { BackendName, Variant };
 
@@ -28,3 +28,101 @@ export interface WeightTensor {
   data: Float32Array;
 }
 export type NamedWeights = Record<string, WeightTensor>;
+
+// ---------------------------------------------------------------- facts that cross process boundaries
+// (the worker's results, the host's model info and training panel, the webviews' metrics)
+
+export interface BackendReport {
+  /** The backend in use: always reported, never silent. */
+  name: BackendName;
+  /** Which package provided 'tensorflow' (gpu or cpu build), when native. */
+  detail: string;
+  /** Why earlier choices were passed over, in order. */
+  skipped: string[];
+}
+
+export interface DecodeOptions {
+  strategy?: DecodeStrategy;
+  /** Token sampling temperature ('sample'). */
+  temperature?: number;
+  /** Nucleus sampling: keep the smallest set of tokens whose probability reaches topP ('sample'). */
+  topP?: number;
+  beamWidth?: number;
+  seed?: number;
+  /** Upper bound on generated tokens per code (at most the model's maxTokens). */
+  maxTokens?: number;
+  /** Greedy/sample: never repeat an n-gram of this many tokens (0 = off). Sampling defaults to 3. */
+  noRepeatNgram?: number;
+}
+
+export interface ModelInfo {
+  dir: string;
+  fingerprint: string;
+  variant: string;
+  config: ModelConfig;
+  parameters: number;
+  sizeBytes: number;
+  vocabSize: number;
+  training?: unknown;
+  metrics?: unknown;
+}
+
+export interface EvalMetrics {
+  examples: number;
+  bytes: number;
+  tokens: number;
+  /** Negative ELBO (reconstruction + KL) in bits per UTF-8 byte. */
+  bits_per_byte: number;
+  recon_bits_per_byte: number;
+  kl_bits_per_byte: number;
+  /** KL per example, in nats. */
+  kl_nats: number;
+  /** Dimensions whose posterior mean varies across texts (Cov_x E[z|x] > 0.01). */
+  active_units: number;
+  /** Estimate of I(x; z) in nats under the aggregate posterior of these examples. */
+  mutual_information: number;
+  /** Fraction of code entries that are (near) zero: the sparsity of 'sparse' codes. */
+  sparsity: number;
+  token_accuracy: number;
+}
+
+export interface MetricsLine {
+  type: 'metrics';
+  step: number;
+  epoch: number;
+  progress: number;
+  elapsed_s: number;
+  tokens_per_s: number;
+  bytes_per_s: number;
+  loss: number;
+  recon_bits_per_byte: number;
+  kl_bits_per_byte: number;
+  beta: number;
+  learning_rate: number;
+  grad_norm: number;
+  val_bits_per_byte: number;
+  val_recon_bits_per_byte: number;
+  val_kl_bits_per_byte: number;
+  active_units: number;
+  mutual_information: number;
+  sparsity: number;
+  token_accuracy: number;
+  tensors: number;
+  backend: string;
+}
+
+/** A document whose chunks the latent map places. */
+export interface MapDocument {
+  uri: string;
+  text: string;
+}
+
+export interface MapPoint {
+  x: number;
+  y: number;
+  uri: string;
+  /** Character offset of the chunk in its document. */
+  offset: number;
+  line: number;
+  preview: string;
+}

@@ -1,6 +1,7 @@
 /** The extension host's handle on the engine worker process (vscode types around EngineConnection). */
 import * as vscode from 'vscode';
-import type { BackendReport, BackendRequest } from '../core/backend';
+import type { BackendReport } from '../core/types';
+import type { BackendRequest } from '../core/choices';
 import type { EngineMethod, EngineMethods, EngineNotifications } from '../protocol/engine';
 import { EngineConnection, forkEngineWorker, type LoadedModel } from './logic/engineConnection';
 

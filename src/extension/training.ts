@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { MetricsLine } from '../core/train';
+import type { MetricsLine } from '../core/types';
 import type { TrainOutcome, TrainParams } from '../protocol/engine';
 import type { EngineClient } from './engineClient';
 import type { ModelManager } from './models';

@@ -3,10 +3,14 @@
  * (child_process IPC). Requests get exactly one response; notifications flow worker -> host.
  * This file has no runtime dependencies so that every side can import it.
  */
-import type { BackendReport } from '../core/backend';
-import type { ModelInfo } from '../core/textVae';
-import type { MetricsLine } from '../core/train';
-import type { EvalMetrics } from '../core/evaluate';
+import type {
+  BackendReport,
+  EvalMetrics,
+  MapDocument as EngineMapDocument,
+  MapPoint,
+  MetricsLine,
+  ModelInfo,
+} from '../core/types';
 import type { EngineParams } from './validateParams';
 
 /** Params of a training run (the schema in validateParams.ts declares them). */
@@ -24,16 +28,15 @@ export interface TrainOutcome {
 }
 
 export type MapDocument = EngineParams['latentMap']['documents'][number];
+export type { MapPoint };
 
-export interface MapPoint {
-  x: number;
-  y: number;
-  uri: string;
-  /** Character offset of the chunk in its document. */
-  offset: number;
-  line: number;
-  preview: string;
-}
+// The schema's documents are the engine's: one shape.
+const mapDocumentsMatch: EngineMapDocument extends MapDocument
+  ? MapDocument extends EngineMapDocument
+    ? true
+    : false
+  : false = true;
+void mapDocumentsMatch;
 
 /** What each request returns. */
 export interface EngineResults {

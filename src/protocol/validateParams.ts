@@ -5,7 +5,7 @@
  * vscode: the worker bundles it and unit tests import it directly.
  */
 import type { EngineMethod, EngineMethods } from './engine';
-import type { DecodeOptions } from '../core/textVae';
+import type { DecodeOptions } from '../core/types';
 import {
   BACKEND_REQUESTS,
   DECODE_STRATEGIES,

@@ -3,7 +3,7 @@
  * webview -> host "commands" and host -> webview "notifications" are kept apart.
  * Webviews must validate everything they receive and render text only as text.
  */
-import type { MetricsLine } from '../core/train';
+import type { MetricsLine } from '../core/types';
 import type { MapPoint } from './engine';
 import type { InterpolationMode } from '../core/choices';
 

@@ -10,25 +10,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, activeBackend } from '../core/backend';
 import { TextVae } from '../core/textVae';
-import { collectCorpus, type CorpusFile } from '../core/corpus';
-import { train } from '../core/train';
-import { DEFAULT_CONFIG, parameterCount } from '../core/model';
+import { CorpusError } from '../core/corpus';
+import { trainOnDocuments } from '../core/trainingRun';
 import { LatentCodeError, formatLatentCode } from '../core/latentCode';
 import { BundleError } from '../core/bundle';
-import type { ModelConfig } from '../core/types';
 import {
   isHostToWorker,
   type EngineErrorCode,
   type EngineMethod,
   type EngineMethods,
   type EngineNotifications,
-  type MapPoint,
-  type TrainOutcome,
   type WorkerToHost,
 } from '../protocol/engine';
 import { BadInputError, isEngineMethod, validateParams } from '../protocol/validateParams';
-import { pca2 } from '../core/projection';
-import { splitForTraining } from '../core/split';
 
 class EngineError extends Error {
   constructor(
@@ -74,7 +68,7 @@ function oneLine(message: string): string {
 function classify(err: unknown, method: EngineMethod): { message: string; code: EngineErrorCode } {
   const raw = err instanceof Error ? err.message : String(err);
   if (err instanceof EngineError) return { message: oneLine(raw), code: err.code };
-  if (err instanceof BadInputError) return { message: oneLine(raw), code: 'bad-input' };
+  if (err instanceof BadInputError || err instanceof CorpusError) return { message: oneLine(raw), code: 'bad-input' };
   if (err instanceof LatentCodeError) return { message: oneLine(raw), code: 'bad-code' };
   if (err instanceof BundleError) return { message: oneLine(raw), code: 'bundle' };
   // Anything that goes wrong while loading a bundle is a problem with that bundle.
@@ -176,142 +170,25 @@ const handlers: Handlers = {
   },
 
   async train(p, job) {
-    return runTraining(p, job.controller!.signal);
+    await ensureBackend();
+    const { paths, include, exclude, maxFileBytes, out, valFraction, seed, minutes, maxSteps, logEvery } = p;
+    const { split: _split, ...outcome } = await trainOnDocuments({
+      ...{ paths, include, exclude, maxFileBytes, valFraction, seed, minutes, maxSteps, logEvery },
+      out: path.resolve(out),
+      architecture: { variant: p.variant, modelDim: p.modelDim, vocabSize: p.vocabSize, latentDim: p.latentDim },
+      signal: job.controller!.signal,
+      // Requests that arrive during training are served between steps, not interleaved with them.
+      betweenSteps: whenIdle,
+      onMetrics: (m) => notify('trainMetrics', m),
+      onLog: (message) => notify('trainLog', { message }),
+    });
+    return outcome;
   },
 
   async latentMap(p, job) {
-    return { points: await latentMap(requireModel(), p.documents, p.maxPoints ?? 2000, signalOf(job)) };
+    return { points: await requireModel().latentMap(p.documents, p.maxPoints, signalOf(job)) };
   },
 };
-
-/** Longest common folder of absolute paths (folders count as themselves, files as their folder). */
-function commonRoot(paths: string[]): string {
-  const dirs = paths.map((p) => {
-    try {
-      return fs.statSync(p).isDirectory() ? p : path.dirname(p);
-    } catch {
-      return path.dirname(p);
-    }
-  });
-  let root = dirs[0];
-  for (const d of dirs.slice(1)) {
-    while (root !== path.dirname(root) && path.relative(root, d).startsWith('..')) root = path.dirname(root);
-  }
-  return root;
-}
-
-async function runTraining(p: EngineMethods['train']['params'], signal: AbortSignal): Promise<TrainOutcome> {
-  const backend = await ensureBackend();
-  const out = path.resolve(p.out);
-  if (fs.existsSync(out) && fs.readdirSync(out).length > 0)
-    throw new BadInputError(`${out} already exists: choose a new folder for the model`);
-  const paths = p.paths.map((x) => path.resolve(x));
-  const present = paths.filter((x) => fs.existsSync(x));
-  const skipped: TrainOutcome['skipped'] = paths
-    .filter((x) => !fs.existsSync(x))
-    .map((x) => ({ path: x, reason: 'no longer exists' }));
-  if (present.length === 0) throw new BadInputError('none of the documents to train on exist any more');
-  notify('trainLog', { message: `reading ${present.length} document${present.length === 1 ? '' : 's'}` });
-  const corpus = await collectCorpus(present, { include: p.include, exclude: p.exclude, maxFileBytes: p.maxFileBytes });
-  skipped.push(...corpus.skipped);
-  for (const s of corpus.skipped) notify('trainLog', { message: `skipped ${s.path}: ${s.reason}` });
-  if (corpus.files.length === 0)
-    throw new BadInputError(`none of the ${present.length} documents can be trained on (binary, empty or too large)`);
-  // Paths relative to the documents' common folder: the held-out split is stable and tells apart equal names in different folders.
-  const root = commonRoot(present);
-  const files: CorpusFile[] = corpus.files.map((f) => ({
-    ...f,
-    relativePath: path.relative(root, f.path).split(path.sep).join('/'),
-  }));
-  const valFraction = p.valFraction ?? 0.05;
-  const split = splitForTraining(files, valFraction);
-  const config: Partial<ModelConfig> = { variant: p.variant ?? 'vae' };
-  if (p.modelDim !== undefined) config.modelDim = p.modelDim;
-  if (p.vocabSize !== undefined) config.vocabSize = p.vocabSize;
-  if (p.latentDim !== undefined) config.latentDim = p.latentDim;
-  const heldOut =
-    split.method === 'paragraphs'
-      ? 'some paragraphs of the only document held out'
-      : split.method === 'none'
-        ? 'nothing held out'
-        : `${split.heldOutFiles} held out`;
-  notify('trainLog', {
-    message: `${files.length} documents: ${files.length - split.heldOutFiles} for training, ${heldOut}; backend ${backend}`,
-  });
-  const result = await train({
-    train: split.train,
-    val: split.val,
-    out,
-    config,
-    seed: p.seed ?? 1,
-    minutes: p.minutes,
-    maxSteps: p.maxSteps,
-    logEvery: p.logEvery,
-    signal,
-    // Requests that arrive during training are served between steps, not interleaved with them.
-    betweenSteps: whenIdle,
-    onMetrics: (m) => notify('trainMetrics', m),
-    onLog: (message) => notify('trainLog', { message }),
-    provenance: {
-      source: 'vscode',
-      files: files.length,
-      heldOutFiles: split.heldOutFiles,
-      heldOutBy: split.method,
-      valFraction,
-      parameters: parameterCount({ ...DEFAULT_CONFIG, ...config }),
-    },
-  });
-  return { ...result, files: files.length, skipped };
-}
-
-function previewText(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
-}
-
-async function latentMap(
-  vae: TextVae,
-  documents: EngineMethods['latentMap']['params']['documents'],
-  maxPoints: number,
-  signal: AbortSignal,
-): Promise<MapPoint[]> {
-  const pieces: { uri: string; offset: number; line: number; text: string }[] = [];
-  for (const doc of documents) {
-    let offset = 0;
-    let line = 0;
-    for (const chunk of vae.chunk(doc.text)) {
-      if (chunk.trim() !== '') {
-        // Point at the chunk's first non-blank character.
-        const lead = chunk.length - chunk.trimStart().length;
-        const leadLines = chunk.slice(0, lead).split('\n').length - 1;
-        pieces.push({ uri: doc.uri, offset: offset + lead, line: line + leadLines, text: chunk });
-      }
-      offset += chunk.length;
-      for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) line++;
-    }
-    // Keep IPC (cancel) responsive on big inputs.
-    await new Promise((r) => setImmediate(r));
-    signal.throwIfAborted();
-  }
-  let chosen = pieces;
-  if (pieces.length > maxPoints) {
-    chosen = Array.from({ length: maxPoints }, (_, i) => pieces[Math.floor((i * pieces.length) / maxPoints)]);
-  }
-  if (chosen.length === 0) return [];
-  const zs = await vae.encodeChunks(
-    chosen.map((c) => c.text),
-    { signal },
-  );
-  const { points } = pca2(zs);
-  return chosen.map((c, i) => ({
-    x: points[i].x,
-    y: points[i].y,
-    uri: c.uri,
-    offset: c.offset,
-    line: c.line,
-    preview: previewText(c.text),
-  }));
-}
 
 // ------------------------------------------------------------------ scheduling
 

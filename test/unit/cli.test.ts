@@ -190,7 +190,7 @@ describe('with a tiny trained model', () => {
     const { train, data, dir } = await fixture();
     assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'blob.bin')}: binary content`));
     assert.match(train.stderr, new RegExp(`skipped ${path.join(data, 'huge.txt')}: larger than \\d+ bytes`));
-    assert.match(train.stderr, /^1 files\b/m);
+    assert.match(train.stderr, /^1 document: 1 for training, nothing held out; backend \w+$/m);
     const lines = train.stdout
       .trim()
       .split('\n')

@@ -5,8 +5,8 @@
  * engineClient.ts wraps it in vscode types; unit tests drive it with a fake worker.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { BackendReport, BackendRequest } from '../../core/backend';
-import type { ModelInfo } from '../../core/textVae';
+import type { BackendReport, ModelInfo } from '../../core/types';
+import type { BackendRequest } from '../../core/choices';
 import {
   isWorkerToHost,
   type EngineErrorCode,

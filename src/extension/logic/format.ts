@@ -1,5 +1,5 @@
 /** User-visible texts and small computations behind them; vscode-free so that they can be tested. */
-import type { MetricsLine } from '../../core/train';
+import type { MetricsLine } from '../../core/types';
 import type { TrainOutcome } from '../../protocol/engine';
 
 export function statusBarText(modelName: string, backend: string | undefined): string {
@@ -158,6 +158,7 @@ const TRAINING_LABELS: [key: string, label: string][] = [
   ['valExamples', 'Held-out examples'],
   ['files', 'Documents'],
   ['heldOutFiles', 'Held-out documents'],
+  ['splitMethod', 'Held out by'],
   ['command', 'Command'],
 ];
 

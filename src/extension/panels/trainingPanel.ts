@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { MetricsLine } from '../../core/train';
+import type { MetricsLine } from '../../core/types';
 import type { TrainingNotifications, TrainingViewState, WebviewMessage } from '../../protocol/webview';
 import { renderWebviewHtml } from '../../webview/shared/html';
 import { canCancel, emptyTrainingState, reduce, type TrainingAction } from '../../webview/training/state';

@@ -2,7 +2,7 @@
  * The training view's state and its pure reducer. The host keeps the same state with the same
  * reducer, so that it can send a snapshot whenever the webview (re)loads.
  */
-import type { MetricsLine } from '../../core/train';
+import type { MetricsLine } from '../../core/types';
 import type { TrainingPoint, TrainingViewState } from '../../protocol/webview';
 
 /** Curves keep at most this many points; older ones are thinned out. */

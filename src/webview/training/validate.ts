@@ -3,7 +3,7 @@
  * side) and the persisted state. Metrics cross JSON on their way from the engine process, so
  * NaN arrives as null: such fields are accepted and read as NaN.
  */
-import type { MetricsLine } from '../../core/train';
+import type { MetricsLine } from '../../core/types';
 import {
   TRAINING_COMMANDS,
   TRAINING_NOTIFICATIONS,
