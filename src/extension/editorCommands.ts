@@ -6,7 +6,7 @@ import { EngineRequestError, isCancelled } from './logic/engineConnection';
 import { planEdits, type PlannedEdit } from './logic/edits';
 import { codeAt, planCodeRuns } from './logic/latentCodes';
 import { formatSimilarity, similarity } from '../core/similarity';
-import { escapeMarkdown, oneLine } from './logic/format';
+import { escapeMarkdown, markdownCodeBlock, oneLine } from './logic/format';
 import type { Log } from './services';
 import { decodeOptions, setting } from './config';
 import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocuments';
@@ -209,7 +209,8 @@ export class LatentCodeHoverProvider implements vscode.HoverProvider {
     }
     const fp = this.engine.model?.fingerprint.slice(0, 8);
     md.appendMarkdown(`**TextVAE** decoded${fp ? ` (model \`${fp}\`)` : ''}\n\n`);
-    md.appendCodeblock(text, 'text');
+    // A fence the decoded text cannot close: generated text is shown, never interpreted.
+    md.appendMarkdown(markdownCodeBlock(text));
     return new vscode.Hover(md, range);
   }
 }

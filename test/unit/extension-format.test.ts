@@ -5,6 +5,7 @@ import {
   estimateSecondsLeft,
   formatDuration,
   lagStats,
+  markdownCodeBlock,
   modelFolderName,
   modelInfoMarkdown,
   oneLine,
@@ -13,6 +14,7 @@ import {
   trainingProgressMessage,
   uniqueName,
 } from '../../src/extension/logic/format';
+import { injected, renderMarkdown } from '../helpers/markdown';
 import {
   isInside,
   modelDisplayName,
@@ -111,6 +113,57 @@ describe('texts', () => {
     assert.match(md, /\| Size on disk \| 5\.0 MB \|/);
     assert.match(md, /\| Steps \| 300 \|/);
     assert.doesNotMatch(md, /Token accuracy/);
+  });
+});
+
+describe('text from a bundle or a model is shown, never interpreted', () => {
+  const HOSTILE = [
+    '<img src="https://evil.example/track.png">',
+    '# Injected heading',
+    '[Run me](command:workbench.action.terminal.new)',
+    '![x](https://evil.example/x.png)',
+    'https://evil.example/page and www.evil.example',
+    'two\nlines | and a cell',
+    '`code` *emphasis* __strong__',
+    '<script>alert(1)</script>',
+    'esc \u001b[31m red \u0000 nul \u2028 sep',
+    '&lt;img src=x&gt;',
+  ];
+
+  test('Model Info escapes every manifest string, the folder and the backend detail', () => {
+    for (const evil of HOSTILE) {
+      const source = modelInfoMarkdown(
+        {
+          dir: `/models/${evil}`,
+          fingerprint: 'abcdef0123',
+          variant: evil,
+          backend: 'wasm',
+          parameters: 1,
+          sizeBytes: 1,
+          vocabSize: 300,
+          config: { latentDim: 4, modelDim: 8, maxTokens: 16, vocabSize: 300, decoderDilations: [1], encoderLayers: 1 },
+          metrics: { bits_per_byte: evil },
+          training: { command: evil, backend: evil, seed: { nested: evil } },
+        },
+        evil,
+        evil,
+      );
+      const html = renderMarkdown(source);
+      // One title, two section headings; nothing else that a reader did not write.
+      assert.deepEqual(injected(html, 3), [], `${JSON.stringify(evil)} rendered as:\n${html}`);
+      assert.doesNotMatch(html, /href=|src=\"http/);
+      // Every value stays on its row: the tables keep their 11 + 1 + 4 rows.
+      assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 11 + (1 + 1) + (1 + 3), html);
+    }
+  });
+
+  test('a decoded text in the hover is one code block whatever it contains', () => {
+    for (const evil of [...HOSTILE, '```\n# escaped?\n```', '````', 'a ``` b']) {
+      const html = renderMarkdown(`decoded:\n\n${markdownCodeBlock(evil)}`);
+      assert.equal((html.match(/<pre>/g) ?? []).length, 1, html);
+      assert.deepEqual(injected(html.replace(/<pre>[\s\S]*<\/pre>/, ''), 0), [], html);
+      assert.doesNotMatch(html, /\u001b|\u0000/);
+    }
   });
 });
 

@@ -110,9 +110,23 @@ function fmtValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Markdown escaping for text that must show literally. */
+/**
+ * Text from outside (a bundle's manifest, a folder name, an error) as literal one-line Markdown:
+ * control characters and line breaks become spaces, and every ASCII punctuation character is
+ * backslash-escaped. No HTML, heading, link, image or table cell can start, and no text run is
+ * left that a linkifier could turn into a link (it would need an unescaped "." or ":").
+ */
 export function escapeMarkdown(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+  return s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
+}
+
+/** `text` as a fenced code block that it cannot close early (the fence outgrows its backtick runs). */
+export function markdownCodeBlock(text: string, language = 'text'): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  // Control characters other than tab and line breaks carry nothing readable (terminal escapes).
+  const shown = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd');
+  return `${fence}${language}\n${shown}\n${fence}\n`;
 }
 
 export interface ModelInfoLike {
@@ -167,31 +181,35 @@ export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDeta
   const lines: string[] = [];
   lines.push(`# TextVAE model: ${escapeMarkdown(name)}`, '');
   lines.push('| | |', '|---|---|');
-  const row = (k: string, v: string) => lines.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
-  row('Folder', `\`${info.dir}\``);
+  // Every value is escaped: the manifest, the folder name and the backend detail are not ours.
+  const row = (k: string, v: unknown) =>
+    lines.push(`| ${k} | ${typeof v === 'number' && Number.isFinite(v) ? fmtValue(v) : escapeMarkdown(fmtValue(v))} |`);
+  row('Folder', info.dir);
   row('Backend', backendDetail ? `${info.backend} (${backendDetail})` : info.backend);
   row('Variant', info.variant);
-  row('Fingerprint', `\`${info.fingerprint}\``);
-  row('Size on disk', formatBytes(info.sizeBytes));
-  row('Parameters', fmtValue(info.parameters));
-  row('Latent dimensions', String(info.config.latentDim));
-  row('Width', String(info.config.modelDim));
-  row('Vocabulary', `${info.vocabSize} tokens`);
-  row('Tokens per code', String(info.config.maxTokens));
-  row('Layers', `${info.config.encoderLayers} encoder, ${info.config.decoderDilations.length} decoder`);
+  row('Fingerprint', info.fingerprint);
+  // Text made here from numbers only.
+  const own = (k: string, v: string) => lines.push(`| ${k} | ${v} |`);
+  own('Size on disk', formatBytes(info.sizeBytes));
+  row('Parameters', info.parameters);
+  row('Latent dimensions', info.config.latentDim);
+  row('Width', info.config.modelDim);
+  own('Vocabulary', `${fmtValue(info.vocabSize)} tokens`);
+  row('Tokens per code', info.config.maxTokens);
+  own('Layers', `${fmtValue(info.config.encoderLayers)} encoder, ${info.config.decoderDilations.length} decoder`);
   const metrics = isDict(info.metrics) ? info.metrics : {};
   const mRows = METRIC_LABELS.filter(([k]) => k in metrics);
   lines.push('', '## Training metrics', '');
   if (mRows.length) {
     lines.push('| | |', '|---|---|');
-    for (const [k, label] of mRows) row(label, fmtValue(metrics[k]));
+    for (const [k, label] of mRows) row(label, metrics[k]);
   } else lines.push('No metrics recorded in this bundle.');
   const training = isDict(info.training) ? info.training : {};
   const tRows = TRAINING_LABELS.filter(([k]) => k in training);
   lines.push('', '## Training facts', '');
   if (tRows.length) {
     lines.push('| | |', '|---|---|');
-    for (const [k, label] of tRows) row(label, fmtValue(training[k]));
+    for (const [k, label] of tRows) row(label, training[k]);
   } else lines.push('No training facts recorded in this bundle.');
   return lines.join('\n') + '\n';
 }
