@@ -7,9 +7,10 @@ import { TextVae, type DecodeOptions } from '../core/textVae';
 import { collectCorpus, type CorpusFile } from '../core/corpus';
 import { splitForTraining } from '../core/split';
 import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
-import type { MetricsLine } from '../core/types';
+import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { readManifest } from '../core/bundle';
+import { sentenceMetrics } from '../core/similarity';
 import {
   BACKEND_REQUESTS,
   DECODE_STRATEGIES,
@@ -113,6 +114,11 @@ const TRAINING: OptionSet = {
     help: 'on residual branches while training, 0 unless given',
   },
   resume: { kind: 'string', arg: 'DIR', help: 'continue the run saved in DIR' },
+  from: {
+    kind: 'string',
+    arg: 'DIR',
+    help: "fine-tune: start from this bundle's weights, tokenizer and architecture (DIR is only read)",
+  },
   log: { kind: 'string', arg: 'FILE', help: 'append the metrics lines to FILE too' },
   'log-every': { kind: 'number', arg: 'N', range: RANGES.logEvery, help: 'steps between metrics lines' },
 };
@@ -192,6 +198,17 @@ async function gatherTexts(o: Opts): Promise<CorpusFile[]> {
   return files;
 }
 
+/** The non-blank lines of a text file, without their line ends. */
+function readLines(file: string): string[] {
+  if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
+  if (lines.length === 0) throw new Error(`${file} has no sentences (every line is blank)`);
+  return lines;
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -248,6 +265,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       requireData(o);
       if (!o.given('minutes') && !o.given('steps') && !o.given('epochs') && !o.given('resume'))
         throw new UsageError('bound the run with --minutes, --steps or --epochs');
+      if (o.given('from') && o.given('resume'))
+        throw new UsageError('--from starts a new run from a model and --resume continues one: give only one');
     },
     async run(o, { backend, argv }) {
       const files = await gatherTexts(o);
@@ -289,6 +308,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         maxSteps: o.number('steps'),
         epochs: o.number('epochs'),
         resume: o.string('resume'),
+        from: o.string('from'),
         freeNatsPerDim: o.number('free-bits'),
         tokenDropout: o.number('token-dropout'),
         dropout: o.number('dropout'),
@@ -313,36 +333,55 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
   },
 
   eval: {
-    synopsis: '--model DIR --data PATH...',
-    summary: 'held-out bits per byte, KL, active units',
+    synopsis: '--model DIR --data PATH... | --sentences FILE',
+    summary: 'held-out bits per byte, KL, active units; how faithfully sentences come back from their codes',
     options: {
       ...COMMON,
       ...MODEL,
       ...JSON_OUTPUT,
       ...CORPUS,
+      ...DECODING,
       split: {
         kind: 'choice',
         choices: EVAL_SPLITS,
         default: 'all',
         help: 'val: the files a training run with the same --val-fraction held out',
       },
+      sentences: {
+        kind: 'string',
+        arg: 'FILE',
+        help: 'reconstruct each non-blank line of FILE from its code: exact, char_similarity, word_f1, code_chars_per_text_char (decoding options apply)',
+      },
     },
-    check: requireData,
+    check(o) {
+      if (!o.given('sentences')) requireData(o);
+    },
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
-      const files = await gatherTexts(o);
-      const split = o.choice<EvalSplit>('split');
-      // The same deterministic split as training, so '--split val' is exactly the held-out text.
-      const parts = splitForTraining(files, o.number('val-fraction') ?? DEFAULT_VAL_FRACTION);
-      const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
-      if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
-      const m = await vae.evaluateTexts(chosen);
-      const result = { model: vae.dir, fingerprint: vae.fingerprint, split, ...m, backend: backend.name };
+      let m: Partial<EvalMetrics> & { split?: EvalSplit } = {};
+      if (o.given('data')) {
+        const files = await gatherTexts(o);
+        const split = o.choice<EvalSplit>('split');
+        // The same deterministic split as training, so '--split val' is exactly the held-out text.
+        const parts = splitForTraining(files, o.number('val-fraction') ?? DEFAULT_VAL_FRACTION);
+        const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
+        if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
+        m = { split, ...(await vae.evaluateTexts(chosen)) };
+      }
+      const sentencesFile = o.string('sentences');
+      if (sentencesFile !== undefined) {
+        const lines = readLines(sentencesFile);
+        const decoding = decodeOptions(o);
+        Object.assign(m, sentenceMetrics(await vae.roundTrip(lines, decoding)), {
+          strategy: decoding.strategy,
+        });
+      }
+      const result = { model: vae.dir, fingerprint: vae.fingerprint, ...m, backend: backend.name };
       print(
         o,
         result,
         Object.entries(result)
-          .map(([k, v]) => `${k.padEnd(20)} ${typeof v === 'number' ? +v.toFixed(4) : v}`)
+          .map(([k, v]) => `${k.padEnd(25)} ${typeof v === 'number' ? +v.toFixed(4) : v}`)
           .join('\n'),
       );
       return 0;
