@@ -333,8 +333,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
   },
 
   eval: {
-    synopsis: '--model DIR --data PATH... | --sentences FILE',
-    summary: 'held-out bits per byte, KL, active units; how faithfully sentences come back from their codes',
+    synopsis: '--data PATH... | --sentences F',
+    summary: 'held-out bits per byte, KL, active units; sentences back from codes',
     options: {
       ...COMMON,
       ...MODEL,
@@ -350,7 +350,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       sentences: {
         kind: 'string',
         arg: 'FILE',
-        help: 'reconstruct each non-blank line of FILE from its code: exact, char_similarity, word_f1, code_chars_per_text_char (decoding options apply)',
+        help: 'reconstruct each line of FILE from its code: exact, char_similarity, word_f1, code_chars_per_text_char',
       },
     },
     check(o) {

@@ -119,8 +119,8 @@ describe('usage errors exit 2, failures exit 1', () => {
 
   test('an option of another command is a usage error naming the option and the command', async () => {
     const out = path.join(makeTempDir(), 'm');
-    const from = await runCli(['train', '--data', cleanData, '--out', out, '--steps', '1', '--from', out]);
-    assertOneLineError(from, 2, /--from does not apply to 'train' \(it belongs to interpolate\)/);
+    const to = await runCli(['train', '--data', cleanData, '--out', out, '--steps', '1', '--to', out]);
+    assertOneLineError(to, 2, /--to does not apply to 'train' \(it belongs to interpolate\)/);
     assert.equal(fs.existsSync(out), false, 'nothing was trained');
     assertOneLineError(await runCli(['info', '--temperature', '2']), 2, /--temperature does not apply to 'info'/);
     assertOneLineError(
@@ -136,11 +136,11 @@ describe('usage errors exit 2, failures exit 1', () => {
     assert.equal(train.code, 0, describeRun(train));
     assert.match(train.stdout, /^usage: textvae train --data PATH\.\.\. --out DIR/m);
     assert.match(train.stdout, /^ {2}--vocab-size N +tokenizer vocabulary \(260 to 65536\)$/m);
-    assert.doesNotMatch(train.stdout, /--from|--temperature/);
+    assert.doesNotMatch(train.stdout, /--to-file|--temperature/);
     const all = await runCli(['--help']);
     for (const command of ['info', 'train', 'eval', 'encode', 'decode', 'reconstruct', 'sample', 'interpolate', 'demo'])
       assert.match(all.stdout, new RegExp(`^  ${command} `, 'm'));
-    assert.match(all.stdout, /^decoding \(decode, reconstruct, sample, interpolate\):$/m);
+    assert.match(all.stdout, /^decoding \(eval, decode, reconstruct, sample, interpolate\):$/m);
   });
 
   test('a bad choice', async () => {
