@@ -11,6 +11,7 @@ import { BOS, FIRST_BYTE_ID, type Tokenizer } from '../tokenizer';
 import { decodeWtf8, wtf8SequenceLength } from '../wtf8';
 import { crc32 } from '../latentCode';
 import { DeterministicDecoder } from './detDecoder';
+import { Q_CUM, latentBits, latentFrame, latentOf, quantiseLatent, type LatentFrame } from './latentPart';
 import { RangeDecoder, RangeEncoder, RangeDecoderError, TOTAL } from './rangeCoder';
 import {
   BINARY_HEADER_BYTES,
@@ -36,54 +37,70 @@ export const SEGMENT_BYTES = 32 * 1024;
 /** Called with the number of original bytes handled so far. */
 export type Progress = (doneBytes: number) => void;
 
+/** Posterior means of texts: the model's encoder (tfjs). Only compression uses it, and only to choose z. */
+export type LatentEncoder = (texts: string[]) => Promise<Float32Array[]>;
+
 /** What TextVae offers the coder (kept structural so this module does not load tfjs). */
 export interface ModelSource {
   config: ModelConfig;
   tokenizer: Tokenizer;
   fingerprint: string;
   model: { exportWeights(): Promise<NamedWeights> };
+  encodeChunks(chunks: string[]): Promise<Float32Array[]>;
 }
 
 export class LosslessCoder {
   private readonly lm: DeterministicDecoder;
   private readonly tokenBytes: Uint8Array[];
+  private readonly frame: LatentFrame;
 
+  /** Without `latents`, every block is coded at the prior's centre (decoding never needs it). */
   constructor(
     readonly config: ModelConfig,
     weights: NamedWeights,
     private readonly tokenizer: Tokenizer,
     readonly fingerprint: string,
+    private readonly latents?: LatentEncoder,
   ) {
     this.lm = new DeterministicDecoder(config, weights);
     this.tokenBytes = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenBytes(id));
+    this.frame = latentFrame(config, weights['latent.mean'].data, weights['latent.std'].data);
   }
 
   static async fromModel(source: ModelSource): Promise<LosslessCoder> {
-    return new LosslessCoder(source.config, await source.model.exportWeights(), source.tokenizer, source.fingerprint);
+    return new LosslessCoder(
+      source.config,
+      await source.model.exportWeights(),
+      source.tokenizer,
+      source.fingerprint,
+      (texts) => source.encodeChunks(texts),
+    );
   }
 
   // ---------------------------------------------------------------- whole inputs
 
   /** The payload (shared by the string and binary forms) of `bytes`. */
-  compress(bytes: Uint8Array, onProgress?: Progress): Uint8Array {
+  async compress(bytes: Uint8Array, onProgress?: Progress): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let pos = 0;
     do {
       const end = segmentEnd(bytes, pos, bytes.length);
       const base = pos;
-      parts.push(this.encodeSegment(bytes.subarray(pos, end), end === bytes.length, (d) => onProgress?.(base + d)));
+      parts.push(
+        await this.encodeSegment(bytes.subarray(pos, end), end === bytes.length, (d) => onProgress?.(base + d)),
+      );
       pos = end;
     } while (pos < bytes.length);
     return concat(parts);
   }
 
-  compressToCode(bytes: Uint8Array, onProgress?: Progress): string {
-    return formatLosslessCode(this.compress(bytes, onProgress), this.fingerprint);
+  async compressToCode(bytes: Uint8Array, onProgress?: Progress): Promise<string> {
+    return formatLosslessCode(await this.compress(bytes, onProgress), this.fingerprint);
   }
 
   /** The binary form: header and payload. */
-  compressToBinary(bytes: Uint8Array, onProgress?: Progress): Uint8Array {
-    return concat([binaryHeader(this.fingerprint), this.compress(bytes, onProgress)]);
+  async compressToBinary(bytes: Uint8Array, onProgress?: Progress): Promise<Uint8Array> {
+    return concat([binaryHeader(this.fingerprint), await this.compress(bytes, onProgress)]);
   }
 
   /** Decodes a whole payload; every segment is checked before its bytes are kept. */
@@ -128,9 +145,9 @@ export class LosslessCoder {
     yield binaryHeader(this.fingerprint);
     let buf: Uint8Array = new Uint8Array(0);
     let done = 0;
-    const emit = (end: number, last: boolean): Uint8Array => {
+    const emit = async (end: number, last: boolean): Promise<Uint8Array> => {
       const base = done;
-      const out = this.encodeSegment(buf.subarray(0, end), last, (d) => onProgress?.(base + d));
+      const out = await this.encodeSegment(buf.subarray(0, end), last, (d) => onProgress?.(base + d));
       done += end;
       buf = buf.slice(end);
       return out;
@@ -138,10 +155,10 @@ export class LosslessCoder {
     for await (const chunk of source) {
       buf = concat([buf, chunk]);
       // A segment is cut only when more bytes follow it, so that the last one is flagged.
-      while (buf.length > SEGMENT_BYTES + 4) yield emit(segmentEnd(buf, 0, buf.length), false);
+      while (buf.length > SEGMENT_BYTES + 4) yield await emit(segmentEnd(buf, 0, buf.length), false);
     }
-    while (buf.length > SEGMENT_BYTES) yield emit(segmentEnd(buf, 0, buf.length), false);
-    yield emit(buf.length, true);
+    while (buf.length > SEGMENT_BYTES) yield await emit(segmentEnd(buf, 0, buf.length), false);
+    yield await emit(buf.length, true);
   }
 
   /** Original bytes of a binary code stream, segment by segment, each checked before it is given out. */
@@ -185,7 +202,7 @@ export class LosslessCoder {
   // ---------------------------------------------------------------- segments
 
   /** Wire bytes of one segment, coded by the shortest method. */
-  encodeSegment(raw: Uint8Array, last: boolean, onProgress?: Progress): Uint8Array {
+  async encodeSegment(raw: Uint8Array, last: boolean, onProgress?: Progress): Promise<Uint8Array> {
     const crc = crc32(raw);
     let method: Method = Method.Stored;
     let body = raw;
@@ -195,7 +212,7 @@ export class LosslessCoder {
         method = Method.Brotli;
         body = brotli;
       }
-      const model = this.modelEncode(raw, (body.length - 1) * 8, onProgress);
+      const model = await this.modelEncode(raw, (body.length - 1) * 8, onProgress);
       if (model && model.length < body.length) {
         method = Method.Model;
         body = model;
@@ -263,27 +280,70 @@ export class LosslessCoder {
     return p === run.length;
   }
 
-  /** Arithmetic code of `raw` under the model, or null once it passes `limitBits`. */
-  private modelEncode(raw: Uint8Array, limitBits: number, onProgress?: Progress): Uint8Array | null {
+  /**
+   * Arithmetic code of `raw` under the model, or null once it passes `limitBits`. Body: varint token
+   * count; then, in one range code, each block's latent flag and grid indices, then the tokens,
+   * step by step and block by block. Each block gets z from the encoder when that makes it shorter
+   * (z's own bits included), else the prior's centre: both are tried side by side.
+   */
+  private async modelEncode(raw: Uint8Array, limitBits: number, onProgress?: Progress): Promise<Uint8Array | null> {
     const tokens = this.tokensOf(raw);
     // Binary-looking data (about a token per byte) costs minutes and never wins: skip large ones.
     if (raw.length > 4096 && tokens.length > 0.75 * raw.length) return null;
-    const enc = new RangeEncoder();
-    let bits = 0;
+    const L = this.lm.maxTokens;
+    const blocks = Math.ceil(tokens.length / L);
+    const qs: (Int32Array | null)[] = new Array<Int32Array | null>(blocks).fill(null);
+    if (this.latents && blocks > 0) {
+      const texts = Array.from({ length: blocks }, (_, b) =>
+        this.tokenizer.decode(tokens.subarray(b * L, Math.min(tokens.length, (b + 1) * L))),
+      );
+      const mus = await this.latents(texts);
+      mus.forEach((mu, b) => (qs[b] = quantiseLatent(mu, this.frame)));
+    }
+    // Rows 2b and 2b+1: block b with its z and at the prior's centre (or one row per block).
+    const per = this.latents ? 2 : 1;
+    const zs = Array.from({ length: blocks * per }, (_, r) =>
+      r % per === 0 && qs[r / per] ? latentOf(qs[r / per]!, this.frame) : null,
+    );
+    const starts = new Int32Array(tokens.length * per);
+    const freqs = new Int32Array(tokens.length * per);
+    const rowBits = new Float64Array(blocks * per);
+    for (let b = 0; b < blocks; b++) if (per === 2) rowBits[2 * b] = latentBits(qs[b]!);
+    const S1 = this.lm.symbols + 1;
     const ok = this.lockstep(
       tokens.length,
+      zs,
       onProgress && ((f) => onProgress(Math.floor(f * raw.length))),
-      (idx, cum, base) => {
+      (idx, r, cum) => {
         const s = tokens[idx] - FIRST_BYTE_ID;
+        const base = r * S1;
         const start = cum[base + s];
         const freq = cum[base + s + 1] - start;
-        enc.encode(start, freq);
-        bits += TOTAL_BITS_F - Math.log2(freq);
+        starts[idx * per + (r % per)] = start;
+        freqs[idx * per + (r % per)] = freq;
+        rowBits[r] += TOTAL_BITS_F - Math.log2(freq);
         return tokens[idx];
       },
-      () => bits <= limitBits,
+      () => {
+        let bits = 0;
+        for (let b = 0; b < blocks; b++) bits += per === 2 ? Math.min(rowBits[2 * b], rowBits[2 * b + 1]) : rowBits[b];
+        return bits <= limitBits;
+      },
     );
     if (!ok) return null;
+    const enc = new RangeEncoder();
+    const choice = Array.from({ length: blocks }, (_, b) =>
+      per === 2 && rowBits[2 * b] < rowBits[2 * b + 1] ? 0 : per - 1,
+    );
+    for (let b = 0; b < blocks; b++) {
+      const withZ = per === 2 && choice[b] === 0;
+      enc.encode(withZ ? HALF : 0, HALF);
+      if (withZ) for (const k of qs[b]!) enc.encode(Q_CUM[k], Q_CUM[k + 1] - Q_CUM[k]);
+    }
+    forEachSymbol(tokens.length, L, (idx) => {
+      const c = idx * per + choice[Math.floor(idx / L)];
+      enc.encode(starts[c], freqs[c]);
+    });
     const head: number[] = [];
     writeVarint(head, tokens.length);
     return concat([Uint8Array.from(head), enc.finish()]);
@@ -295,21 +355,33 @@ export class LosslessCoder {
       throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its token count does not fit its length');
     }
     const S = this.lm.symbols;
+    const L = this.lm.maxTokens;
     const tokens = new Int32Array(count.value);
+    const blocks = Math.ceil(count.value / L);
     let dec: RangeDecoder;
     try {
       dec = new RangeDecoder(body, count.next);
-      this.lockstep(count.value, onProgress && ((f) => onProgress(Math.floor(f * rawLength))), (idx, cum, base) => {
-        const target = dec.target();
-        let lo = 0;
-        let hi = S - 1;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (cum[base + mid] <= target) lo = mid;
-          else hi = mid - 1;
+      const zs: (Float64Array | null)[] = [];
+      for (let b = 0; b < blocks; b++) {
+        const withZ = dec.target() >= HALF;
+        dec.consume(withZ ? HALF : 0, HALF);
+        if (!withZ) {
+          zs.push(null);
+          continue;
         }
-        dec.consume(cum[base + lo], cum[base + lo + 1] - cum[base + lo]);
-        tokens[idx] = lo + FIRST_BYTE_ID;
+        const q = new Int32Array(this.config.latentDim);
+        for (let j = 0; j < q.length; j++) {
+          const k = find(Q_CUM, Q_CUM.length - 2, 0, dec.target());
+          dec.consume(Q_CUM[k], Q_CUM[k + 1] - Q_CUM[k]);
+          q[j] = k;
+        }
+        zs.push(latentOf(q, this.frame));
+      }
+      this.lockstep(count.value, zs, onProgress && ((f) => onProgress(Math.floor(f * rawLength))), (idx, r, cum) => {
+        const base = r * (S + 1);
+        const s = find(cum, S - 1, base, dec.target());
+        dec.consume(cum[base + s], cum[base + s + 1] - cum[base + s]);
+        tokens[idx] = s + FIRST_BYTE_ID;
         return tokens[idx];
       });
     } catch (err) {
@@ -339,34 +411,59 @@ export class LosslessCoder {
   }
 
   /**
-   * Runs the decoder over `count` tokens cut into blocks of maxTokens, all blocks in lockstep.
-   * `symbol(index, cum, base)` codes or decodes token `index` (block-major order) from the
-   * cumulative frequencies at cum[base..]; it returns the token, which is the block's next input.
-   * Symbols are visited step by step, block by block: the same order on both sides.
+   * Runs the decoder over `count` tokens cut into blocks of maxTokens, all in lockstep; `zs` holds
+   * one z per row, `zs.length / blocks` rows per block. `symbol(index, row, cum)` codes or decodes
+   * token `index` (block-major order) from row `row`'s cumulative frequencies in cum[row * (S+1)..]
+   * and returns it; the token is every row of the block's next input.
    */
   private lockstep(
     count: number,
+    zs: (Float64Array | null)[],
     onFraction: ((f: number) => void) | undefined,
-    symbol: (index: number, cum: Int32Array, base: number) => number,
+    symbol: (index: number, row: number, cum: Int32Array) => number,
     keepGoing: () => boolean = () => true,
   ): boolean {
     if (count === 0) return true;
     const L = this.lm.maxTokens;
     const blocks = Math.ceil(count / L);
+    const per = zs.length / blocks;
     const lastLen = count - (blocks - 1) * L;
-    const state = this.lm.batch(blocks);
-    const inputs = new Int32Array(blocks).fill(BOS);
-    const S1 = this.lm.symbols + 1;
+    const state = this.lm.batch(zs);
+    const inputs = new Int32Array(zs.length).fill(BOS);
     const steps = blocks > 1 ? L : lastLen;
     for (let t = 0; t < steps; t++) {
       const active = t < lastLen ? blocks : blocks - 1;
-      state.next(inputs, active);
-      for (let b = 0; b < active; b++) inputs[b] = symbol(b * L + t, state.cum, b * S1);
+      state.next(inputs, active * per);
+      for (let b = 0; b < active; b++) {
+        let tok = 0;
+        for (let k = 0; k < per; k++) tok = symbol(b * L + t, b * per + k, state.cum);
+        for (let k = 0; k < per; k++) inputs[b * per + k] = tok;
+      }
       if (!keepGoing()) return false;
       onFraction?.((t + 1) / steps);
     }
     return true;
   }
+}
+
+const HALF = TOTAL / 2;
+
+/** Token indices in coding order: step by step, block by block (as `lockstep` visits them). */
+function forEachSymbol(count: number, L: number, visit: (index: number) => void): void {
+  const blocks = Math.ceil(count / L);
+  for (let t = 0; t < L; t++) for (let b = 0; b < blocks; b++) if (b * L + t < count) visit(b * L + t);
+}
+
+/** The symbol s in 0..last whose interval cum[base+s] <= target < cum[base+s+1]. */
+function find(cum: Int32Array, last: number, base: number, target: number): number {
+  let lo = 0;
+  let hi = last;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (cum[base + mid] <= target) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 const TOTAL_BITS_F = Math.log2(TOTAL);

@@ -3,7 +3,7 @@
  * operations, so that the coder sees the same probabilities, bit for bit, on every backend and every
  * machine (tfjs kernels differ in their last bits between backends). It mirrors
  * TextVaeModel.stepInternal: embeddings + positions, causal dilated convolutions biased by z, RMS
- * norms, tied softmax. z is fixed to the prior's centre, so a code carries no latent part.
+ * norms, tied softmax. Each sequence has its own z: the prior's centre, or a quantised code.
  *
  * Several blocks advance in lockstep: one pass over each weight matrix serves every block.
  */
@@ -18,7 +18,6 @@ interface Layer {
   dilation: number;
   w: Float32Array; // [K*D, D]
   b: Float32Array; // [D]
-  zb: Float64Array; // [D], z's bias for this layer
   norm: Float32Array; // [D]
   ring: number; // history slots kept: (K-1)*dilation + 1
 }
@@ -35,7 +34,15 @@ export class DeterministicDecoder {
   readonly outNorm: Float32Array;
   readonly outB: Float32Array;
 
-  constructor(config: ModelConfig, weights: NamedWeights) {
+  private readonly zw: Float32Array;
+  private readonly zbias: Float32Array;
+  /** z's bias at the prior's centre: [layers * D]. */
+  private readonly priorBias: Float64Array;
+
+  constructor(
+    readonly config: ModelConfig,
+    weights: NamedWeights,
+  ) {
     const get = (name: string): Float32Array => {
       const w = weights[name];
       if (!w) throw new Error(`lossless coder: missing weight ${name}`);
@@ -50,36 +57,43 @@ export class DeterministicDecoder {
     this.position = get('position');
     this.outNorm = get('out.norm');
     this.outB = get('out.b');
-    const zb = priorZBias(config, get('dec.z.w'), get('dec.z.b'), get('latent.mean'));
+    this.zw = get('dec.z.w');
+    this.zbias = get('dec.z.b');
+    this.priorBias = this.zBias(priorCentre(config, get('latent.mean')));
     this.layers = config.decoderDilations.map((dilation, i) => ({
       dilation,
       w: get(`dec.${i}.w`),
       b: get(`dec.${i}.b`),
-      zb: zb.subarray(i * this.D, (i + 1) * this.D),
       norm: get(`dec.${i}.norm`),
       ring: (this.K - 1) * dilation + 1,
     }));
   }
 
-  /** State for `blocks` sequences decoded together. */
-  batch(blocks: number): Lockstep {
-    return new Lockstep(this, blocks);
+  /** State for sequences decoded together, one per z (null: the prior's centre). */
+  batch(zs: (Float64Array | null)[]): Lockstep {
+    return new Lockstep(
+      this,
+      zs.map((z) => (z ? this.zBias(z) : this.priorBias)),
+    );
+  }
+
+  /** z·W + b for every layer, [layers * D], in a fixed order. */
+  zBias(z: ArrayLike<number>): Float64Array {
+    const n = this.zbias.length;
+    const out = Float64Array.from(this.zbias);
+    for (let j = 0; j < this.config.latentDim; j++) {
+      const zj = z[j];
+      if (zj === 0) continue;
+      for (let c = 0; c < n; c++) out[c] += zj * this.zw[j * n + c];
+    }
+    return out;
   }
 }
 
-/**
- * z at the centre of the prior: 0 for a VAE (prior N(0, I)); the training codes' mean for 'ae' and
- * 'sparse', whose "prior" is that spread. Its bias z·W + b is computed once, in a fixed order.
- */
-function priorZBias(config: ModelConfig, w: Float32Array, b: Float32Array, mean: Float32Array): Float64Array {
-  const n = b.length;
-  const out = Float64Array.from(b);
-  if (config.variant === 'vae') return out;
-  for (let j = 0; j < config.latentDim; j++) {
-    const zj = config.variant === 'sparse' ? Math.max(0, mean[j]) : mean[j];
-    for (let c = 0; c < n; c++) out[c] += zj * w[j * n + c];
-  }
-  return out;
+/** The prior's centre: 0 for a VAE (prior N(0, I)); the training codes' mean for 'ae' and 'sparse'. */
+function priorCentre(config: ModelConfig, mean: Float32Array): Float64Array {
+  if (config.variant === 'vae') return new Float64Array(config.latentDim);
+  return Float64Array.from(mean, (v) => (config.variant === 'sparse' ? Math.max(0, v) : v));
 }
 
 /** Squared-mean normalisation times a gain, in place: x * gain / sqrt(mean(x^2) + eps). */
@@ -100,10 +114,13 @@ export class Lockstep {
   private readonly acc: Float64Array;
   private readonly logits: Float64Array;
 
+  readonly blocks: number;
+
   constructor(
     private readonly m: DeterministicDecoder,
-    readonly blocks: number,
+    private readonly zb: Float64Array[],
   ) {
+    const blocks = (this.blocks = zb.length);
     const { D, K, symbols } = m;
     this.rings = m.layers.map((l) => new Float64Array(blocks * l.ring * D));
     this.h = new Float64Array(blocks * D);
@@ -164,9 +181,11 @@ export class Lockstep {
           for (let j = 0; j < D; j++) acc[ao + j] += a * w[wo + j];
         }
       }
+      const zo = li * D;
       for (let b = 0; b < n; b++) {
+        const zb = this.zb[b];
         for (let j = 0; j < D; j++) {
-          const u = acc[b * D + j] + layer.b[j] + layer.zb[j];
+          const u = acc[b * D + j] + layer.b[j] + zb[zo + j];
           acc[b * D + j] = h[b * D + j] + (u > 0 ? u : 0);
         }
         rmsNorm(acc, b * D, D, layer.norm, h, b * D);
