@@ -3,7 +3,7 @@
 //   node scripts/build.mjs && node scripts/preview-webviews.mjs
 //
 // Serves media/ from a tiny http server on 127.0.0.1, wraps each webview in the real HTML shell
-// (src/webview/shared/html.ts, with its Content-Security-Policy) plus a stub of
+// (src/extension/panels/html.ts, with its Content-Security-Policy) plus a stub of
 // acquireVsCodeApi that records posted messages and replays fake notifications, opens it in
 // headless Chromium (playwright-core) and saves PNGs in a dark and a light theme to
 // .e2e-artifacts/webviews/. It fails on CSP violations, page errors and inline styles.
@@ -31,7 +31,7 @@ if (
 
 // The real HTML shell, compiled from TypeScript on the fly.
 const shellJs = await esbuild.build({
-  entryPoints: [path.join(root, 'src/webview/shared/html.ts')],
+  entryPoints: [path.join(root, 'src/extension/panels/html.ts')],
   bundle: true,
   write: false,
   format: 'esm',

@@ -7,8 +7,6 @@
 import * as v from 'valibot';
 import type { NumberRange } from '../core/choices';
 
-export { v };
-
 /** A string of at most `max` characters (and, with `nonEmpty`, at least one). */
 export function text(max: number, options: { nonEmpty?: boolean } = {}) {
   return v.pipe(
@@ -38,15 +36,18 @@ export const count = v.pipe(
   v.minValue(0, 'must be at least 0'),
 );
 
+// valibot's number() refuses NaN: metrics hold NaN on purpose (no value yet).
+const numberOrNull = v.custom<number | null>((x) => typeof x === 'number' || x === null, 'must be a number or null');
+
 /** JSON turns NaN and Infinity into null: such a number reads back as NaN. */
 export const jsonNumber = v.pipe(
-  v.nullable(v.number('must be a number or null')),
+  numberOrNull,
   v.transform((x): number => x ?? NaN),
 );
 
 /** A finite number, or null where the value was not finite. */
 export const finiteOrNull = v.pipe(
-  v.nullable(v.number('must be a number or null')),
+  numberOrNull,
   v.transform((x): number | null => (x !== null && Number.isFinite(x) ? x : null)),
 );
 
@@ -93,7 +94,12 @@ export function describeIssue(issue: v.BaseIssue<unknown>, root = 'params'): str
   return `${where || root} ${issue.message}`;
 }
 
-export type Parsed<S extends v.GenericSchema> = v.InferOutput<S>;
+/** true when A and B have the same keys and each is assignable to the other: a schema describes a declared type. */
+export type SameShape<A, B> = [keyof A, A] extends [keyof B, B]
+  ? [keyof B, B] extends [keyof A, A]
+    ? true
+    : false
+  : false;
 
 /** The parsed value, or null when it does not fit (webviews ignore what they cannot use). */
 export function parseOrNull<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> | null {

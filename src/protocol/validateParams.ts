@@ -4,6 +4,7 @@
  * crashing the process, and protocol/engine.ts infers the params types from them. No tfjs, no
  * vscode: the worker bundles it and unit tests import it directly.
  */
+import * as v from 'valibot';
 import type { EngineMethod, EngineMethods } from './engine';
 import type { DecodeOptions } from '../core/types';
 import {
@@ -14,7 +15,7 @@ import {
   VARIANTS,
   type NumberRange,
 } from '../core/choices';
-import { empty, flag, listOf, numberIn, oneOf, parseOrThrow, record, text, v } from './schema';
+import { empty, flag, listOf, numberIn, oneOf, parseOrThrow, record, text, type SameShape } from './schema';
 
 export class BadInputError extends Error {
   constructor(message: string) {
@@ -50,8 +51,7 @@ export const DecodeOptionsSchema = record({
 });
 
 // The engine's DecodeOptions and the schema must describe the same object, key for key.
-type Same<A, B> = [keyof A, A] extends [keyof B, B] ? ([keyof B, B] extends [keyof A, A] ? true : false) : false;
-const decodeOptionsMatch: Same<v.InferOutput<typeof DecodeOptionsSchema>, DecodeOptions> = true;
+const decodeOptionsMatch: SameShape<v.InferOutput<typeof DecodeOptionsSchema>, DecodeOptions> = true;
 void decodeOptionsMatch;
 
 const options = v.optional(DecodeOptionsSchema);

@@ -1,18 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../src/webview/shared/html';
-import { createPoster } from '../../src/webview/shared/post';
+import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../src/extension/panels/html';
+import { createPoster, handleMessage } from '../../src/webview/shared/post';
 import { createActions as generatorActions } from '../../src/webview/generator/actions';
 import { createActions as trainingActions } from '../../src/webview/training/actions';
-import { handleMessage as handleGenerator } from '../../src/webview/generator/events';
-import { handleMessage as handleTraining } from '../../src/webview/training/events';
+import { toAction } from '../../src/protocol/trainingState';
 import {
-  isWebviewMessage,
+  parseMessage,
   GENERATOR_COMMANDS,
+  GENERATOR_NOTIFICATIONS,
   TRAINING_COMMANDS,
+  TRAINING_NOTIFICATIONS,
   type GeneratorCommands,
   type TrainingCommands,
 } from '../../src/protocol/webview';
+
+const handleGenerator = (data: unknown, push: (m: unknown) => void) =>
+  handleMessage(GENERATOR_NOTIFICATIONS, data, push);
+const handleTraining = (data: unknown, push: (a: unknown) => void) =>
+  handleMessage(TRAINING_NOTIFICATIONS, data, (m) => push(toAction(m)));
 
 const base = {
   cspSource: 'https://x.vscode-cdn.net',
@@ -65,12 +71,17 @@ test('actions post well-formed, numbered commands and mark the view busy', () =>
     sent.map((m) => (m as { id: number }).id),
     [1, 2, 3, 4, 5, 6, 7, 8, 9],
   );
-  for (const m of sent) assert.ok(isWebviewMessage<GeneratorCommands>(m, GENERATOR_COMMANDS));
+  for (const m of sent) assert.ok(parseMessage(GENERATOR_COMMANDS, m), JSON.stringify(m));
   assert.deepEqual(sent[1], { id: 2, method: 'sample', params: { n: 2, temperature: 0.5, seed: 3, maxTokens: 10 } });
   assert.deepEqual(sent[7], { id: 8, method: 'openLocation', params: { uri: 'file:///a', offset: 5 } });
   assert.deepEqual(
     dispatched.map((d) => (d as { type: string }).type),
-    ['requested', 'requested', 'requested'],
+    ['requested', 'requested', 'requested', 'cancelRequested'],
+  );
+  // Each request is marked with the id of the message that asked for it.
+  assert.deepEqual(
+    dispatched.filter((d) => (d as { type: string }).type === 'requested').map((d) => (d as { id: number }).id),
+    [2, 3, 7],
   );
 
   const tsent: unknown[] = [];
@@ -81,7 +92,7 @@ test('actions post well-formed, numbered commands and mark the view busy', () =>
   );
   t.ready();
   t.cancel();
-  for (const m of tsent) assert.ok(isWebviewMessage<TrainingCommands>(m, TRAINING_COMMANDS));
+  for (const m of tsent) assert.ok(parseMessage(TRAINING_COMMANDS, m), JSON.stringify(m));
   assert.deepEqual(tdispatched, [{ type: 'cancelRequested' }]);
 });
 

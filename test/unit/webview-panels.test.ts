@@ -75,7 +75,7 @@ interface FakePanel {
   options?: Record<string, unknown>;
   revealed: number;
   disposed: boolean;
-  posted: { id: number; method: string; params: any }[];
+  posted: { id: number; method: string; params: any; replyTo?: number }[];
   deliver: boolean;
   receive(m: unknown): void;
   setVisible(v: boolean): void;
@@ -329,6 +329,36 @@ test('generator: sample goes to the engine with the form values and topP from th
   panel.receive(cmd('sample', { n: 1000, temperature: 0.5, seed: 9, maxTokens: 40 }));
   await tick();
   assert.equal(requests.length, 1);
+});
+
+test('generator: answers carry the id of the command they answer; the rest carry none', async () => {
+  let fail = false;
+  const { host } = makeHost(async () => {
+    if (fail) throw new Error('no model');
+    return { samples: ['one'] };
+  });
+  GeneratorPanel.createOrShow(extensionUri as any, host);
+  const panel = fake.panels[0];
+  panel.receive({ id: 41, method: 'ready', params: {} });
+  await tick();
+  panel.posted.length = 0;
+  panel.receive({ id: 42, method: 'sample', params: { n: 1, temperature: 0.5, seed: 1, maxTokens: 8 } });
+  await tick();
+  await tick();
+  const byMethod = (m: string) => panel.posted.filter((p) => p.method === m);
+  assert.equal(byMethod('samples')[0].replyTo, 42);
+  assert.ok(byMethod('busy').every((p) => p.replyTo === undefined));
+  fail = true;
+  panel.receive({ id: 43, method: 'loadMap', params: {} });
+  await tick();
+  await tick();
+  assert.equal(byMethod('error')[0].replyTo, 43);
+  // Host message ids are its own sequence.
+  const ids = panel.posted.map((p) => p.id);
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+  );
 });
 
 test('generator: engine failures are shown inline and as an error message', async () => {

@@ -9,7 +9,7 @@ import {
   type GeneratorAction,
   type GeneratorState,
 } from '../../src/webview/generator/state';
-import type { GeneratorNotification } from '../../src/webview/generator/validate';
+import type { GeneratorNotification, GeneratorNotifications, MethodCall } from '../../src/protocol/webview';
 import {
   canCancel,
   emptyTrainingState,
@@ -18,9 +18,14 @@ import {
   runStatus,
   thin,
   toPoint,
-} from '../../src/webview/training/state';
+} from '../../src/protocol/trainingState';
 
-const note = (message: GeneratorNotification): GeneratorAction => ({ type: 'notification', message });
+let nextId = 1;
+/** A notification from the host; `replyTo`: the id of the request it answers. */
+const note = (m: MethodCall<GeneratorNotifications>, replyTo?: number): GeneratorAction => ({
+  type: 'notification',
+  message: { id: nextId++, ...m, ...(replyTo === undefined ? {} : { replyTo }) } as GeneratorNotification,
+});
 const run = (s: GeneratorState, ...actions: GeneratorAction[]) => actions.reduce(reduce, s);
 
 test('generator: settings seed the form only without saved state', () => {
@@ -49,7 +54,7 @@ test('generator: results, selection, busy and errors', () => {
     s,
     note({ method: 'model', params: { model: { name: 'm', fingerprint: 'f', variant: 'vae', backend: 'cpu' } } }),
   );
-  s = reduce(s, { type: 'requested', label: 'Sampling…' });
+  s = reduce(s, { type: 'requested', label: 'Sampling…', id: 1 });
   assert.equal(s.busy, true);
   assert.equal(canRequest(s), false);
   s = reduce(s, note({ method: 'error', params: { message: 'boom' } }));
@@ -101,6 +106,31 @@ const metrics = (step: number, over: Partial<MetricsLine> = {}): MetricsLine => 
   tensors: 1,
   backend: 'cpu',
   ...over,
+});
+
+test('generator: answers to a cancelled request are dropped, answers to the next one are not', () => {
+  let s = run(initialState(null), { type: 'requested', label: 'Sampling…', id: 4 });
+  s = run(s, note({ method: 'samples', params: { items: ['kept'] } }, 4));
+  assert.deepEqual(s.view.samples, ['kept']);
+  s = run(s, { type: 'requested', label: 'Sampling…', id: 7 }, { type: 'cancelRequested' });
+  // The host had sent these before it saw the Cancel.
+  s = run(
+    s,
+    note({ method: 'samples', params: { items: ['late'] } }, 7),
+    note({ method: 'error', params: { message: 'late failure' } }, 7),
+    note({ method: 'notice', params: { message: 'Cancelled.' } }),
+    note({ method: 'busy', params: { busy: false } }),
+  );
+  assert.deepEqual(s.view.samples, ['kept']);
+  assert.equal(s.error, null);
+  assert.equal(s.notice, 'Cancelled.');
+  assert.equal(s.busy, false);
+  s = run(s, { type: 'requested', label: 'Interpolating…', id: 9 });
+  s = run(s, note({ method: 'interpolation', params: { items: [{ alpha: 0, text: 'new' }] } }, 9));
+  assert.deepEqual(s.view.interpolation, [{ alpha: 0, text: 'new' }]);
+  // Notifications that answer nothing (model, settings, selection) are never dropped.
+  s = run(s, note({ method: 'selection', params: { slot: 'from', text: 'sel' } }));
+  assert.equal(s.view.interpolate.from, 'sel');
 });
 
 test('training: reset, metrics, cancel, done', () => {

@@ -1,23 +1,21 @@
 /**
  * The generator webview panel: sample, interpolate, copy/insert results and the latent map.
- * One instance; it owns its disposables. The webview is destroyed while hidden
- * (retainContextWhenHidden: false): it keeps its own state with setState, and what the host
- * sends while it is not live is queued until its next `ready`.
+ * One instance; its PanelHost owns the webview. The webview is destroyed while hidden: it keeps
+ * its own state with setState, and what the host sends meanwhile is queued until its next `ready`.
+ * Answers to a request carry the request's id (`replyTo`), so the webview can drop the answer to
+ * a request it has cancelled.
  */
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import type { EngineClient } from '../engineClient';
 import type { MapDocument } from '../../protocol/engine';
-import type {
-  GeneratorModelState,
-  GeneratorNotifications,
-  GeneratorSettings,
-  WebviewMessage,
+import {
+  GENERATOR_COMMANDS,
+  type GeneratorCommand,
+  type GeneratorModelState,
+  type GeneratorNotifications,
+  type GeneratorSettings,
 } from '../../protocol/webview';
-import { renderWebviewHtml } from '../../webview/shared/html';
-import { isMode } from '../../webview/shared/guards';
-import { LIMITS } from '../../webview/generator/limits';
-import { parseGeneratorCommand, type GeneratorCommand } from '../../webview/generator/validate';
+import { PanelHost, type PanelDescription, type Pending } from './panelHost';
 
 export interface GeneratorHost {
   engine: EngineClient;
@@ -25,47 +23,43 @@ export interface GeneratorHost {
   onDidChangeModel: vscode.Event<void>;
   collectMapDocuments(token: vscode.CancellationToken): Promise<MapDocument[]>;
   output: vscode.OutputChannel;
+  /** The textvae.sampling.* / textvae.interpolation.* settings, already within their ranges. */
   getSettings(): GeneratorSettings;
 }
 
-type Method = keyof GeneratorNotifications;
 type CommandOf<K extends GeneratorCommand['method']> = Extract<GeneratorCommand, { method: K }>;
 
-const TITLE = 'TextVAE Generator';
+const DESCRIPTION: PanelDescription<typeof GENERATOR_COMMANDS> = {
+  viewType: 'textvae.generator',
+  title: 'TextVAE Generator',
+  app: 'generator',
+  commands: GENERATOR_COMMANDS,
+  whileHidden: 'queue',
+  enableFindWidget: true,
+};
 const NO_EDITOR = 'Open a text editor to insert into.';
 const NO_SELECTION = 'Select some text in an editor first.';
 
 export class GeneratorPanel {
-  static readonly viewType = 'textvae.generator';
+  static readonly viewType = DESCRIPTION.viewType;
   private static instance: GeneratorPanel | undefined;
 
-  private readonly disposables: vscode.Disposable[] = [];
-  /** The webview has said `ready` since it was last (re)loaded. */
-  private live = false;
-  /** Latest notification of each kind that the webview has not received yet. */
-  private readonly pending = new Map<Method, unknown>();
+  private readonly view: PanelHost<typeof GENERATOR_COMMANDS, GeneratorNotifications>;
   private request: vscode.CancellationTokenSource | undefined;
   private busyLabel: string | undefined;
   private lastEditor: vscode.TextEditor | undefined;
   private readonly mapUris = new Set<string>();
-  private nextId = 0;
-  private disposed = false;
   private modelListener: vscode.Disposable | undefined;
 
   static createOrShow(extensionUri: vscode.Uri, host: GeneratorHost): GeneratorPanel {
     const existing = GeneratorPanel.instance;
     if (existing) {
       existing.setHost(host);
-      existing.panel.reveal();
+      existing.view.panel.reveal();
       return existing;
     }
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
-    const panel = vscode.window.createWebviewPanel(GeneratorPanel.viewType, TITLE, column, {
-      ...GeneratorPanel.webviewOptions(extensionUri),
-      retainContextWhenHidden: false,
-      enableFindWidget: true,
-    });
-    return new GeneratorPanel(panel, extensionUri, host);
+    return new GeneratorPanel(PanelHost.createPanel(extensionUri, DESCRIPTION, column), extensionUri, host, false);
   }
 
   /** Called by the panel serializer after a reload; the webview restores its own state (getState). */
@@ -76,45 +70,41 @@ export class GeneratorPanel {
     host: GeneratorHost,
   ): GeneratorPanel {
     const existing = GeneratorPanel.instance;
-    if (existing && existing.panel !== panel) {
+    if (existing && existing.view.panel !== panel) {
       // createOrShow ran before the serializer: keep one panel.
       panel.dispose();
       return existing;
     }
-    panel.webview.options = GeneratorPanel.webviewOptions(extensionUri);
-    return new GeneratorPanel(panel, extensionUri, host);
-  }
-
-  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      enableCommandUris: false,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
-    };
+    return new GeneratorPanel(panel, extensionUri, host, true);
   }
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
-    private readonly extensionUri: vscode.Uri,
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
     private host: GeneratorHost,
+    restored: boolean,
   ) {
-    this.setHost(host);
     GeneratorPanel.instance = this;
+    this.view = new PanelHost(
+      panel,
+      extensionUri,
+      DESCRIPTION,
+      {
+        onReady: (pending) => this.onReady(pending),
+        onCommand: (command) => this.onCommand(command),
+        onMalformed: () => {
+          this.host.output.appendLine('[generator] ignored a malformed message from the webview');
+          // The webview marks itself busy when it sends a request: tell it where things stand.
+          this.postBusy();
+        },
+        onDispose: () => this.onDispose(),
+      },
+      restored,
+    );
+    this.setHost(host);
     this.lastEditor =
       usableEditor(vscode.window.activeTextEditor) ?? vscode.window.visibleTextEditors.find((e) => usableEditor(e));
-    panel.title = TITLE;
-    panel.iconPath = {
-      light: vscode.Uri.joinPath(extensionUri, 'media', 'icon-light.svg'),
-      dark: vscode.Uri.joinPath(extensionUri, 'media', 'icon-dark.svg'),
-    };
-    panel.webview.html = this.html();
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m) => void this.onMessage(m)),
-      panel.onDidChangeViewState(() => {
-        // A hidden webview is destroyed; it says `ready` again when it is shown.
-        if (!panel.visible) this.live = false;
-      }),
+    this.view.own(
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (usableEditor(e)) this.lastEditor = e;
       }),
@@ -128,65 +118,36 @@ export class GeneratorPanel {
     this.modelListener?.dispose();
     this.host = host;
     this.modelListener = host.onDidChangeModel(() => this.post('model', { model: this.host.getModelState() }));
-    if (this.live) this.post('model', { model: host.getModelState() });
+    if (this.view.live) this.post('model', { model: host.getModelState() });
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    this.view.dispose();
+  }
+
+  private onDispose(): void {
     if (GeneratorPanel.instance === this) GeneratorPanel.instance = undefined;
     this.request?.cancel();
     this.request?.dispose();
     this.request = undefined;
-    this.panel.dispose();
-    for (const d of this.disposables.splice(0)) d.dispose();
   }
 
   // ------------------------------------------------------------ webview
 
-  private html(): string {
-    const webview = this.panel.webview;
-    const media = (...p: string[]) =>
-      webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p)).toString();
-    return renderWebviewHtml({
-      cspSource: webview.cspSource,
-      nonce: randomBytes(18).toString('base64'),
-      title: TITLE,
-      styles: [media('common.css'), media('generator.css')],
-      script: media('dist', 'generator.js'),
-      bodyClass: 'generator',
-    });
+  private post<K extends keyof GeneratorNotifications>(
+    method: K,
+    params: GeneratorNotifications[K],
+    replyTo?: number,
+  ): void {
+    this.view.post(method, params, replyTo);
   }
 
-  private post<K extends Method>(method: K, params: GeneratorNotifications[K]): void {
-    if (this.disposed) return;
-    if (!this.live) {
-      this.queue(method, params);
-      return;
-    }
-    const message: WebviewMessage<GeneratorNotifications, K> = { id: ++this.nextId, method, params };
-    this.panel.webview.postMessage(message).then(
-      (delivered) => {
-        if (!delivered) this.queue(method, params);
-      },
-      () => this.queue(method, params),
-    );
-  }
-
-  private queue(method: Method, params: unknown): void {
-    // Keep only the newest of each kind, in the order they were last sent.
-    this.pending.delete(method);
-    this.pending.set(method, params);
-  }
-
-  private onReady(): void {
-    this.live = true;
-    const pending = [...this.pending.entries()];
-    this.pending.clear();
+  private onReady(pending: Pending<GeneratorNotifications>[]): void {
     this.post('model', { model: this.host.getModelState() });
-    this.post('settings', this.settings());
-    for (const [method, params] of pending) {
-      if (method !== 'model' && method !== 'settings' && method !== 'busy') this.post(method, params as never);
+    this.post('settings', this.host.getSettings());
+    for (const p of pending) {
+      if (p.method !== 'model' && p.method !== 'settings' && p.method !== 'busy')
+        this.view.post(p.method, p.params, p.replyTo);
     }
     this.postBusy();
   }
@@ -195,48 +156,24 @@ export class GeneratorPanel {
     this.post('busy', this.busyLabel === undefined ? { busy: false } : { busy: true, label: this.busyLabel });
   }
 
-  /** The settings, kept inside the ranges the webview accepts. */
-  private settings(): GeneratorSettings {
-    const s = this.host.getSettings();
-    const fit = (key: keyof typeof LIMITS, v: number, fallback: number) => {
-      const l = LIMITS[key];
-      const x = Number.isFinite(v) ? Math.min(l.max, Math.max(l.min, v)) : fallback;
-      return l.integer ? Math.round(x) : x;
-    };
-    return {
-      count: fit('n', s.count, 3),
-      temperature: fit('temperature', s.temperature, 0.8),
-      topP: fit('topP', s.topP, 0.95),
-      steps: fit('steps', s.steps, 5),
-      mode: isMode(s.mode) ? s.mode : 'spherical',
-    };
-  }
-
-  private async onMessage(raw: unknown): Promise<void> {
-    const command = parseGeneratorCommand(raw);
-    if (!command) {
-      this.host.output.appendLine('[generator] ignored a malformed message from the webview');
-      // The webview marks itself busy when it sends a request: tell it where things stand.
-      this.postBusy();
-      return;
-    }
+  private async onCommand(command: GeneratorCommand): Promise<void> {
     try {
       await this.handle(command);
     } catch (err) {
-      this.fail(err, false);
+      this.fail(err, false, command.id);
     }
   }
 
   private async handle(c: GeneratorCommand): Promise<void> {
     switch (c.method) {
       case 'ready':
-        return this.onReady();
+        return; // PanelHost answers it.
       case 'sample':
         return this.sample(c);
       case 'interpolate':
         return this.interpolate(c);
       case 'loadMap':
-        return this.loadMap();
+        return this.loadMap(c.id);
       case 'cancel':
         this.request?.cancel();
         return;
@@ -255,10 +192,17 @@ export class GeneratorPanel {
 
   // ------------------------------------------------------------ requests to the engine
 
-  /** Runs one engine request at a time, with busy state, cancellation and error reporting. */
-  private async run(label: string, work: (token: vscode.CancellationToken) => Promise<void>): Promise<void> {
+  /**
+   * Runs one engine request at a time, with busy state, cancellation and error reporting. `id` is
+   * the command's: what answers it carries it as `replyTo`.
+   */
+  private async run(
+    id: number,
+    label: string,
+    work: (token: vscode.CancellationToken) => Promise<void>,
+  ): Promise<void> {
     if (this.request) {
-      this.post('error', { message: 'Another request is still running: wait for it or cancel it.' });
+      this.post('error', { message: 'Another request is still running: wait for it or cancel it.' }, id);
       this.postBusy();
       return;
     }
@@ -271,7 +215,7 @@ export class GeneratorPanel {
     } catch (err) {
       if (cts.token.isCancellationRequested || errorCode(err) === 'cancelled')
         this.post('notice', { message: 'Cancelled.' });
-      else this.fail(err, true);
+      else this.fail(err, true, id);
     } finally {
       if (this.request === cts) this.request = undefined;
       cts.dispose();
@@ -284,17 +228,17 @@ export class GeneratorPanel {
     this.post('busy', label === undefined ? { busy: false } : { busy: true, label });
   }
 
-  private fail(err: unknown, engine: boolean): void {
+  private fail(err: unknown, engine: boolean, replyTo: number): void {
     const message = err instanceof Error ? err.message : String(err);
     this.host.output.appendLine(`[generator] ${message}`);
-    this.post('error', { message });
+    this.post('error', { message }, replyTo);
     if (engine) void vscode.window.showErrorMessage(`TextVAE: ${message}`);
   }
 
   private sample(c: CommandOf<'sample'>): Promise<void> {
     const { n, temperature, seed, maxTokens } = c.params;
-    return this.run(`Sampling ${n} ${n === 1 ? 'paragraph' : 'paragraphs'}…`, async (token) => {
-      const { topP } = this.settings();
+    return this.run(c.id, `Sampling ${n} ${n === 1 ? 'paragraph' : 'paragraphs'}…`, async (token) => {
+      const { topP } = this.host.getSettings();
       const result = await this.host.engine.request(
         'sample',
         { n, options: { strategy: 'sample', temperature, topP, seed, maxTokens } },
@@ -303,18 +247,18 @@ export class GeneratorPanel {
       if (token.isCancellationRequested) return;
       if (!Array.isArray(result?.samples) || !result.samples.every((s) => typeof s === 'string'))
         throw new Error('The engine returned malformed samples.');
-      this.post('samples', { items: result.samples });
+      this.post('samples', { items: result.samples }, c.id);
     });
   }
 
   private interpolate(c: CommandOf<'interpolate'>): Promise<void> {
     const { from, to, steps, mode } = c.params;
     if (!from.trim() || !to.trim()) {
-      this.post('error', { message: 'Enter text in both From and To, or use an editor selection.' });
+      this.post('error', { message: 'Enter text in both From and To, or use an editor selection.' }, c.id);
       this.postBusy();
       return Promise.resolve();
     }
-    return this.run(`Interpolating in ${steps} steps…`, async (token) => {
+    return this.run(c.id, `Interpolating in ${steps} steps…`, async (token) => {
       const result = await this.host.engine.request('interpolate', { from, to, steps, mode }, token);
       if (token.isCancellationRequested) return;
       const items = Array.isArray(result?.steps)
@@ -322,18 +266,20 @@ export class GeneratorPanel {
         : [];
       if (!Array.isArray(result?.steps) || items.length !== result.steps.length)
         throw new Error('The engine returned a malformed interpolation.');
-      this.post('interpolation', { items: items.map((s) => ({ alpha: s.alpha, text: s.text })) });
+      this.post('interpolation', { items: items.map((s) => ({ alpha: s.alpha, text: s.text })) }, c.id);
     });
   }
 
-  private loadMap(): Promise<void> {
-    return this.run('Collecting workspace documents…', async (token) => {
+  private loadMap(id: number): Promise<void> {
+    return this.run(id, 'Collecting workspace documents…', async (token) => {
       const documents = await this.host.collectMapDocuments(token);
       if (token.isCancellationRequested) return;
       if (documents.length === 0) {
-        this.post('error', {
-          message: 'No documents to map: the workspace has no text documents that match textvae.training.include.',
-        });
+        this.post(
+          'error',
+          { message: 'No documents to map: the workspace has no text documents that match textvae.training.include.' },
+          id,
+        );
         return;
       }
       this.setBusy(`Mapping ${documents.length} ${documents.length === 1 ? 'document' : 'documents'}…`);
@@ -341,7 +287,7 @@ export class GeneratorPanel {
       if (token.isCancellationRequested) return;
       this.mapUris.clear();
       for (const p of points) this.mapUris.add(p.uri);
-      this.post('map', { points });
+      this.post('map', { points }, id);
     });
   }
 
@@ -420,7 +366,7 @@ export class GeneratorPanel {
     const range = new vscode.Range(pos, pos);
     const column =
       this.lastEditor?.viewColumn ??
-      (this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One);
+      (this.view.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One);
     const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, selection: range, preview: true });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
   }

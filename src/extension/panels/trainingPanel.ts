@@ -1,43 +1,50 @@
 /**
  * The training webview panel: live curves and the latest metrics of a training run. One
- * instance; it owns its disposables. The host keeps the whole view state (the same reducer as
- * the webview) and sends it as a snapshot whenever the webview says `ready`, because a hidden
- * webview is destroyed (retainContextWhenHidden: false) and misses what is posted meanwhile.
+ * instance; its PanelHost owns the webview. The host keeps the whole view state (the same
+ * reducer as the webview) and sends it as a snapshot whenever the webview says `ready`, because a
+ * hidden webview is destroyed and misses what is posted meanwhile.
  */
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import type { MetricsLine } from '../../core/types';
-import type { TrainingNotifications, TrainingViewState, WebviewMessage } from '../../protocol/webview';
-import { renderWebviewHtml } from '../../webview/shared/html';
-import { canCancel, emptyTrainingState, reduce, type TrainingAction } from '../../webview/training/state';
-import { parseMetricsLine, parseTrainingCommand, parseTrainingViewState } from '../../webview/training/validate';
+import {
+  TRAINING_COMMANDS,
+  parseMetricsLine,
+  parseTrainingViewState,
+  type MethodCall,
+  type TrainingNotifications,
+  type TrainingViewState,
+} from '../../protocol/webview';
+import { canCancel, emptyTrainingState, reduce, toAction } from '../../protocol/trainingState';
+import { PanelHost, type PanelDescription } from './panelHost';
 
-const TITLE = 'TextVAE Training';
+const DESCRIPTION: PanelDescription<typeof TRAINING_COMMANDS> = {
+  viewType: 'textvae.training',
+  title: 'TextVAE Training',
+  app: 'training',
+  commands: TRAINING_COMMANDS,
+  // Nothing is queued: the snapshot sent on the next `ready` carries it.
+  whileHidden: 'drop',
+};
 const DETACHED = 'The window was reloaded: this run is no longer connected to the panel.';
 
 export class TrainingPanel {
-  static readonly viewType = 'textvae.training';
+  static readonly viewType = DESCRIPTION.viewType;
   private static instance: TrainingPanel | undefined;
 
-  private readonly disposables: vscode.Disposable[] = [];
-  private live = false;
-  private nextId = 0;
-  private disposed = false;
+  private readonly view: PanelHost<typeof TRAINING_COMMANDS, TrainingNotifications>;
 
   static show(extensionUri: vscode.Uri, onCancel: () => void): TrainingPanel {
     const existing = TrainingPanel.instance;
     if (existing) {
       existing.onCancel = onCancel;
-      existing.panel.reveal(undefined, true);
+      existing.view.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(
-      TrainingPanel.viewType,
-      TITLE,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { ...TrainingPanel.webviewOptions(extensionUri), retainContextWhenHidden: false },
-    );
-    return new TrainingPanel(panel, extensionUri, onCancel, emptyTrainingState());
+    const panel = PanelHost.createPanel(extensionUri, DESCRIPTION, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preserveFocus: true,
+    });
+    return new TrainingPanel(panel, extensionUri, onCancel, emptyTrainingState(), false);
   }
 
   /**
@@ -51,48 +58,45 @@ export class TrainingPanel {
     onCancel: () => void,
   ): TrainingPanel {
     const existing = TrainingPanel.instance;
-    if (existing && existing.panel !== panel) {
+    if (existing && existing.view.panel !== panel) {
       panel.dispose();
       return existing;
     }
     let restored = parseTrainingViewState(state) ?? emptyTrainingState();
     if (!restored.done && (restored.latest || restored.points.length))
       restored = reduce(restored, { type: 'done', message: DETACHED, cancelled: true });
-    panel.webview.options = TrainingPanel.webviewOptions(extensionUri);
-    return new TrainingPanel(panel, extensionUri, onCancel, restored);
+    return new TrainingPanel(panel, extensionUri, onCancel, restored, true);
   }
 
   static current(): TrainingPanel | undefined {
     return TrainingPanel.instance;
   }
 
-  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      enableCommandUris: false,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
-    };
-  }
-
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
-    private readonly extensionUri: vscode.Uri,
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
     private onCancel: () => void,
     private state: TrainingViewState,
+    restored: boolean,
   ) {
     TrainingPanel.instance = this;
-    panel.title = TITLE;
-    panel.iconPath = {
-      light: vscode.Uri.joinPath(extensionUri, 'media', 'icon-light.svg'),
-      dark: vscode.Uri.joinPath(extensionUri, 'media', 'icon-dark.svg'),
-    };
-    panel.webview.html = this.html();
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.live = false;
-      }),
+    this.view = new PanelHost(
+      panel,
+      extensionUri,
+      DESCRIPTION,
+      {
+        onReady: () => this.view.post('snapshot', this.state),
+        onCommand: (command) => {
+          if (command.method !== 'cancel' || !canCancel(this.state)) return;
+          this.state = reduce(this.state, { type: 'cancelRequested' });
+          this.view.post('snapshot', this.state);
+          this.onCancel();
+        },
+        onDispose: () => {
+          if (TrainingPanel.instance === this) TrainingPanel.instance = undefined;
+        },
+      },
+      restored,
     );
   }
 
@@ -101,74 +105,26 @@ export class TrainingPanel {
    * only a placeholder (e.g. "No training run yet") and no run is attached: no Cancel.
    */
   reset(title: string, options: { idle?: boolean } = {}): void {
-    const idle = options.idle === true;
-    this.apply({ type: 'reset', title, idle }, 'reset', idle ? { title, idle } : { title });
+    this.apply('reset', options.idle === true ? { title, idle: true } : { title });
   }
 
   addMetrics(m: MetricsLine): void {
     // Same checks as the webview: NaN may arrive as null after JSON.
     const line = parseMetricsLine(m);
-    if (!line) return;
-    this.apply({ type: 'metrics', line }, 'metrics', line);
+    if (line) this.apply('metrics', line);
   }
 
   done(message: string, cancelled: boolean): void {
-    this.apply({ type: 'done', message, cancelled }, 'done', { message, cancelled });
+    this.apply('done', { message, cancelled });
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (TrainingPanel.instance === this) TrainingPanel.instance = undefined;
-    this.panel.dispose();
-    for (const d of this.disposables.splice(0)) d.dispose();
+    this.view.dispose();
   }
 
-  private apply<K extends keyof TrainingNotifications>(
-    action: TrainingAction,
-    method: K,
-    params: TrainingNotifications[K],
-  ): void {
-    if (this.disposed) return;
-    this.state = reduce(this.state, action);
-    this.post(method, params);
-  }
-
-  private post<K extends keyof TrainingNotifications>(method: K, params: TrainingNotifications[K]): void {
-    // Not live: the snapshot sent on the next `ready` carries it.
-    if (!this.live || this.disposed) return;
-    const message: WebviewMessage<TrainingNotifications, K> = { id: ++this.nextId, method, params };
-    void this.panel.webview.postMessage(message);
-  }
-
-  private onMessage(raw: unknown): void {
-    const command = parseTrainingCommand(raw);
-    if (!command) return;
-    switch (command.method) {
-      case 'ready':
-        this.live = true;
-        this.post('snapshot', this.state);
-        return;
-      case 'cancel':
-        if (!canCancel(this.state)) return;
-        this.state = reduce(this.state, { type: 'cancelRequested' });
-        this.post('snapshot', this.state);
-        this.onCancel();
-        return;
-    }
-  }
-
-  private html(): string {
-    const webview = this.panel.webview;
-    const media = (...p: string[]) =>
-      webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', ...p)).toString();
-    return renderWebviewHtml({
-      cspSource: webview.cspSource,
-      nonce: randomBytes(18).toString('base64'),
-      title: TITLE,
-      styles: [media('common.css'), media('training.css')],
-      script: media('dist', 'training.js'),
-      bodyClass: 'training',
-    });
+  /** Applies a notification to the host's copy of the state, then sends it. */
+  private apply<K extends keyof TrainingNotifications>(method: K, params: TrainingNotifications[K]): void {
+    this.state = reduce(this.state, toAction({ method, params } as MethodCall<TrainingNotifications>));
+    this.view.post(method, params);
   }
 }

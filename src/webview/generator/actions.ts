@@ -17,23 +17,30 @@ export interface GeneratorActions {
 
 export function createActions(post: Post<GeneratorCommands>, dispatch: (a: GeneratorAction) => void): GeneratorActions {
   return {
-    ready: () => post('ready', {}),
+    ready: () => void post('ready', {}),
     sample(params) {
-      dispatch({ type: 'requested', label: `Sampling ${params.n} ${params.n === 1 ? 'paragraph' : 'paragraphs'}…` });
-      post('sample', { ...params });
+      const id = post('sample', { ...params });
+      dispatch({
+        type: 'requested',
+        label: `Sampling ${params.n} ${params.n === 1 ? 'paragraph' : 'paragraphs'}…`,
+        id,
+      });
     },
     interpolate(params) {
-      dispatch({ type: 'requested', label: `Interpolating in ${params.steps} steps…` });
-      post('interpolate', { ...params });
+      const id = post('interpolate', { ...params });
+      dispatch({ type: 'requested', label: `Interpolating in ${params.steps} steps…`, id });
     },
-    useSelection: (slot) => post('useSelection', { slot }),
-    copy: (text) => post('copy', { text }),
-    insert: (text) => post('insert', { text }),
+    useSelection: (slot) => void post('useSelection', { slot }),
+    copy: (text) => void post('copy', { text }),
+    insert: (text) => void post('insert', { text }),
     loadMap() {
-      dispatch({ type: 'requested', label: 'Mapping the workspace…' });
-      post('loadMap', {});
+      const id = post('loadMap', {});
+      dispatch({ type: 'requested', label: 'Mapping the workspace…', id });
     },
-    openLocation: (uri, offset) => post('openLocation', { uri, offset }),
-    cancel: () => post('cancel', {}),
+    openLocation: (uri, offset) => void post('openLocation', { uri, offset }),
+    cancel() {
+      dispatch({ type: 'cancelRequested' });
+      post('cancel', {});
+    },
   };
 }

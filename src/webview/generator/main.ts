@@ -1,16 +1,19 @@
 /** The generator webview: builds the DOM and renders GeneratorState into it. */
 import type { MapPoint } from '../../protocol/engine';
-import type { GeneratorCommands, GeneratorViewState } from '../../protocol/webview';
+import {
+  GENERATOR_NOTIFICATIONS,
+  parseGeneratorViewState,
+  type GeneratorCommands,
+  type GeneratorViewState,
+} from '../../protocol/webview';
 import { byId, clear, h, s, setText } from '../shared/dom';
 import { formatAlpha, formatNumber, shortFingerprint, truncate } from '../shared/format';
-import { createPoster } from '../shared/post';
+import { createPoster, listen } from '../shared/post';
 import { getVsCodeApi } from '../shared/vscode';
 import { createActions } from './actions';
-import { listen } from './events';
 import { LIMITS, parseField, type LimitKey } from './limits';
 import { layoutMap, neighbour, placeTooltip, pointLabel, shapePath, type Direction, type MapLayout } from './map';
 import { canRequest, initialState, mapPoints, reduce, type GeneratorAction, type GeneratorState } from './state';
-import { parseGeneratorViewState } from './validate';
 
 const api = getVsCodeApi<GeneratorViewState>();
 let state: GeneratorState = initialState(parseGeneratorViewState(api.getState()));
@@ -615,5 +618,5 @@ new ResizeObserver((entries) => {
 
 syncForm();
 render(null, state);
-listen(window, dispatch);
+listen(window, GENERATOR_NOTIFICATIONS, (message) => dispatch({ type: 'notification', message }));
 actions.ready();

@@ -1,7 +1,11 @@
 /** The generator webview's state and its pure reducer (no DOM). */
 import type { MapPoint } from '../../protocol/engine';
-import type { GeneratorModelState, GeneratorSettings, GeneratorViewState } from '../../protocol/webview';
-import type { GeneratorNotification } from './validate';
+import type {
+  GeneratorModelState,
+  GeneratorNotification,
+  GeneratorSettings,
+  GeneratorViewState,
+} from '../../protocol/webview';
 
 export interface GeneratorState {
   /** Persisted with setState. */
@@ -14,14 +18,20 @@ export interface GeneratorState {
   notice: string | null;
   /** The form came from saved state: the settings must not overwrite what the user chose. */
   restored: boolean;
+  /** Id of the last request (sample, interpolate, loadMap) posted since this webview loaded; 0: none. */
+  request: number;
+  /** Answers to requests up to this id are dropped: the user cancelled them. */
+  cancelledThrough: number;
 }
 
 export type GeneratorAction =
   | { type: 'notification'; message: GeneratorNotification }
   | { type: 'sampleForm'; patch: Partial<GeneratorViewState['sample']> }
   | { type: 'interpolateForm'; patch: Partial<GeneratorViewState['interpolate']> }
-  /** A command that starts a request was posted: busy until the host answers. */
-  | { type: 'requested'; label: string }
+  /** A command that starts a request was posted (`id`: its message id): busy until the host answers. */
+  | { type: 'requested'; label: string; id: number }
+  /** Cancel was pressed: whatever still arrives for the request in flight is dropped. */
+  | { type: 'cancelRequested' }
   | { type: 'dismissError' }
   | { type: 'localError'; message: string }
   | { type: 'clearResults'; which: 'samples' | 'interpolation' | 'map' };
@@ -45,6 +55,8 @@ export function initialState(saved: GeneratorViewState | null): GeneratorState {
     error: null,
     notice: null,
     restored: saved !== null,
+    request: 0,
+    cancelledThrough: 0,
   };
 }
 
@@ -55,7 +67,9 @@ export function reduce(state: GeneratorState, action: GeneratorAction): Generato
     case 'interpolateForm':
       return { ...state, view: { ...state.view, interpolate: { ...state.view.interpolate, ...action.patch } } };
     case 'requested':
-      return { ...state, busy: true, busyLabel: action.label, error: null, notice: null };
+      return { ...state, busy: true, busyLabel: action.label, error: null, notice: null, request: action.id };
+    case 'cancelRequested':
+      return { ...state, cancelledThrough: Math.max(state.cancelledThrough, state.request) };
     case 'dismissError':
       return { ...state, error: null };
     case 'localError':
@@ -68,6 +82,8 @@ export function reduce(state: GeneratorState, action: GeneratorAction): Generato
 }
 
 function applyNotification(state: GeneratorState, m: GeneratorNotification): GeneratorState {
+  // The answer to a request the user cancelled, sent before the host saw the Cancel.
+  if (m.replyTo !== undefined && m.replyTo <= state.cancelledThrough) return state;
   switch (m.method) {
     case 'model':
       return { ...state, model: m.params.model };

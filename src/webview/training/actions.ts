@@ -1,7 +1,7 @@
 /** Commands the training webview posts to the host. */
 import type { TrainingCommands } from '../../protocol/webview';
 import type { Post } from '../shared/post';
-import type { TrainingAction } from './state';
+import type { TrainingAction } from '../../protocol/trainingState';
 
 export interface TrainingActions {
   ready(): void;
@@ -10,7 +10,7 @@ export interface TrainingActions {
 
 export function createActions(post: Post<TrainingCommands>, dispatch: (a: TrainingAction) => void): TrainingActions {
   return {
-    ready: () => post('ready', {}),
+    ready: () => void post('ready', {}),
     cancel() {
       dispatch({ type: 'cancelRequested' });
       post('cancel', {});

@@ -1,14 +1,24 @@
 /** The training webview: live curves, latest metrics, Cancel and the done banner. */
-import type { TrainingCommands, TrainingViewState } from '../../protocol/webview';
+import {
+  TRAINING_NOTIFICATIONS,
+  parseTrainingViewState,
+  type TrainingCommands,
+  type TrainingViewState,
+} from '../../protocol/webview';
+import {
+  canCancel,
+  emptyTrainingState,
+  reduce,
+  runStatus,
+  toAction,
+  type TrainingAction,
+} from '../../protocol/trainingState';
 import { byId, clear, h, s, setText } from '../shared/dom';
 import { formatCompact, formatDuration, formatNumber, formatPercent } from '../shared/format';
-import { createPoster } from '../shared/post';
+import { createPoster, listen } from '../shared/post';
 import { getVsCodeApi } from '../shared/vscode';
 import { createActions } from './actions';
 import { computeChart, nearestIndex, type ChartGeometry } from './chart';
-import { listen } from './events';
-import { canCancel, emptyTrainingState, reduce, runStatus, type TrainingAction } from './state';
-import { parseTrainingViewState } from './validate';
 
 const api = getVsCodeApi<TrainingViewState>();
 let state: TrainingViewState = parseTrainingViewState(api.getState()) ?? emptyTrainingState();
@@ -289,5 +299,5 @@ for (const c of charts) {
 }
 
 render(null, state);
-listen(window, dispatch);
+listen(window, TRAINING_NOTIFICATIONS, (message) => dispatch(toAction(message)));
 actions.ready();

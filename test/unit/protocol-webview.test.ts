@@ -4,37 +4,40 @@ import {
   parseGeneratorCommand,
   parseGeneratorNotification,
   parseGeneratorViewState,
-} from '../../src/webview/generator/validate';
-import {
   parseMetricsLine,
   parseTrainingCommand,
   parseTrainingNotification,
   parseTrainingViewState,
-} from '../../src/webview/training/validate';
+} from '../../src/protocol/webview';
 
 const msg = (method: string, params: unknown, id: unknown = 1) => ({ id, method, params });
 const point = { x: 0.5, y: -1, uri: 'file:///w/a.md', offset: 10, line: 2, preview: 'hello' };
 
 test('generator notifications: valid messages parse', () => {
   assert.deepEqual(parseGeneratorNotification(msg('model', { model: null })), {
+    id: 1,
     method: 'model',
     params: { model: null },
   });
   const model = { name: 'm', fingerprint: 'abcdef0123', variant: 'vae', backend: 'cpu' };
-  assert.deepEqual(parseGeneratorNotification(msg('model', { model })), { method: 'model', params: { model } });
+  assert.deepEqual(parseGeneratorNotification(msg('model', { model })), { id: 1, method: 'model', params: { model } });
   assert.deepEqual(parseGeneratorNotification(msg('samples', { items: ['a', ''] })), {
+    id: 1,
     method: 'samples',
     params: { items: ['a', ''] },
   });
   assert.deepEqual(parseGeneratorNotification(msg('busy', { busy: true, label: 'x' })), {
+    id: 1,
     method: 'busy',
     params: { busy: true, label: 'x' },
   });
   assert.deepEqual(parseGeneratorNotification(msg('map', { points: [point] })), {
+    id: 1,
     method: 'map',
     params: { points: [point] },
   });
   assert.deepEqual(parseGeneratorNotification(msg('selection', { slot: 'to', text: 'sel' })), {
+    id: 1,
     method: 'selection',
     params: { slot: 'to', text: 'sel' },
   });
@@ -82,6 +85,7 @@ test('generator notifications: malformed messages are rejected', () => {
 
 test('generator commands: ranges and fields are checked on the host side', () => {
   assert.deepEqual(parseGeneratorCommand(msg('sample', { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 })), {
+    id: 1,
     method: 'sample',
     params: { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 },
   });
@@ -93,12 +97,29 @@ test('generator commands: ranges and fields are checked on the host side', () =>
   assert.equal(parseGeneratorCommand(msg('interpolate', { from: 'a', to: 'b', steps: 1, mode: 'spherical' })), null);
   assert.equal(parseGeneratorCommand(msg('openLocation', { uri: 'file:///a', offset: -3 })), null);
   assert.equal(parseGeneratorCommand(msg('openLocation', { uri: '', offset: 0 })), null);
-  assert.deepEqual(parseGeneratorCommand(msg('copy', { text: 'x' })), { method: 'copy', params: { text: 'x' } });
+  assert.deepEqual(parseGeneratorCommand(msg('copy', { text: 'x' })), { id: 1, method: 'copy', params: { text: 'x' } });
   assert.equal(parseGeneratorCommand(msg('insert', { text: 1 })), null);
-  assert.deepEqual(parseGeneratorCommand(msg('cancel', {})), { method: 'cancel', params: {} });
+  assert.deepEqual(parseGeneratorCommand(msg('cancel', {})), { id: 1, method: 'cancel', params: {} });
   assert.equal(parseGeneratorCommand(msg('useSelection', { slot: 'x' })), null);
   // Notification names are not commands.
   assert.equal(parseGeneratorCommand(msg('samples', { items: [] })), null);
+  // Inherited property names are not methods either.
+  assert.equal(parseGeneratorCommand(msg('toString', {})), null);
+  assert.equal(parseGeneratorCommand(msg('__proto__', {})), null);
+});
+
+test('envelope: replyTo names the command a notification answers; ids are whole numbers', () => {
+  assert.deepEqual(parseGeneratorNotification({ id: 5, method: 'samples', params: { items: ['a'] }, replyTo: 2 }), {
+    id: 5,
+    method: 'samples',
+    params: { items: ['a'] },
+    replyTo: 2,
+  });
+  assert.equal(parseGeneratorNotification({ id: 5, method: 'samples', params: { items: [] }, replyTo: '2' }), null);
+  assert.equal(parseGeneratorNotification(msg('samples', { items: [] }, 1.5)), null);
+  assert.equal(parseGeneratorNotification(msg('samples', { items: [] }, -1)), null);
+  // Unknown keys in params are dropped, not passed on.
+  assert.deepEqual(parseGeneratorCommand(msg('copy', { text: 'x', extra: 1 }))?.params, { text: 'x' });
 });
 
 test('generator view state: restored when valid, fields checked', () => {
@@ -156,11 +177,13 @@ test('metrics lines: null (NaN after JSON) reads as NaN; wrong types are rejecte
 
 test('training notifications and commands', () => {
   assert.deepEqual(parseTrainingNotification(msg('reset', { title: 't' })), {
+    id: 1,
     method: 'reset',
     params: { title: 't' },
   });
   assert.equal(parseTrainingNotification(msg('reset', { title: 1 })), null);
   assert.deepEqual(parseTrainingNotification(msg('reset', { title: 't', idle: true })), {
+    id: 1,
     method: 'reset',
     params: { title: 't', idle: true },
   });
@@ -168,6 +191,7 @@ test('training notifications and commands', () => {
   assert.equal(parseTrainingNotification(msg('metrics', { ...line, kl_bits_per_byte: 'x' })), null);
   assert.equal(parseTrainingNotification(msg('metrics', line))?.method, 'metrics');
   assert.deepEqual(parseTrainingNotification(msg('done', { message: 'ok', cancelled: false })), {
+    id: 1,
     method: 'done',
     params: { message: 'ok', cancelled: false },
   });
@@ -181,7 +205,7 @@ test('training notifications and commands', () => {
   };
   assert.equal(parseTrainingNotification(msg('snapshot', snap))?.method, 'snapshot');
   assert.equal(parseTrainingNotification(msg('snapshot', { ...snap, points: [{ step: 'a' }] })), null);
-  assert.deepEqual(parseTrainingCommand(msg('cancel', {})), { method: 'cancel', params: {} });
+  assert.deepEqual(parseTrainingCommand(msg('cancel', {})), { id: 1, method: 'cancel', params: {} });
   assert.equal(parseTrainingCommand(msg('metrics', {})), null);
 });
 

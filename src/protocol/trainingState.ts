@@ -2,8 +2,8 @@
  * The training view's state and its pure reducer. The host keeps the same state with the same
  * reducer, so that it can send a snapshot whenever the webview (re)loads.
  */
-import type { MetricsLine } from '../../core/types';
-import type { TrainingPoint, TrainingViewState } from '../../protocol/webview';
+import type { MetricsLine } from '../core/types';
+import type { MethodCall, TrainingNotifications, TrainingPoint, TrainingViewState } from './webview';
 
 /** Curves keep at most this many points; older ones are thinned out. */
 export const MAX_POINTS = 2000;
@@ -58,6 +58,20 @@ export function reduce(state: TrainingViewState, action: TrainingAction): Traini
       return action.state;
     case 'cancelRequested':
       return state.done ? state : { ...state, cancelling: true };
+  }
+}
+
+/** What a notification does to the state (the host applies it to its copy before sending it). */
+export function toAction(m: MethodCall<TrainingNotifications>): TrainingAction {
+  switch (m.method) {
+    case 'reset':
+      return { type: 'reset', title: m.params.title, idle: m.params.idle === true };
+    case 'metrics':
+      return { type: 'metrics', line: m.params };
+    case 'done':
+      return { type: 'done', message: m.params.message, cancelled: m.params.cancelled };
+    case 'snapshot':
+      return { type: 'snapshot', state: m.params };
   }
 }
 
