@@ -22,6 +22,10 @@ export type InterpolationMode = (typeof INTERPOLATION_MODES)[number];
 export const MODEL_SIZES = ['small', 'default'] as const;
 export type ModelSize = (typeof MODEL_SIZES)[number];
 
+/** What "Train on Workspace Documents" starts from (textvae.training.startFrom). */
+export const TRAINING_STARTS = ['activeModel', 'scratch'] as const;
+export type TrainingStart = (typeof TRAINING_STARTS)[number];
+
 /** Which part of a corpus `textvae eval` scores. */
 export const EVAL_SPLITS = ['all', 'val', 'train'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { DecodeOptions } from '../core/textVae';
-import type { Variant } from '../core/choices';
+import type { TrainingStart, Variant } from '../core/choices';
 import type { GeneratorSettings } from '../protocol/webview';
 import { SETTINGS, settingId, type SettingKey, type SettingValue } from './logic/settings';
 
@@ -69,6 +69,7 @@ export interface TrainingSettings {
   variant: Variant;
   /** textvae.training.modelSize is "small". */
   small: boolean;
+  startFrom: TrainingStart;
 }
 
 /** textvae.training.*: which documents, and the run's budget and model. */
@@ -81,5 +82,6 @@ export function trainingSettings(): TrainingSettings {
     seed: setting('training.seed'),
     variant: setting('training.variant'),
     small: setting('training.modelSize') === 'small',
+    startFrom: setting('training.startFrom'),
   };
 }

@@ -18,6 +18,7 @@ import {
   type LagStats,
 } from './logic/format';
 import { isCancelled } from './logic/engineConnection';
+import { trainingRequest } from './logic/trainingRequest';
 import { reportError, type Log } from './services';
 import { TrainingPanel } from './panels/trainingPanel';
 
@@ -27,7 +28,6 @@ interface RunHistory {
   done?: { message: string; cancelled: boolean };
 }
 
-const SMALL_MODEL = { modelDim: 64, vocabSize: 512, latentDim: 16 } as const;
 /** Sampling interval of the event-loop delay histogram. */
 const LAG_RESOLUTION_MS = 10;
 
@@ -128,32 +128,25 @@ export class TrainingController implements vscode.Disposable {
       return;
     }
     const out = this.resolveOutputFolder();
-    const { small } = settings;
-    const params: TrainParams = {
-      paths: selection.files.map((u) => u.fsPath),
-      maxFileBytes: settings.maxFileBytes,
-      out,
-      minutes: settings.minutes,
-      seed: settings.seed,
-      variant: settings.variant,
-      valFraction: 0.05,
-      logEvery: small ? 20 : 50,
-      ...(small ? SMALL_MODEL : {}),
-    };
+    // The model in use: what "Train on Workspace Documents" fine-tunes unless told to start from scratch.
+    const activeModel =
+      settings.startFrom === 'activeModel' ? (this.engine.model?.dir ?? (await this.models.startupModel())) : undefined;
+    const params = trainingRequest(settings, { paths: selection.files.map((u) => u.fsPath), out, activeModel });
     await this.run(params, selection.files.length);
   }
 
   private async run(params: TrainParams, documents: number): Promise<void> {
     const cts = new vscode.CancellationTokenSource();
     this.cts = cts;
-    const title = `Training on ${documents} document${documents === 1 ? '' : 's'} → ${path.basename(params.out)}`;
+    const what = params.from ? `Fine-tuning ${path.basename(params.from)}` : 'Training';
+    const title = `${what} on ${documents} document${documents === 1 ? '' : 's'} → ${path.basename(params.out)}`;
     const history: RunHistory = { title, metrics: [] };
     this.history = history;
     void vscode.commands.executeCommand('setContext', 'textvae.training', true);
     const panel = TrainingPanel.show(this.context.extensionUri, this.onPanelCancel);
     panel.reset(title);
     this.log.line(
-      `training: ${documents} documents, ${params.minutes} min, ${params.modelDim ? `small model (width ${params.modelDim})` : 'default model size'}, output ${params.out}`,
+      `training: ${documents} documents, ${params.minutes} min, ${params.from ? `fine-tuning ${params.from}` : params.modelDim ? `from scratch, small model (width ${params.modelDim})` : 'from scratch, default model size'}, output ${params.out}`,
     );
 
     const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });

@@ -64,6 +64,8 @@ const TrainParamsSchema = v.pipe(
     exclude: globs,
     maxFileBytes: optionalIn({ min: 1, max: Infinity, integer: true }),
     out: path,
+    /** Fine-tune: start from this bundle's weights, tokenizer and architecture (it is only read). */
+    from: v.optional(path),
     minutes: optionalIn(RANGES.minutes),
     maxSteps: optionalIn(RANGES.maxSteps),
     seed: optionalIn(RANGES.seed),

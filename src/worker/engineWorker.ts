@@ -175,6 +175,7 @@ const handlers: Handlers = {
     const { split: _split, ...outcome } = await trainOnDocuments({
       ...{ paths, include, exclude, maxFileBytes, valFraction, seed, minutes, maxSteps, logEvery },
       out: path.resolve(out),
+      from: p.from === undefined ? undefined : path.resolve(p.from),
       architecture: { variant: p.variant, modelDim: p.modelDim, vocabSize: p.vocabSize, latentDim: p.latentDim },
       signal: job.controller!.signal,
       // Requests that arrive during training are served between steps, not interleaved with them.
