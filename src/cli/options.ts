@@ -142,6 +142,30 @@ function checkValue(name: string, spec: OptionSpec, raw: string | boolean | (str
   }
 }
 
+/**
+ * `--minutes -1`: parseArgs takes "-1" for an option and reports an "ambiguous" argument. A value
+ * that reads as a negative number is the option's value, so the range check can name the problem.
+ */
+function joinNegativeValues(args: string[], config: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const long = /^--([^=]+)$/.exec(arg)?.[1];
+    const short = /^-([^-])$/.exec(arg)?.[1];
+    const name = long ?? Object.keys(config).find((k) => short !== undefined && config[k].short === short);
+    const next = args[i + 1];
+    if (name !== undefined && config[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Names of the commands that declare an option; for the error that names where it belongs. */
 function ownersOf(commands: Readonly<Record<string, CommandSpec<unknown>>>, name: string): string[] {
   return Object.entries(commands)
@@ -157,12 +181,23 @@ export function parseCommand<C>(commands: Readonly<Record<string, CommandSpec<C>
   const all = commands as Readonly<Record<string, CommandSpec<unknown>>>;
   const spec = all[command];
   if (!spec) throw new UsageError(`unknown command '${command}' (try: textvae --help)`);
+  const config = parseConfig(all) ?? {};
   let parsed;
   try {
-    parsed = parseArgs({ args, options: parseConfig(all), allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(args, config),
+      options: config,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     const message = (err as Error).message.split('\n')[0];
     const unknown = /^Unknown option '([^']+)'/.exec(message);
+    const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(message);
+    if (ambiguous) {
+      const flag = ambiguous[1].match(/--?[\w-]+/g)?.at(-1) ?? ambiguous[1];
+      throw new UsageError(`${flag} needs a value (for a value that starts with a dash, write ${flag}=VALUE)`);
+    }
     throw new UsageError(unknown ? `unknown option '${unknown[1]}' (try: textvae ${command} --help)` : message);
   }
   const values = new Map<string, Value>();

@@ -9,7 +9,7 @@ import { splitForTraining } from '../core/split';
 import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
 import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
-import { readManifest } from '../core/bundle';
+import { checkBundleTarget, readManifest } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
 import {
   BACKEND_REQUESTS,
@@ -209,6 +209,48 @@ function readLines(file: string): string[] {
   return lines;
 }
 
+/** A resumed run whose bound the checkpoint already reached would train nothing: bad usage. */
+async function checkResumeBound(o: Opts, resume: string): Promise<void> {
+  const training = (await readManifest(resume)).training as { step?: unknown; elapsedSeconds?: unknown } | undefined;
+  const step = typeof training?.step === 'number' ? training.step : 0;
+  const elapsed = typeof training?.elapsedSeconds === 'number' ? training.elapsedSeconds : 0;
+  const steps = o.number('steps');
+  const minutes = o.number('minutes');
+  if (steps !== undefined && steps <= step)
+    throw new UsageError(
+      `--steps ${steps} is not above the checkpoint's step ${step}: nothing would be trained (--steps is the total to reach)`,
+    );
+  if (minutes !== undefined && minutes * 60 <= elapsed)
+    throw new UsageError(
+      `--minutes ${minutes} is not above the checkpoint's ${+(elapsed / 60).toFixed(2)} minutes of training: nothing would be trained (--minutes is the total to reach)`,
+    );
+}
+
+/**
+ * Where decode's codes come from. Each argument is read by what it is: '-' is standard input, an
+ * existing file is read, and anything else must hold codes itself (padding and prose around them
+ * are fine). No argument: --text, else standard input.
+ */
+async function decodeSource(o: Opts): Promise<string> {
+  if (o.positionals.length === 0) return readTextInput(o);
+  const parts: string[] = [];
+  for (const arg of o.positionals) {
+    if (arg === '-') parts.push(await readTextInput(o));
+    else if (fs.existsSync(arg) && fs.statSync(arg).isFile()) parts.push(fs.readFileSync(arg, 'utf8'));
+    else if (findLatentCodes(arg).length > 0) parts.push(arg);
+    else if (fs.existsSync(arg)) throw new Error(`${arg} is a folder, not a file of latent codes`);
+    else throw new Error(`'${arg}' is neither a file nor a latent code (tvae1:...)`);
+  }
+  return parts.join('\n');
+}
+
+/** An option of one strategy given with another would be ignored without a word: bad usage. */
+function checkDecoding(o: Opts): void {
+  const strategy = o.given('strategy') ? o.choice<DecodeStrategy>('strategy') : undefined;
+  if (o.given('beam') && strategy !== undefined && strategy !== 'beam')
+    throw new UsageError(`--beam applies to --strategy beam only (got --strategy ${strategy})`);
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -263,12 +305,20 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     check(o) {
       if (!o.string('out')) throw new UsageError('--out DIR is required');
       requireData(o);
-      if (!o.given('minutes') && !o.given('steps') && !o.given('epochs') && !o.given('resume'))
-        throw new UsageError('bound the run with --minutes, --steps or --epochs');
+      if (!o.given('minutes') && !o.given('steps') && !o.given('epochs'))
+        throw new UsageError(
+          o.given('resume')
+            ? 'bound the resumed run with --minutes, --steps or --epochs (the total to reach, counting the checkpoint)'
+            : 'bound the run with --minutes, --steps or --epochs',
+        );
       if (o.given('from') && o.given('resume'))
         throw new UsageError('--from starts a new run from a model and --resume continues one: give only one');
     },
     async run(o, { backend, argv }) {
+      // Mistakes that would waste the run, or the user's files, before anything is read.
+      await checkBundleTarget(o.string('out')!);
+      const resume = o.string('resume');
+      if (resume !== undefined) await checkResumeBound(o, resume);
       const files = await gatherTexts(o);
       const logPath = o.string('log');
       const logFile = logPath !== undefined ? fs.openSync(logPath, 'a') : null;
@@ -415,12 +465,10 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     summary: 'latent codes -> text',
     options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...TEXT },
     positionals: true,
+    check: checkDecoding,
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
-      const source =
-        o.positionals.length && o.positionals.every((p) => p.startsWith('tvae'))
-          ? o.positionals.join(' ')
-          : await readTextInput(o);
+      const source = await decodeSource(o);
       const found = findLatentCodes(source).map((c) => c.code);
       if (found.length === 0) throw new Error('no latent codes (tvae1:...) found in the input');
       const text = await vae.decodeCodes(found, decodeOptions(o));
@@ -434,6 +482,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     summary: 'text -> codes -> text',
     options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...TEXT },
     positionals: true,
+    check: checkDecoding,
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
       const text = await readTextInput(o);
@@ -454,6 +503,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       ...DECODING,
       n: { kind: 'number', arg: 'N', short: 'n', range: RANGES.sampleCount, default: 3, help: 'how many' },
     },
+    check: checkDecoding,
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
       const decoding = decodeOptions(o);
@@ -495,6 +545,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       },
     },
     check(o) {
+      checkDecoding(o);
       if (!o.given('from') && !o.given('from-file')) throw new UsageError('--from TEXT (or --from-file) is required');
       if (!o.given('to') && !o.given('to-file')) throw new UsageError('--to TEXT (or --to-file) is required');
     },

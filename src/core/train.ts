@@ -216,6 +216,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       1,
       Math.max(Number.isFinite(stepBound) ? step / stepBound : 0, o.minutes ? elapsedS / (o.minutes * 60) : 0),
     );
+  if (o.resume && progressAt(startStep, priorElapsed) >= 1) {
+    // Otherwise the run would train nothing and mark the checkpoint finished.
+    optimizer.dispose();
+    model.dispose();
+    throw new Error(
+      `the checkpoint in ${o.resume} is at step ${startStep} (${Math.round(priorElapsed)} s of training), already at this run's bound: nothing to train (the bound is the total to reach, so give more steps, minutes or epochs)`,
+    );
+  }
 
   let order: number[] = [];
   let cursor = 0;

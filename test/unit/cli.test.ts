@@ -348,3 +348,85 @@ describe('with a tiny trained model', () => {
     assert.equal(enc.code, 0, describeRun(enc));
   });
 });
+
+describe('bad input and mistakes found by the hardening run (issue 11)', () => {
+  test('train --out never replaces a folder of other files, a file or the current folder', async () => {
+    const root = makeTempDir('textvae-out-guard-');
+    const notes = writeFiles(path.join(root, 'notes'), { 'thesis.txt': 'years of work' });
+    const file = path.join(root, 'file.txt');
+    fs.writeFileSync(file, 'keep me');
+    const cases: [string[], RegExp][] = [
+      [['--out', notes], /not part of a TextVAE bundle \("thesis\.txt"\)/],
+      [['--out', file], /exists and is not a folder/],
+      [['--out', '.'], /not part of a TextVAE bundle/],
+    ];
+    const runs = await Promise.all(
+      cases.map(([out]) =>
+        runCli(['train', '--data', cleanData, ...out, '--steps', '2', ...TINY_TRAIN_ARGS], { cwd: notes }),
+      ),
+    );
+    runs.forEach((r, i) => assertOneLineError(r, 1, cases[i][1]));
+    assert.equal(fs.readFileSync(path.join(notes, 'thesis.txt'), 'utf8'), 'years of work');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'keep me');
+    assert.deepEqual(fs.readdirSync(root).sort(), ['file.txt', 'notes']);
+  });
+
+  test('every number is checked before the corpus is read; a negative value is named, not "ambiguous"', async () => {
+    const out = path.join(makeTempDir(), 'm');
+    const [lr, minutes, n, missing] = await Promise.all([
+      runCli(['train', '--data', '/no/such/folder', '--out', out, '--steps', '3', '--lr', '5']),
+      runCli(['train', '--data', cleanData, '--out', out, '--minutes', '-1']),
+      runCli(['sample', '-n', '-2']),
+      runCli(['train', '--data', cleanData, '--out', '--steps', '3']),
+    ]);
+    assertOneLineError(lr, 2, /--lr must be a number from 0\.000001 to 1 \(got '5'\)|--lr must be .*\(got '5'\)/);
+    assertOneLineError(minutes, 2, /--minutes must be a number from 0\.01 to .* \(got '-1'\)/);
+    assertOneLineError(n, 2, /-n must be an integer from 1 to 256 \(got '-2'\)/);
+    assertOneLineError(missing, 2, /--out needs a value \(for a value that starts with a dash, write --out=VALUE\)/);
+  });
+
+  test('--beam with another --strategy is a usage error, for every command that decodes', async () => {
+    const runs = await Promise.all([
+      runCli(['decode', '--beam', '4', '--strategy', 'greedy', 'tvae1:x']),
+      runCli(['reconstruct', '--beam', '4', '--strategy', 'sample', '--text', 'hi']),
+      runCli(['sample', '--beam', '2', '--strategy', 'sample']),
+      runCli(['interpolate', '--from', 'a', '--to', 'b', '--beam', '3', '--strategy', 'greedy']),
+    ]);
+    for (const r of runs) assertOneLineError(r, 2, /--beam applies to --strategy beam only \(got --strategy \w+\)/);
+  });
+
+  test('resuming below the checkpoint, or without a bound, is a usage error and leaves the bundle alone', async () => {
+    const { dir, data } = await fixture();
+    const before = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
+    const [below, same, unbounded] = await Promise.all([
+      runCli(['train', '--data', data, '--out', dir, '--resume', dir, '--steps', '100']),
+      runCli(['train', '--data', data, '--out', dir, '--resume', dir, '--steps', '160']),
+      runCli(['train', '--data', data, '--out', dir, '--resume', dir]),
+    ]);
+    assertOneLineError(below, 2, /--steps 100 is not above the checkpoint's step 160: nothing would be trained/);
+    assertOneLineError(same, 2, /--steps 160 is not above the checkpoint's step 160/);
+    assertOneLineError(unbounded, 2, /bound the resumed run with --minutes, --steps or --epochs/);
+    assert.equal(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'), before);
+  });
+
+  test('decode reads each argument by what it is: a padded code, a file named tvae-codes.txt, "-"', async () => {
+    const { dir } = await fixture();
+    const enc = await runCli(['encode', '--model', dir, '--text', SENTENCES[0]]);
+    assert.equal(enc.code, 0, describeRun(enc));
+    const code = enc.stdout.trim();
+    const folder = makeTempDir('textvae-decode-args-');
+    const file = path.join(folder, 'tvae-codes.txt');
+    fs.writeFileSync(file, `notes\n${code}\n`);
+    const [padded, named, stdin, neither] = await Promise.all([
+      runCli(['decode', '--model', dir, `  ${code}  `]),
+      runCli(['decode', '--model', dir, 'tvae-codes.txt'], { cwd: folder }),
+      runCli(['decode', '--model', dir, '-'], { input: code }),
+      runCli(['decode', '--model', dir, 'tvae-missing.txt'], { cwd: folder }),
+    ]);
+    for (const r of [padded, named, stdin]) {
+      assert.equal(r.code, 0, describeRun(r));
+      assert.equal(r.stdout.trim(), SENTENCES[0]);
+    }
+    assertOneLineError(neither, 1, /'tvae-missing\.txt' is neither a file nor a latent code/);
+  });
+});
