@@ -1,7 +1,7 @@
 /**
  * The one typed protocol between the extension host and the engine worker process
  * (child_process IPC). Requests get exactly one response; notifications flow worker -> host.
- * This file has no runtime dependencies so that every side can import it.
+ * No tfjs, no vscode: every side imports it. Each side parses what it receives with the schemas here.
  */
 import type {
   BackendReport,
@@ -11,7 +11,9 @@ import type {
   MetricsLine,
   ModelInfo,
 } from '../core/types';
+import * as v from 'valibot';
 import type { EngineParams } from './validateParams';
+import { parseOrNull } from './schema';
 
 /** Params of a training run (the schema in validateParams.ts declares them). */
 export type TrainParams = EngineParams['train'];
@@ -62,30 +64,52 @@ export interface EngineNotifications {
   trainLog: { message: string };
 }
 
-export type HostToWorker =
-  { kind: 'request'; id: number; method: EngineMethod; params: unknown } | { kind: 'cancel'; id: number };
+const messageId = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+const plainObject = v.custom<object>(
+  (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+  'must be an object',
+);
 
-export type WorkerToHost =
-  | { kind: 'ready'; pid: number }
-  | { kind: 'response'; id: number; result?: unknown; error?: { message: string; code?: string } }
-  | { kind: 'notification'; method: keyof EngineNotifications; params: unknown };
+/**
+ * Host -> worker. A request's method is only a string here: the worker answers an unknown one
+ * with a 'bad-input' error (it needs the id for that), and validateParams checks the params.
+ */
+const HostToWorkerSchema = v.variant('kind', [
+  v.object({ kind: v.literal('request'), id: messageId, method: v.string(), params: v.unknown() }),
+  v.object({ kind: v.literal('cancel'), id: messageId }),
+]);
+
+/** Worker -> host. A response carries a result (null included) or an error. */
+const WorkerToHostSchema = v.variant('kind', [
+  v.object({ kind: v.literal('ready'), pid: messageId }),
+  v.pipe(
+    v.object({
+      kind: v.literal('response'),
+      id: messageId,
+      result: v.optional(v.unknown()),
+      error: v.optional(v.object({ message: v.string(), code: v.optional(v.string()) })),
+    }),
+    v.check((r) => r.error !== undefined || 'result' in r, 'a response needs a result or an error'),
+  ),
+  v.object({
+    kind: v.literal('notification'),
+    method: v.picklist(['trainMetrics', 'trainLog'] as const satisfies readonly (keyof EngineNotifications)[]),
+    params: plainObject,
+  }),
+]);
+
+export type HostToWorker = v.InferOutput<typeof HostToWorkerSchema>;
+export type WorkerToHost = v.InferOutput<typeof WorkerToHostSchema>;
 
 /** Errors that carry a machine-readable code across the process boundary. */
 export type EngineErrorCode = 'cancelled' | 'no-model' | 'bad-code' | 'bad-input' | 'bundle' | 'internal';
 
-export function isWorkerToHost(value: unknown): value is WorkerToHost {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { kind?: unknown; id?: unknown; method?: unknown; pid?: unknown };
-  if (v.kind === 'ready') return typeof v.pid === 'number';
-  if (v.kind === 'response') return typeof v.id === 'number';
-  if (v.kind === 'notification') return v.method === 'trainMetrics' || v.method === 'trainLog';
-  return false;
+/** A message from the host, or null for anything malformed. */
+export function parseHostMessage(value: unknown): HostToWorker | null {
+  return parseOrNull(HostToWorkerSchema, value);
 }
 
-export function isHostToWorker(value: unknown): value is HostToWorker {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { kind?: unknown; id?: unknown; method?: unknown };
-  if (typeof v.id !== 'number') return false;
-  if (v.kind === 'cancel') return true;
-  return v.kind === 'request' && typeof v.method === 'string';
+/** A message from the worker, or null for anything malformed. */
+export function parseWorkerMessage(value: unknown): WorkerToHost | null {
+  return parseOrNull(WorkerToHostSchema, value);
 }

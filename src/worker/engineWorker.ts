@@ -15,7 +15,7 @@ import { trainOnDocuments } from '../core/trainingRun';
 import { LatentCodeError, formatLatentCode } from '../core/latentCode';
 import { BundleError } from '../core/bundle';
 import {
-  isHostToWorker,
+  parseHostMessage,
   type EngineErrorCode,
   type EngineMethod,
   type EngineMethods,
@@ -258,8 +258,9 @@ function cancel(id: number): void {
   }
 }
 
-function onMessage(raw: unknown): void {
-  if (!isHostToWorker(raw)) {
+function onMessage(value: unknown): void {
+  const raw = parseHostMessage(value);
+  if (!raw) {
     process.stderr.write(`textvae engine: ignored a malformed message\n`);
     return;
   }
@@ -267,7 +268,8 @@ function onMessage(raw: unknown): void {
     cancel(raw.id);
     return;
   }
-  const job: Job = { id: raw.id, method: raw.method, params: raw.params, responded: false };
+  // The method is checked just below; the job is needed to answer an unknown one.
+  const job: Job = { id: raw.id, method: raw.method as EngineMethod, params: raw.params, responded: false };
   if (!isEngineMethod(raw.method)) {
     respond(job, { error: { message: `unknown method ${JSON.stringify(raw.method)}`, code: 'bad-input' } });
     return;

@@ -5,10 +5,9 @@ import {
   EngineRequestError,
   PendingRequests,
   crashMessage,
-  parseWorkerMessage,
   type WorkerProcess,
 } from '../../src/extension/logic/engineConnection';
-import type { HostToWorker } from '../../src/protocol/engine';
+import { parseHostMessage, parseWorkerMessage, type HostToWorker } from '../../src/protocol/engine';
 
 /** A scripted stand-in for the worker process. */
 class FakeWorker implements WorkerProcess {
@@ -133,6 +132,28 @@ describe('parseWorkerMessage', () => {
     ]) {
       assert.equal(parseWorkerMessage(bad), null, JSON.stringify(bad));
     }
+  });
+});
+
+describe('parseHostMessage (the worker side)', () => {
+  test('requests and cancels; an unknown method still parses so that the worker can answer it', () => {
+    assert.deepEqual(parseHostMessage({ kind: 'request', id: 3, method: 'encode', params: { text: 'x' } }), {
+      kind: 'request',
+      id: 3,
+      method: 'encode',
+      params: { text: 'x' },
+    });
+    assert.deepEqual(parseHostMessage({ kind: 'cancel', id: 3 }), { kind: 'cancel', id: 3 });
+    assert.equal(parseHostMessage({ kind: 'request', id: 4, method: 'nope', params: {} })?.kind, 'request');
+    for (const bad of [
+      null,
+      { kind: 'cancel' },
+      { kind: 'cancel', id: 'x' },
+      { kind: 'request', id: 1.5, method: 'encode', params: {} },
+      { kind: 'request', id: 1, method: 7, params: {} },
+      { kind: 'response', id: 1, result: 1 },
+    ])
+      assert.equal(parseHostMessage(bad), null, JSON.stringify(bad));
   });
 });
 

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { BackendReport, ModelInfo } from '../../core/types';
 import type { BackendRequest } from '../../core/choices';
 import {
-  isWorkerToHost,
+  parseWorkerMessage,
   type EngineErrorCode,
   type EngineMethod,
   type EngineMethods,
@@ -49,34 +49,6 @@ export function crashMessage(code: number | null, signal: string | null): string
 
 type ResponseMessage = Extract<WorkerToHost, { kind: 'response' }>;
 type NotificationMessage = Extract<WorkerToHost, { kind: 'notification' }>;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
-/**
- * isWorkerToHost plus the details it leaves out: ids and pids are positive integers, a response
- * carries either a result or an error with a string message, notifications carry an object.
- * Returns null for anything malformed.
- */
-export function parseWorkerMessage(value: unknown): WorkerToHost | null {
-  if (!isWorkerToHost(value)) return null;
-  const v = value as unknown as Record<string, unknown>;
-  switch (value.kind) {
-    case 'ready':
-      return Number.isInteger(v.pid) && (v.pid as number) > 0 ? value : null;
-    case 'response': {
-      if (!Number.isInteger(v.id) || (v.id as number) < 1) return null;
-      if (v.error !== undefined) {
-        if (!isObject(v.error) || typeof v.error.message !== 'string') return null;
-        if (v.error.code !== undefined && typeof v.error.code !== 'string') return null;
-        return value;
-      }
-      return 'result' in v ? value : null;
-    }
-    case 'notification':
-      return isObject(v.params) && !Array.isArray(v.params) ? value : null;
-  }
-  return null;
-}
 
 interface PendingEntry {
   method: EngineMethod;
