@@ -11,6 +11,7 @@ import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { checkBundleTarget, readManifest } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
+import { runCompress, runDecompress } from './lossless';
 import {
   BACKEND_REQUESTS,
   DECODE_STRATEGIES,
@@ -595,6 +596,33 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         out(`\nheld-out bits per byte (from the manifest): ${metrics.bits_per_byte.toFixed(3)}`);
       return 0;
     },
+  },
+
+  compress: {
+    synopsis: '[FILE|-|--text T] [--out FILE]',
+    summary: 'lossless code of a file: prints a tvz1: code, or writes the binary form with --out',
+    options: { ...COMMON, ...MODEL, ...TEXT, out: { kind: 'string', arg: 'FILE', help: 'write the binary form here' } },
+    positionals: true,
+    check(o) {
+      if (o.positionals.length > 1) throw new UsageError('give one file (or - for standard input)');
+      if (o.positionals.length && o.given('text')) throw new UsageError('give a file or --text, not both');
+    },
+    run: (o) => runCompress(o.positionals[0], o.string('text'), o.string('out'), modelDir(o)),
+  },
+
+  decompress: {
+    synopsis: '[CODE|FILE|-] [--out FILE]',
+    summary: 'the exact original bytes of a lossless code (a tvz1: code, or a file in either form)',
+    options: {
+      ...COMMON,
+      ...MODEL,
+      out: { kind: 'string', arg: 'FILE', help: 'write the bytes here (default: standard output)' },
+    },
+    positionals: true,
+    check(o) {
+      if (o.positionals.length > 1) throw new UsageError('give one code or file (or - for standard input)');
+    },
+    run: (o) => runDecompress(o.positionals[0], o.string('out'), modelDir(o)),
   },
 };
 

@@ -108,15 +108,22 @@ export async function recoverDirAtomic(finalDir: string): Promise<void> {
   for (const p of [...tmps, ...olds]) await fs.rm(p, { recursive: true, force: true }).catch(() => undefined);
 }
 
-/** Writes `data` to `filePath` atomically: temp file in the same folder, fsync, rename. */
-export async function writeFileAtomic(filePath: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `filePath` atomically: temp file in the same folder, fsync, rename. A stream is
+ * written as it comes; if it fails, the target is left as it was.
+ */
+export async function writeFileAtomic(
+  filePath: string,
+  data: string | Uint8Array | AsyncIterable<Uint8Array>,
+): Promise<void> {
   const target = path.resolve(filePath);
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.tmp-${tempSuffix()}`);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(tmp, 'wx');
-    await handle.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+    else for await (const chunk of data) await handle.write(chunk);
     await handle.sync();
     await handle.close();
     handle = undefined;
