@@ -137,9 +137,7 @@ async function main() {
 
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'textvae-e2e.'));
   const ws = path.join(run, 'ws');
-  const proofDir = path.join(run, 'proof');
-  for (const d of ['user/User', 'ext', 'ws', 'proof', 'xdg', 'chromium'])
-    fs.mkdirSync(path.join(run, d), { recursive: true });
+  for (const d of ['user/User', 'ext', 'ws', 'xdg', 'chromium']) fs.mkdirSync(path.join(run, d), { recursive: true });
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   say(`run folder ${run}${modelPath ? `; model override ${modelPath}` : '; model: models/default'}`);
@@ -167,7 +165,6 @@ async function main() {
     XDG_CONFIG_HOME: path.join(run, 'xdg'),
     XDG_DATA_HOME: path.join(run, 'xdg'),
     EXTENSIONS_GALLERY: '{}',
-    TEXTVAE_E2E_PROOF_DIR: proofDir,
   };
   delete env.VSCODE_IPC_HOOK_CLI;
 
@@ -219,7 +216,6 @@ async function main() {
       serverUrl: server.url,
       ws,
       run,
-      proofDir,
       repo: REPO,
       modelPath,
       artifacts: ARTIFACTS,

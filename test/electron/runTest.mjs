@@ -81,7 +81,7 @@ async function main() {
       vscodeExecutablePath,
       extensionDevelopmentPath: REPO,
       extensionTestsPath: path.join(REPO, 'test', 'electron', 'suite', 'index.cjs'),
-      extensionTestsEnv: { TEXTVAE_E2E_MODEL_PATH: modelPath, TEXTVAE_E2E_PROOF_DIR: path.join(tmp, 'proof') },
+      extensionTestsEnv: { TEXTVAE_E2E_MODEL_PATH: modelPath },
       launchArgs: [
         ws,
         '--user-data-dir',

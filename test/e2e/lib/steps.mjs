@@ -59,27 +59,6 @@ export async function waitForEditor(wb, predicate, what, { timeout = 60_000 } = 
   }
 }
 
-/** Reads training-lag.json (written by the extension after training) from the proof folder. */
-export function readProof(proofDir, name) {
-  const file = path.join(proofDir, name);
-  if (!fs.existsSync(file)) return null;
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
-}
-
-/** Finds a number under a key matching `re` anywhere in a JSON value. */
-export function findNumber(value, re) {
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (re.test(k) && typeof v === 'number') return v;
-    }
-    for (const v of Object.values(value)) {
-      const n = findNumber(v, re);
-      if (n !== undefined) return n;
-    }
-  }
-  return undefined;
-}
-
 /** A sentence of prose from a document: the first one of the given length range that ends in a period. */
 export function firstSentence(text, { min = 40, max = 160 } = {}) {
   const paragraphs = text.split(/\n\s*\n/);
