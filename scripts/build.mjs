@@ -2,6 +2,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { TFJS_FREE_BUNDLES, tfjsInputs } from './boundaries.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -18,6 +19,25 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
+/**
+ * Fails a bundle of the extension host or a webview that contains tfjs (esbuild's metafile lists
+ * every input): those processes must stay light and never load the engine.
+ */
+function tfjsGuard(outfile) {
+  return {
+    name: 'tfjs-guard',
+    setup(build) {
+      build.onEnd((result) => {
+        const found = result.metafile ? tfjsInputs(result.metafile, outfile) : [];
+        if (found.length === 0) return;
+        const text = `${outfile} bundles tfjs (${found.length} modules, e.g. ${found[0]}): the extension host and webviews must not import modules that load tfjs`;
+        if (watch) console.error(`error: ${text}`);
+        else throw new Error(text);
+      });
+    },
+  };
+}
+
 const builds = [
   {
     ...common,
@@ -62,7 +82,9 @@ const builds = [
     target: 'es2022',
     format: 'iife',
   },
-].filter((b) => b.entryPoints.every((e) => fs.existsSync(e)));
+]
+  .filter((b) => b.entryPoints.every((e) => fs.existsSync(e)))
+  .map((b) => (TFJS_FREE_BUNDLES.includes(b.outfile) ? { ...b, metafile: true, plugins: [tfjsGuard(b.outfile)] } : b));
 
 // The wasm backend loads its binaries from beside the bundle.
 fs.mkdirSync('dist', { recursive: true });

@@ -366,7 +366,7 @@ function parseJson(file: string, bytes: Uint8Array): unknown {
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${errMessage(err)})`);
+    throw new Error(`${file} is not valid JSON (${errMessage(err)})`, { cause: err });
   }
 }
 
@@ -385,8 +385,8 @@ async function resolveBundleDir(shown: string): Promise<string> {
   try {
     real = await fs.realpath(shown);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('bundle folder not found');
-    throw new Error(`cannot open bundle folder (${errMessage(err)})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('bundle folder not found', { cause: err });
+    throw new Error(`cannot open bundle folder (${errMessage(err)})`, { cause: err });
   }
   const st = await fs.stat(real);
   if (!st.isDirectory()) throw new Error('not a folder (a model bundle is a folder)');
@@ -431,7 +431,8 @@ export async function readManifest(dir: string): Promise<BundleManifest> {
     try {
       size = await checkMember(realDir, 'manifest.json');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('missing required file manifest.json');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new Error('missing required file manifest.json', { cause: err });
       throw err;
     }
     checkSize('manifest.json', size, undefined);
@@ -521,7 +522,7 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
     config = validateModelConfig(parseJson('config.json', configBytes));
   } catch (err) {
     const msg = errMessage(err);
-    throw new Error(msg.startsWith('config.json') ? msg : `config.json: ${msg}`);
+    throw new Error(msg.startsWith('config.json') ? msg : `config.json: ${msg}`, { cause: err });
   }
   const tokenizer = parseJson('tokenizer.json', tokenizerBytes);
   if (weightsBin.length % 4 !== 0) {
@@ -548,7 +549,9 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
     try {
       expected = options.expectedShapes(config);
     } catch (err) {
-      throw new Error(`config.json does not describe a model this version of TextVAE can build (${errMessage(err)})`);
+      throw new Error(`config.json does not describe a model this version of TextVAE can build (${errMessage(err)})`, {
+        cause: err,
+      });
     }
     checkShapes(weights, expected);
   }
@@ -577,7 +580,7 @@ function jsonBytes(what: string, value: unknown, pretty: boolean): Buffer {
   try {
     text = pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value);
   } catch (err) {
-    throw new Error(`${what} cannot be saved as JSON (${errMessage(err)})`);
+    throw new Error(`${what} cannot be saved as JSON (${errMessage(err)})`, { cause: err });
   }
   if (text === undefined) throw new Error(`${what} cannot be saved as JSON (got ${describe(value)})`);
   return Buffer.from(`${text}\n`, 'utf8');
@@ -659,7 +662,7 @@ function serialiseBundle(input: SaveBundleInput): { files: Map<string, Buffer>; 
   try {
     config = validateModelConfig(input.config);
   } catch (err) {
-    throw new Error(`config: ${errMessage(err)}`);
+    throw new Error(`config: ${errMessage(err)}`, { cause: err });
   }
 
   // Weights: check everything, then lay them out back to back in insertion order.

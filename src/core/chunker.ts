@@ -185,7 +185,7 @@ export function chunkText(text: string, countTokens: (s: string) => number, maxT
     for (;;) {
       // Gallop: double a fitting length until one does not fit or the whole remainder does.
       let good = 0;
-      let bad = rest.length + 1;
+      let bad: number;
       let probe = codePointBoundary(rest, Math.min(guess, rest.length));
       if (probe === 0) probe = codePointLength(rest, 0);
       for (;;) {

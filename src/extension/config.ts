@@ -4,7 +4,7 @@
  * extension calls `getConfiguration`.
  */
 import * as vscode from 'vscode';
-import type { DecodeOptions } from '../core/textVae';
+import type { DecodeOptions } from '../core/types';
 import type { TrainingStart, Variant } from '../core/choices';
 import type { GeneratorSettings } from '../protocol/webview';
 import { SETTINGS, settingId, type SettingKey, type SettingValue } from './logic/settings';

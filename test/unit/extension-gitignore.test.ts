@@ -154,7 +154,7 @@ describe('gitignore', () => {
       fs.writeFileSync(path.join(dir, f), 'x');
     }
     execFileSync('git', ['init', '-q'], { cwd: dir });
-    let out = '';
+    let out: string;
     try {
       out = execFileSync('git', ['check-ignore', '--no-index', ...files], { cwd: dir, encoding: 'utf8' });
     } catch (err) {

@@ -224,12 +224,13 @@ M._load = function (request: string, ...rest: unknown[]) {
   if (request === 'vscode') return vscodeFake;
   return originalLoad.call(this, request, ...rest);
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// require(), not import: the panels must load after the vscode stub above is in place.
+/* eslint-disable @typescript-eslint/no-require-imports -- see above */
 const { GeneratorPanel } =
   require('../../src/extension/panels/generatorPanel') as typeof import('../../src/extension/panels/generatorPanel');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TrainingPanel } =
   require('../../src/extension/panels/trainingPanel') as typeof import('../../src/extension/panels/trainingPanel');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 // ---------------------------------------------------------------- helpers
 
@@ -262,7 +263,7 @@ function makeHost(engine: (method: string, params: any, token: any) => Promise<a
 const methods = (p: FakePanel) => p.posted.map((m) => m.method);
 
 beforeEach(() => {
-  GeneratorPanel['instance' as keyof typeof GeneratorPanel] && (GeneratorPanel as any).instance?.dispose();
+  (GeneratorPanel as any).instance?.dispose();
   (TrainingPanel as any).instance?.dispose();
   fake.panels.length = 0;
   fake.errors.length = 0;

@@ -78,7 +78,7 @@ export function readInstall(storageDir: string): NativeInstallInfo | undefined {
 export function cleanLeftovers(storageDir: string): string[] {
   const root = nativeRoot(storageDir);
   const removed: string[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(root);
   } catch {

@@ -1,6 +1,4 @@
 // Small building blocks the scenarios share.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CODE_RE } from '../messages.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +43,7 @@ export function codesIn(text) {
  */
 export async function waitForEditor(wb, predicate, what, { timeout = 60_000 } = {}) {
   const end = Date.now() + timeout;
-  let last = '';
+  let last;
   for (;;) {
     last = (await wb.visibleEditorText().catch(() => '')).replace(/\u00a0/g, ' ');
     if (predicate(last)) return last;

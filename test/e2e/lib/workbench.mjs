@@ -57,6 +57,7 @@ export class Workbench {
         if (Date.now() > end)
           throw new Error(
             `command "${title}" not found in the palette within ${timeout / 1000} s (${e.message.split('\n')[0]})`,
+            { cause: e },
           );
       }
       await page.keyboard.press('Escape');
@@ -171,7 +172,7 @@ export class Workbench {
         break;
       } catch (e) {
         // A file written a moment ago may not be in the file index yet.
-        if (attempt >= 5) throw new Error(`Quick Open did not find ${rel}: ${e.message.split('\n')[0]}`);
+        if (attempt >= 5) throw new Error(`Quick Open did not find ${rel}: ${e.message.split('\n')[0]}`, { cause: e });
         await page.keyboard.press('Escape');
         await sleep(1000);
       }

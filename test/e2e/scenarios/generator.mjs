@@ -14,7 +14,7 @@ export default {
   setup(ws) {
     fs.writeFileSync(path.join(ws, FILE), HEADER);
   },
-  async run({ wb, ws, log }) {
+  async run({ wb, log }) {
     await wb.openFile(FILE);
     await wb.gotoLine(3, 1); // the insertion point: the empty last line
     await wb.runCommand(TITLES.openGenerator);
