@@ -125,6 +125,7 @@ export function markdownCodeBlock(text: string, language = 'text'): string {
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
   // Control characters other than tab and line breaks carry nothing readable (terminal escapes).
+  // eslint-disable-next-line no-control-regex -- finding control characters is this regex's purpose
   const shown = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd');
   return `${fence}${language}\n${shown}\n${fence}\n`;
 }
