@@ -1,16 +1,18 @@
-/** Compress Selection, Reconstruct from Latent Code, Reconstruct Selection, and the code hover. */
+/** Compress Selection (to a latent or a lossless code), Reconstruct from Code, Reconstruct Selection, and the code hover. */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { EngineClient } from './engineClient';
 import { EngineRequestError, isCancelled } from './logic/engineConnection';
 import { planEdits, type PlannedEdit } from './logic/edits';
-import { codeAt, planCodeRuns } from './logic/latentCodes';
+import { codeAt, planCodeRuns, type FoundCode } from './logic/latentCodes';
+import { isLosslessCode, parseLosslessCode, summarisePayload, BINARY_HEADER_BYTES } from '../core/lossless/format';
 import { formatSimilarity, similarity } from '../core/similarity';
 import { escapeMarkdown, markdownCodeBlock, oneLine } from './logic/format';
 import type { Log } from './services';
 import { decodeOptions, setting } from './config';
 import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocuments';
 
+const NO_CODE = 'No code (tvae1:… or tvz1:…) under the cursor or in the selection.';
 const CHANGED_WHILE_WORKING =
   'The document changed while TextVAE was working, so nothing was replaced. Run the command again.';
 
@@ -47,7 +49,17 @@ export class EditorCommands {
     return ok;
   }
 
-  async compressSelection(): Promise<void> {
+  /** Lossy: codes that stand for the meaning of the selection. */
+  compressSelection(): Promise<void> {
+    return this.compress('latent');
+  }
+
+  /** Exact: one code per selection that gives back the text byte for byte. */
+  compressSelectionLossless(): Promise<void> {
+    return this.compress('lossless');
+  }
+
+  private async compress(kind: 'latent' | 'lossless'): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       void vscode.window.showErrorMessage('Select some text to compress.');
@@ -65,14 +77,23 @@ export class EditorCommands {
       return;
     }
     const codes = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'TextVAE: Compressing selection…', cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: kind === 'latent' ? 'TextVAE: Compressing selection…' : 'TextVAE: Compressing selection losslessly…',
+        cancellable: true,
+      },
       async (progress, token) => {
         const out: string[][] = [];
         for (const [i, s] of selections.entries()) {
           if (token.isCancellationRequested) throw cancelled();
           if (selections.length > 1)
             progress.report({ message: `${i + 1} of ${selections.length}`, increment: 100 / selections.length });
-          out.push((await this.engine.request('encode', { text: s.text }, token)).codes);
+          if (kind === 'latent') out.push((await this.engine.request('encode', { text: s.text }, token)).codes);
+          else {
+            const r = await this.engine.request('compressLossless', { text: s.text }, token);
+            this.log.line(`lossless code: ${r.bytes} bytes of text in ${r.codeBytes} bytes`);
+            out.push([r.code]);
+          }
         }
         return out;
       },
@@ -81,7 +102,7 @@ export class EditorCommands {
     if (setting('codes.copyToClipboard')) {
       await vscode.env.clipboard.writeText(codes.map((c) => c.join(' ')).join('\n'));
       void vscode.window.showInformationMessage(
-        `Copied ${total} latent code${total === 1 ? '' : 's'} to the clipboard.`,
+        `Copied ${total} ${kind} code${total === 1 ? '' : 's'} to the clipboard.`,
       );
       return;
     }
@@ -100,7 +121,7 @@ export class EditorCommands {
   async reconstructFromCode(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      void vscode.window.showErrorMessage('No latent code (tvae1:…) under the cursor or in the selection.');
+      void vscode.window.showErrorMessage(NO_CODE);
       return;
     }
     const doc = editor.document;
@@ -111,17 +132,32 @@ export class EditorCommands {
       editor.selections.map((s) => ({ start: doc.offsetAt(s.start), end: doc.offsetAt(s.end) })),
     );
     if (runs.length === 0) {
-      void vscode.window.showErrorMessage('No latent code (tvae1:…) under the cursor or in the selection.');
+      void vscode.window.showErrorMessage(NO_CODE);
       return;
     }
     const codes = runs.flatMap((r) => r.codes);
     const texts = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `TextVAE: Decoding ${codes.length} latent code${codes.length === 1 ? '' : 's'}…`,
+        title: `TextVAE: Decoding ${codes.length} code${codes.length === 1 ? '' : 's'}…`,
         cancellable: true,
       },
-      async (_p, token) => (await this.engine.request('decode', { codes, options: decodeOptions() }, token)).texts,
+      async (_p, token) => {
+        // Each kind goes to its own request; the texts come back in the codes' order.
+        const lossless = codes.filter((c) => isLosslessCode(c));
+        const latent = codes.filter((c) => !isLosslessCode(c));
+        const exact = lossless.length
+          ? (await this.engine.request('decompressLossless', { codes: lossless }, token)).texts
+          : [];
+        const decoded = latent.length
+          ? (await this.engine.request('decode', { codes: latent, options: decodeOptions() }, token)).texts
+          : [];
+        if (exact.length !== lossless.length || decoded.length !== latent.length)
+          throw new Error(`the engine decoded ${exact.length + decoded.length} codes out of ${codes.length}`);
+        let i = 0,
+          j = 0;
+        return codes.map((c) => (isLosslessCode(c) ? exact[i++] : decoded[j++]));
+      },
     );
     if (texts.length !== codes.length)
       throw new Error(`the engine decoded ${texts.length} codes out of ${codes.length}`);
@@ -183,10 +219,11 @@ export class LatentCodeHoverProvider implements vscode.HoverProvider {
   ): Promise<vscode.Hover | undefined> {
     if (!setting('hover.enabled')) return undefined;
     const line = document.lineAt(position.line).text;
-    if (!line.includes('tvae')) return undefined;
+    if (!line.includes('tvae') && !line.includes('tvz')) return undefined;
     const found = codeAt(line, position.character);
     if (!found || position.character >= found.end) return undefined;
     const range = new vscode.Range(position.line, found.start, position.line, found.end);
+    if (isLosslessCode(found.code)) return this.losslessHover(found, range, token);
     const options = decodeOptions();
     const key = `${this.engine.model?.fingerprint ?? ''}|${options.strategy}|${options.beamWidth ?? ''}|${found.code}`;
     let text = this.engine.model ? this.cache.get(key) : undefined;
@@ -213,4 +250,53 @@ export class LatentCodeHoverProvider implements vscode.HoverProvider {
     md.appendMarkdown(markdownCodeBlock(text));
     return new vscode.Hover(md, range);
   }
+
+  /** Kind, size against the text, model, and the exact text when the active model made the code. */
+  private async losslessHover(
+    found: FoundCode,
+    range: vscode.Range,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.Hover | undefined> {
+    const md = new vscode.MarkdownString();
+    let summary;
+    try {
+      const container = parseLosslessCode(found.code);
+      summary = summarisePayload(container, BINARY_HEADER_BYTES + container.payload.length);
+    } catch (err) {
+      md.appendMarkdown(`**TextVAE:** ${escapeMarkdown(oneLine(err instanceof Error ? err.message : String(err)))}`);
+      return new vscode.Hover(md, range);
+    }
+    const { originalBytes, codeBytes, fingerprint8 } = summary;
+    const bpb = originalBytes ? ` (${((8 * codeBytes) / originalBytes).toFixed(2)} bits/byte)` : '';
+    md.appendMarkdown(
+      `**TextVAE** lossless code · ${originalBytes.toLocaleString('en')} bytes of text in ${codeBytes.toLocaleString('en')} bytes${bpb} · model \`${fingerprint8}\`\n\n`,
+    );
+    const active = this.engine.model?.fingerprint.slice(0, 8);
+    if (active !== fingerprint8) {
+      md.appendMarkdown(
+        escapeMarkdown(
+          `Made by model ${fingerprint8}; the active model is ${active ?? 'none'}. Select model ${fingerprint8} to decode it.`,
+        ),
+      );
+      return new vscode.Hover(md, range);
+    }
+    let text = this.cache.get(`${active}|lossless|${found.code}`);
+    if (text === undefined) {
+      try {
+        text = (await this.engine.request('decompressLossless', { codes: [found.code] }, token)).texts[0] ?? '';
+        this.cache.set(`${active}|lossless|${found.code}`, text);
+        if (this.cache.size > 200) this.cache.delete(this.cache.keys().next().value as string);
+      } catch (err) {
+        if (isCancelled(err) || token.isCancellationRequested) return undefined;
+        md.appendMarkdown(`**TextVAE:** ${escapeMarkdown(oneLine(err instanceof Error ? err.message : String(err)))}`);
+        return new vscode.Hover(md, range);
+      }
+    }
+    const shown = text.length > HOVER_TEXT_CHARS ? `${text.slice(0, HOVER_TEXT_CHARS)}…` : text;
+    md.appendMarkdown(markdownCodeBlock(shown));
+    return new vscode.Hover(md, range);
+  }
 }
+
+/** Longer texts are cut in the hover (Reconstruct from Code gives all of it). */
+const HOVER_TEXT_CHARS = 2000;

@@ -90,7 +90,10 @@ export function activate(context: vscode.ExtensionContext): void {
   command('textvae.cancelTraining', 'cancelling training', () => training.cancel());
   command('textvae.showTraining', 'showing the training curves', () => training.showPanel());
   command('textvae.compressSelection', 'compressing the selection', () => editor.compressSelection());
-  command('textvae.reconstructFromCode', 'reconstructing from the latent code', () => editor.reconstructFromCode());
+  command('textvae.compressSelectionLossless', 'compressing the selection losslessly', () =>
+    editor.compressSelectionLossless(),
+  );
+  command('textvae.reconstructFromCode', 'reconstructing from the code', () => editor.reconstructFromCode());
   command('textvae.reconstructSelection', 'reconstructing the selection', () => editor.reconstructSelection());
   command('textvae.openGenerator', 'opening the generator', () => {
     GeneratorPanel.createOrShow(context.extensionUri, generatorHost);

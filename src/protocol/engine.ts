@@ -47,6 +47,10 @@ export interface EngineResults {
   modelInfo: (ModelInfo & { backend: string }) | null;
   encode: { codes: string[]; chunks: string[] };
   decode: { texts: string[] };
+  /** A lossless code of the text, with the text's and the binary form's sizes in bytes. */
+  compressLossless: { code: string; bytes: number; codeBytes: number };
+  /** One exact text per lossless code. */
+  decompressLossless: { texts: string[] };
   reconstruct: { text: string; chunks: { input: string; output: string }[] };
   sample: { samples: string[] };
   interpolate: { steps: { alpha: number; text: string }[] };

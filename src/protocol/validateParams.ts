@@ -95,6 +95,13 @@ export const ENGINE_PARAMS = {
     codes: listOf(text(LIMITS.codeChars), LIMITS.codes, { min: 1, what: 'an array of strings' }),
     options,
   }),
+  compressLossless: v.pipe(
+    record({ text: text(LIMITS.textChars) }),
+    v.check((p) => p.text.length > 0, 'the text to compress is empty'),
+  ),
+  decompressLossless: record({
+    codes: listOf(text(LIMITS.textChars), LIMITS.codes, { min: 1, what: 'an array of strings' }),
+  }),
   reconstruct: v.pipe(
     record({ text: text(LIMITS.textChars), options }),
     v.check((p) => p.text.length > 0, 'the text to reconstruct is empty'),

@@ -13,6 +13,9 @@ import { TextVae } from '../core/textVae';
 import { CorpusError } from '../core/corpus';
 import { trainOnDocuments } from '../core/trainingRun';
 import { LatentCodeError, formatLatentCode } from '../core/latentCode';
+import { LosslessCoder } from '../core/lossless/codec';
+import { BINARY_HEADER_BYTES, LosslessCodeError } from '../core/lossless/format';
+import { decodeWtf8, encodeWtf8 } from '../core/wtf8';
 import { BundleError } from '../core/bundle';
 import {
   parseHostMessage,
@@ -69,7 +72,8 @@ function classify(err: unknown, method: EngineMethod): { message: string; code: 
   const raw = err instanceof Error ? err.message : String(err);
   if (err instanceof EngineError) return { message: oneLine(raw), code: err.code };
   if (err instanceof BadInputError || err instanceof CorpusError) return { message: oneLine(raw), code: 'bad-input' };
-  if (err instanceof LatentCodeError) return { message: oneLine(raw), code: 'bad-code' };
+  if (err instanceof LatentCodeError || err instanceof LosslessCodeError)
+    return { message: oneLine(raw), code: 'bad-code' };
   if (err instanceof BundleError) return { message: oneLine(raw), code: 'bundle' };
   // Anything that goes wrong while loading a bundle is a problem with that bundle.
   if (method === 'loadModel') return { message: oneLine(raw), code: 'bundle' };
@@ -93,6 +97,15 @@ let training: Job | null = null;
 /** The job's cancellation signal (every job gets a controller when it starts). */
 function signalOf(job: Job): AbortSignal {
   return (job.controller ??= new AbortController()).signal;
+}
+
+let coderOf: { vae: TextVae; coder: Promise<LosslessCoder> } | null = null;
+
+/** The lossless coder of the active model, built once per model. */
+function losslessCoder(): Promise<LosslessCoder> {
+  const vae = requireModel();
+  if (coderOf?.vae !== vae) coderOf = { vae, coder: LosslessCoder.fromModel(vae) };
+  return coderOf.coder;
 }
 
 function requireModel(): TextVae {
@@ -154,6 +167,33 @@ const handlers: Handlers = {
     const zs = vae.parseCodes(p.codes);
     // One text per code: the text of a run of codes is their concatenation.
     return { texts: await vae.decode(zs, { ...p.options, signal: signalOf(job) }) };
+  },
+
+  async compressLossless(p) {
+    const coder = await losslessCoder();
+    // WTF-8: every editor string, lone surrogates included, comes back exactly.
+    const bytes = encodeWtf8(p.text);
+    const code = await coder.compressToCode(bytes);
+    const payloadChars = code.length - code.lastIndexOf(':') - 1;
+    return { code, bytes: bytes.length, codeBytes: BINARY_HEADER_BYTES + Math.floor((payloadChars * 6) / 8) };
+  },
+
+  async decompressLossless(p) {
+    const coder = await losslessCoder();
+    // Check every code before returning any text: one bad code fails the request as a whole.
+    const texts = p.codes.map((code) => {
+      const bytes = coder.decompressCode(code);
+      const text = decodeWtf8(bytes);
+      const again = encodeWtf8(text);
+      if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) {
+        throw new LosslessCodeError(
+          'not-a-code',
+          'this lossless code holds bytes that are not text (binary data); get them with `textvae decompress CODE --out FILE`',
+        );
+      }
+      return text;
+    });
+    return { texts };
   },
 
   async reconstruct(p, job) {

@@ -7,7 +7,7 @@ export const TITLES = {
   cancelTraining: 'TextVAE: Cancel Training',
   showTraining: 'TextVAE: Show Training Curves',
   compress: 'TextVAE: Compress Selection to Latent Code',
-  reconstructFromCode: 'TextVAE: Reconstruct from Latent Code',
+  reconstructFromCode: 'TextVAE: Reconstruct from Code',
   reconstructSelection: 'TextVAE: Reconstruct Selection',
   openGenerator: 'TextVAE: Open Generator',
   selectModel: 'TextVAE: Select Model',
@@ -19,7 +19,7 @@ export const TITLES = {
 export const MSG = {
   // src/extension/editorCommands.ts
   emptySelection: /Select some text to compress\./,
-  noCode: /No latent code \(tvae1:…\) under the cursor or in the selection\./,
+  noCode: /No code \(tvae1:… or tvz1:…\) under the cursor or in the selection\./,
   reconstructEmptySelection: /Select some text to reconstruct\./,
   // src/core/latentCode.ts, through the engine: "latent code is corrupt: checksum mismatch (…)"
   corruptCode: /corrupt.*checksum|checksum.*corrupt/i,

@@ -22,6 +22,24 @@ before(async () => {
 after(() => handle.connection.dispose());
 
 describe('engine worker', () => {
+  test('lossless codes give back the exact text, lone surrogates included, and name the model when it differs', async () => {
+    const { connection } = handle;
+    await connection.request('loadModel', { dir: modelA });
+    const text = `${SENTENCES[0]}\r\n\tnaïve 数据 😀 \ud800 end`;
+    const made = await connection.request('compressLossless', { text });
+    assert.match(made.code, /^tvz1:[0-9a-f]{8}:/);
+    assert.ok(made.bytes > 0 && made.codeBytes > 0);
+    const other = await connection.request('compressLossless', { text: SENTENCES[1] });
+    const back = await connection.request('decompressLossless', { codes: [made.code, other.code] });
+    assert.deepEqual(back.texts, [text, SENTENCES[1]]);
+    await connection.request('loadModel', { dir: modelB });
+    await assert.rejects(connection.request('decompressLossless', { codes: [made.code] }), (err: unknown) => {
+      assert.ok(err instanceof EngineRequestError && err.code === 'bad-code', String(err));
+      assert.match(err.message, /made by model [0-9a-f]{8}; the active model is [0-9a-f]{8}/);
+      return true;
+    });
+  });
+
   test('a cancelled "Loading model…" leaves host and worker on the same model', async () => {
     const { connection } = handle;
     await connection.request('loadModel', { dir: modelA });

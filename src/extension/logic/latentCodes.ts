@@ -1,8 +1,14 @@
 /**
- * Where the latent codes in a text are, and which of them a command acts on.
- * Pure functions over plain strings and offsets: no vscode, no engine.
+ * Where the codes in a text are (latent `tvae1:` and lossless `tvz1:` codes), and which of them a
+ * command acts on. Pure functions over plain strings and offsets: no vscode, no engine.
  */
 import { findLatentCodes } from '../../core/latentCode';
+import { findLosslessCodes } from '../../core/lossless/format';
+
+/** Codes of both kinds, in text order. */
+export function findCodes(text: string): FoundCode[] {
+  return [...findLatentCodes(text), ...findLosslessCodes(text)].sort((a, b) => a.start - b.start);
+}
 
 export interface FoundCode {
   code: string;
@@ -44,7 +50,7 @@ export function groupCodeRuns(text: string, codes: readonly FoundCode[]): CodeRu
 
 /** The code that contains `offset` (a cursor just after a code's last character still counts). */
 export function codeAt(text: string, offset: number): FoundCode | undefined {
-  return findLatentCodes(text).find((c) => c.start <= offset && offset <= c.end);
+  return findCodes(text).find((c) => c.start <= offset && offset <= c.end);
 }
 
 /**
@@ -54,7 +60,7 @@ export function codeAt(text: string, offset: number): FoundCode | undefined {
  * Runs picked twice (two cursors on one run) are merged; the result is sorted and non-overlapping.
  */
 export function planCodeRuns(text: string, selections: readonly OffsetRange[]): CodeRun[] {
-  const codes = findLatentCodes(text);
+  const codes = findCodes(text);
   if (codes.length === 0) return [];
   // Index of the global run each code belongs to.
   const runOf: number[] = [];

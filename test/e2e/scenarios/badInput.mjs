@@ -40,7 +40,7 @@ export default {
     await expectMessage(wb, TITLES.compress, MSG.emptySelection, log);
     await wb.screenshot('bad-compress-empty-selection');
 
-    // 2. Reconstruct from Latent Code where the document has no code.
+    // 2. Reconstruct from Code where the document has no code.
     await wb.gotoLine(8, 5);
     await expectMessage(wb, TITLES.reconstructFromCode, MSG.noCode, log);
     await wb.screenshot('bad-reconstruct-no-code');

@@ -48,7 +48,7 @@ export default {
     await waitForEditor(wb, (t) => !t.includes('tvae1:'), 'the codes replaced by text', { timeout: 60_000 });
     const reconstructed = await wb.saveAndRead(FILE);
     await wb.screenshot('compress-reconstructed');
-    check(codesIn(reconstructed).length === 0, 'codes left after Reconstruct from Latent Code');
+    check(codesIn(reconstructed).length === 0, 'codes left after Reconstruct from Code');
     check(
       reconstructed.startsWith(before) && reconstructed.endsWith(after),
       'Reconstruct changed text outside the codes',
