@@ -1,13 +1,13 @@
 /**
  * The extension's one reader of settings: every `textvae.*` setting goes through the table in
- * logic/settings.ts (type, default, range), and changes come as one event. Nothing else in the
+ * protocol/settings.ts (type, default, range), and changes come as one event. Nothing else in the
  * extension calls `getConfiguration`.
  */
 import * as vscode from 'vscode';
 import type { DecodeOptions } from '../core/types';
 import type { TrainingStart, Variant } from '../core/choices';
 import type { GeneratorSettings } from '../protocol/webview';
-import { SETTINGS, settingId, type SettingKey, type SettingValue } from './logic/settings';
+import { SETTINGS, settingId, type SettingKey, type SettingValue } from '../protocol/settings';
 
 /** The setting's value, normalised (a missing or malformed value is its default). */
 export function setting<K extends SettingKey>(key: K, scope?: vscode.ConfigurationScope): SettingValue<K> {

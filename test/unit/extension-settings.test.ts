@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { SETTINGS, settingId, type SettingKey, type SettingSpec } from '../../src/extension/logic/settings';
+import { SETTINGS, settingId, type SettingKey, type SettingSpec } from '../../src/protocol/settings';
 
 interface Declared {
   type: string;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { SMALL_MODEL, trainingRequest, type TrainingChoices } from '../../src/extension/logic/trainingRequest';
-import { SETTINGS } from '../../src/extension/logic/settings';
+import { SETTINGS } from '../../src/protocol/settings';
 import { validateParams } from '../../src/protocol/validateParams';
 import { readManifest } from '../../src/core/bundle';
 import { SENTENCES, setupBackend, trainTiny } from '../helpers/engine';

@@ -6,6 +6,7 @@ import type {
   GeneratorSettings,
   GeneratorViewState,
 } from '../../protocol/webview';
+import { SETTINGS } from '../../protocol/settings';
 
 export interface GeneratorState {
   /** Persisted with setState. */
@@ -36,10 +37,19 @@ export type GeneratorAction =
   | { type: 'localError'; message: string }
   | { type: 'clearResults'; which: 'samples' | 'interpolation' | 'map' };
 
-export function defaultViewState(settings?: GeneratorSettings): GeneratorViewState {
+/** The settings' defaults, until the host sends the settings themselves. */
+const SETTING_DEFAULTS: GeneratorSettings = {
+  count: SETTINGS['sampling.count'].default,
+  temperature: SETTINGS['sampling.temperature'].default,
+  topP: SETTINGS['sampling.topP'].default,
+  steps: SETTINGS['interpolation.steps'].default,
+  mode: SETTINGS['interpolation.mode'].default,
+};
+
+export function defaultViewState(settings: GeneratorSettings = SETTING_DEFAULTS): GeneratorViewState {
   return {
-    sample: { n: settings?.count ?? 3, temperature: settings?.temperature ?? 0.8, seed: 1, maxTokens: 64 },
-    interpolate: { from: '', to: '', steps: settings?.steps ?? 5, mode: settings?.mode ?? 'spherical' },
+    sample: { n: settings.count, temperature: settings.temperature, seed: 1, maxTokens: 64 },
+    interpolate: { from: '', to: '', steps: settings.steps, mode: settings.mode },
     samples: [],
     interpolation: [],
     map: [],

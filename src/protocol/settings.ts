@@ -1,7 +1,8 @@
 /**
  * Every `textvae.*` setting with its type, default and range, declared once. package.json's
  * `contributes.configuration` must say the same (JSON cannot import this; a unit test compares
- * them). Pure: no vscode, no tfjs. `config.ts` reads the settings through this table.
+ * them). Pure: no vscode, no tfjs. The extension reads the settings through this table
+ * (extension/config.ts); the generator webview takes its form's defaults from it.
  */
 import {
   BACKEND_REQUESTS,
@@ -13,7 +14,7 @@ import {
   VARIANTS,
   isOneOf,
   type NumberRange,
-} from '../../core/choices';
+} from '../core/choices';
 
 export interface SettingSpec<T> {
   readonly default: T;
