@@ -8,7 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { BACKEND_REQUESTS, isOneOf, type BackendName, type BackendRequest } from './choices';
+import { BACKEND_NAMES, BACKEND_REQUESTS, isOneOf, type BackendName, type BackendRequest } from './choices';
 import type { BackendReport } from './types';
 
 export type { BackendName, BackendRequest, BackendReport };
@@ -131,7 +131,7 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
   // tfjs prints a banner suggesting tfjs-node; we report the backend ourselves.
   tf.env().set('PROD', true);
   const skipped: string[] = [];
-  const order: BackendName[] = request === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [request];
+  const order: readonly BackendName[] = request === 'auto' ? BACKEND_NAMES : [request];
   // TensorFlow's C++ start-up notices would otherwise reach the user's terminal.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   for (const name of order) {

@@ -4,10 +4,11 @@
  * package.json's settings repeat some of these (JSON cannot import); a unit test keeps them equal.
  */
 
-export const BACKEND_REQUESTS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/** The backends that run, fastest first: the order in which 'auto' tries them. */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_REQUESTS = ['auto', ...BACKEND_NAMES] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
-/** A backend that actually runs (a request of 'auto' resolves to one of these). */
-export type BackendName = Exclude<BackendRequest, 'auto'>;
 
 export const VARIANTS = ['vae', 'ae', 'sparse'] as const;
 export type Variant = (typeof VARIANTS)[number];
