@@ -68,7 +68,7 @@ function preflight() {
   } else if (!fs.existsSync(path.join(REPO, 'models', 'default', 'manifest.json'))) {
     problems.push(
       'models/default (the bundled model) is missing. Point the tests at another bundle, e.g.\n' +
-        '    node dist/cli.js train --data ../shared/seeds --out /tmp/e2e-model --steps 30 --model-dim 64 --vocab-size 400\n' +
+        '    node dist/cli.js train --data test/fixtures/workspace --out /tmp/e2e-model --steps 30 --model-dim 64 --vocab-size 400\n' +
         '    TEXTVAE_E2E_MODEL_PATH=/tmp/e2e-model npm run test:e2e',
     );
   }

@@ -1,19 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { chunkForTraining, chunkText } from '../../src/core/chunker';
 import { Tokenizer } from '../../src/core/tokenizer';
 import { Random } from '../../src/core/random';
+import { fixtureTexts } from '../helpers/fixtures';
 
-// The shared corpora sit beside the repository (as in CI).
-const SEEDS_DIR = join(__dirname, '..', '..', '..', 'shared', 'seeds');
-const seeds = readdirSync(SEEDS_DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort()
-  .map((f) => readFileSync(join(SEEDS_DIR, f), 'utf8'));
-const tok = Tokenizer.train(seeds, { vocabSize: 600 });
+/** Chinese, Arabic, emoji, combining marks, CRLF, tabs and code (test/fixtures/multilingual). */
+const docs = fixtureTexts('multilingual');
+const tok = Tokenizer.train(docs, { vocabSize: 600 });
 const bpeCount = (s: string): number => tok.encode(s).length;
 
 /** Whitespace-separated words: exactly additive over whitespace-ended pieces. */
@@ -99,8 +94,8 @@ describe('chunker', () => {
     }
   });
 
-  test('seeds corpus: join equals input, within the limit', () => {
-    for (const s of seeds) {
+  test('multilingual fixtures: join equals input, within the limit', () => {
+    for (const s of docs) {
       for (const max of [8, 50, 200]) checkChunks(s, chunkText(s, bpeCount, max), bpeCount, max);
     }
   });
@@ -216,7 +211,7 @@ describe('chunker', () => {
   });
 
   test('is linear on a 100 kB document (counts each character only a few times)', () => {
-    const doc = seeds.join('\n\n').repeat(3).slice(0, 100_000) + '\n' + 'z'.repeat(3000);
+    const doc = docs.join('\n\n').repeat(3).slice(0, 100_000) + '\n' + 'z'.repeat(3000);
     let counted = 0;
     const counting = (s: string): number => {
       counted += s.length;

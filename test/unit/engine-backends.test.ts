@@ -12,19 +12,20 @@ import type { BackendReport } from '../../src/core/backend';
 import { initBackend } from '../../src/core/backend';
 import { parseLatentCode } from '../../src/core/latentCode';
 import { setupBackend } from '../helpers/engine';
-import { CLI, REPO, describeRun, ensureCliBuilt, runCli, stderrLines } from '../helpers/cli';
+import { CLI, describeRun, ensureCliBuilt, runCli, stderrLines } from '../helpers/cli';
+import { fixturePath } from '../helpers/fixtures';
 import { makeTempDir } from '../helpers/tmp';
 
 const NAMES = ['tensorflow', 'wasm', 'cpu'];
-/** Relative to the repository: CI has ../shared beside the clone. */
-const SEEDS = path.resolve(REPO, '..', 'shared', 'seeds');
+/** Multilingual documents written for the tests. */
+const DOCS = fixturePath('multilingual');
 /** One quantisation step of a code (4/127) plus float noise. */
 const TOLERANCE = 0.05;
 
 let report: BackendReport;
 let modelPromise: Promise<string> | null = null;
 
-/** A small model trained through the CLI on the seeds corpus, once per file. */
+/** A small model trained through the CLI on the multilingual fixtures, once per file. */
 function smallModel(): Promise<string> {
   return (modelPromise ??= (async () => {
     const out = path.join(makeTempDir('textvae-backends-'), 'model');
@@ -37,7 +38,7 @@ function smallModel(): Promise<string> {
       '--vocab-size',
       '300',
       '--data',
-      SEEDS,
+      DOCS,
       '--out',
       out,
       '--log-every',
@@ -173,11 +174,7 @@ describe('backend selection', () => {
 describe('cross-backend agreement', () => {
   test('encode on wasm, cpu (and tensorflow where available) gives codes within one quantisation step', async (t) => {
     const model = await smallModel();
-    const seedFile = fs
-      .readdirSync(SEEDS)
-      .filter((f) => f.endsWith('.txt'))
-      .sort()[1];
-    const text = fs.readFileSync(path.join(SEEDS, seedFile), 'utf8').slice(0, 1500);
+    const text = fs.readFileSync(path.join(DOCS, 'zh-autoencoders.md'), 'utf8').slice(0, 1500);
     const backends = ['wasm', 'cpu', 'tensorflow'];
     const results = await Promise.all(
       backends.map((b) =>

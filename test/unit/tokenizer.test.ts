@@ -1,7 +1,5 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { decodeWtf8, encodeWtf8 } from '../../src/core/wtf8';
 import { Random } from '../../src/core/random';
@@ -15,13 +13,10 @@ import {
   Tokenizer,
   type TokenizerJSON,
 } from '../../src/core/tokenizer';
+import { fixtureTexts } from '../helpers/fixtures';
 
-// The shared corpora sit beside the repository (as in CI).
-const SEEDS_DIR = join(__dirname, '..', '..', '..', 'shared', 'seeds');
-const seeds = readdirSync(SEEDS_DIR)
-  .filter((f) => f.endsWith('.txt'))
-  .sort()
-  .map((f) => readFileSync(join(SEEDS_DIR, f), 'utf8'));
+/** Chinese, Arabic, emoji, combining marks, CRLF, tabs and code (test/fixtures/multilingual). */
+const docs = fixtureTexts('multilingual');
 
 /** Seeded uniform numbers in [0, 1), from the engine's own generator. */
 function prng(seed: number): () => number {
@@ -114,7 +109,7 @@ describe('wtf8', () => {
     const enc = new TextEncoder();
     const dec = new TextDecoder('utf-8', { ignoreBOM: true });
     const rnd = prng(11);
-    const samples = [...TRICKY.filter(isWellFormed), ...seeds];
+    const samples = [...TRICKY.filter(isWellFormed), ...docs];
     for (let i = 0; i < 300; i++) samples.push(randomString(rnd, 80, false).replace(/[\ud800-\udfff]/g, '?'));
     for (const s of samples) {
       assert.ok(isWellFormed(s));
@@ -174,7 +169,7 @@ describe('wtf8', () => {
   });
 
   test('decodes large inputs', () => {
-    const s = seeds.join('\ud800').repeat(20);
+    const s = docs.join('\ud800').repeat(20);
     assert.equal(decodeWtf8(encodeWtf8(s)), s);
   });
 });
@@ -253,7 +248,7 @@ function referenceEncode(merges: [number, number][], text: string): number[] {
 
 describe('tokenizer', () => {
   const VOCAB = 700;
-  const tok = Tokenizer.train(seeds, { vocabSize: VOCAB });
+  const tok = Tokenizer.train(docs, { vocabSize: VOCAB });
 
   test('special ids and byte range constants', () => {
     assert.deepEqual([PAD, BOS, EOS, MASK, FIRST_BYTE_ID], [0, 1, 2, 3, 4]);
@@ -272,12 +267,12 @@ describe('tokenizer', () => {
   test('vocabSize is respected', () => {
     assert.equal(tok.vocabSize, VOCAB);
     assert.equal(tok.toJSON().merges.length, VOCAB - 260);
-    const small = Tokenizer.train(seeds, { vocabSize: 300 });
+    const small = Tokenizer.train(docs, { vocabSize: 300 });
     assert.equal(small.vocabSize, 300);
-    for (const s of seeds) for (const id of small.encode(s)) assert.ok(id >= FIRST_BYTE_ID && id < 300);
-    assert.equal(Tokenizer.train(seeds, { vocabSize: 260 }).vocabSize, 260);
-    assert.throws(() => Tokenizer.train(seeds, { vocabSize: 259 }), /vocabSize/);
-    assert.throws(() => Tokenizer.train(seeds, { vocabSize: 300.5 }), /vocabSize/);
+    for (const s of docs) for (const id of small.encode(s)) assert.ok(id >= FIRST_BYTE_ID && id < 300);
+    assert.equal(Tokenizer.train(docs, { vocabSize: 260 }).vocabSize, 260);
+    assert.throws(() => Tokenizer.train(docs, { vocabSize: 259 }), /vocabSize/);
+    assert.throws(() => Tokenizer.train(docs, { vocabSize: 300.5 }), /vocabSize/);
   });
 
   test('stops early when no pair occurs twice, with the lowest-id tie-break', () => {
@@ -300,7 +295,7 @@ describe('tokenizer', () => {
 
   test('learns the same merges as a naive reference implementation', () => {
     const corpus = [
-      ...seeds.map((s) => s.slice(0, 1500)),
+      ...docs.map((s) => s.slice(0, 1500)),
       "The encoder maps text to a latent code; the decoder maps it back. It's simple, isn't it?\n",
       'def encode(self, x):\n    return self.net(x)  # 123 4567\n\n\tprint("done")\r\n',
     ];
@@ -311,14 +306,14 @@ describe('tokenizer', () => {
   test('encode applies merges exactly like a naive reference encoder', () => {
     const merges = tok.toJSON().merges;
     const rnd = prng(5);
-    const samples = [...TRICKY.filter((s) => s.length < 2000), seeds[0].slice(0, 3000)];
+    const samples = [...TRICKY.filter((s) => s.length < 2000), docs[0].slice(0, 3000)];
     for (let i = 0; i < 100; i++) samples.push(randomString(rnd, 40));
     for (const s of samples) assert.deepEqual(tok.encode(s), referenceEncode(merges, s), JSON.stringify(s));
   });
 
   test('round-trips fixed tricky strings', () => {
     for (const s of TRICKY) assert.equal(tok.decode(tok.encode(s)), s, JSON.stringify(s));
-    for (const s of seeds) assert.equal(tok.decode(tok.encode(s)), s);
+    for (const s of docs) assert.equal(tok.decode(tok.encode(s)), s);
   });
 
   test('round-trips 500 random strings (ASCII, CJK, emoji, controls, lone surrogates)', () => {
@@ -332,14 +327,14 @@ describe('tokenizer', () => {
   });
 
   test('token bytes concatenate to the WTF-8 bytes of the text', () => {
-    for (const s of ['a\ud800b 自编码器 😀', seeds[1].slice(0, 500)]) {
+    for (const s of ['a\ud800b 自编码器 😀', docs[1].slice(0, 500)]) {
       const bytes = tok.encode(s).flatMap((id) => Array.from(tok.tokenBytes(id)));
       assert.deepEqual(bytes, Array.from(encodeWtf8(s)));
     }
   });
 
-  test('training on the seeds corpus compresses and uses merged tokens', () => {
-    for (const s of seeds) {
+  test('training on the multilingual fixtures compresses and uses merged tokens', () => {
+    for (const s of docs) {
       const ids = tok.encode(s);
       const bytes = encodeWtf8(s).length;
       assert.ok(ids.length < bytes * 0.75, `${ids.length} tokens for ${bytes} bytes`);
@@ -361,15 +356,15 @@ describe('tokenizer', () => {
   });
 
   test('training is deterministic', () => {
-    const a = Tokenizer.train(seeds, { vocabSize: 600 });
-    const b = Tokenizer.train([...seeds], { vocabSize: 600 });
+    const a = Tokenizer.train(docs, { vocabSize: 600 });
+    const b = Tokenizer.train([...docs], { vocabSize: 600 });
     assert.deepEqual(a.toJSON(), b.toJSON());
     assert.equal(JSON.stringify(a.toJSON()), JSON.stringify(b.toJSON()));
   });
 
   test('onProgress reports each merge', () => {
     const seen: [number, number][] = [];
-    Tokenizer.train(seeds, { vocabSize: 280, onProgress: (d, t) => seen.push([d, t]) });
+    Tokenizer.train(docs, { vocabSize: 280, onProgress: (d, t) => seen.push([d, t]) });
     assert.deepEqual(
       seen,
       Array.from({ length: 20 }, (_, i) => [i + 1, 20]),
@@ -385,7 +380,7 @@ describe('tokenizer', () => {
     assert.equal(back.vocabSize, tok.vocabSize);
     assert.deepEqual(back.toJSON(), json);
     const rnd = prng(9);
-    const samples = [...TRICKY, ...seeds];
+    const samples = [...TRICKY, ...docs];
     for (let i = 0; i < 100; i++) samples.push(randomString(rnd, 100));
     for (const s of samples) assert.deepEqual(back.encode(s), tok.encode(s));
     for (let id = 0; id < tok.vocabSize; id++) assert.deepEqual(back.tokenBytes(id), tok.tokenBytes(id));
@@ -508,7 +503,7 @@ describe('tokenizer', () => {
     const cjk = '自编码器是一种神经网络'.repeat(20_000); // one 220k-char letter run
     assert.equal(tok.decode(tok.encode(cjk)), cjk);
     // About 1 MB of mixed text, cold cache: same ids as a warm tokenizer, and a round trip.
-    const big = (seeds.join('\n\n') + TRICKY.join(' ')).repeat(20).slice(0, 1_000_000);
+    const big = (docs.join('\n\n') + TRICKY.join(' ')).repeat(20).slice(0, 1_000_000);
     const fresh = Tokenizer.fromJSON(tok.toJSON());
     const ids = fresh.encode(big);
     assert.deepEqual(ids, tok.encode(big));

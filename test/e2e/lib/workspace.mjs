@@ -2,22 +2,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const SHARED = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', '..', 'shared');
-export const PYTHON_DOCS = process.env.TEXTVAE_E2E_DOCS || path.join(SHARED, 'corpora', 'python-docs');
-export const SEEDS = process.env.TEXTVAE_E2E_SEEDS || path.join(SHARED, 'seeds');
+/** test/fixtures (see its README): documents written for the tests, kept in the repository. */
+const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'fixtures');
+/** Short English documents in nested folders, all under 20 kB. */
+const DOCS = path.join(FIXTURES, 'workspace');
+const CHINESE = path.join(FIXTURES, 'multilingual', 'zh-autoencoders.md');
 
-/** Small English documents from the Python docs (all under 20 kB), nested as in the corpus. */
-export const DOCS = [
-  'tutorial/appetite.rst.txt',
-  'tutorial/interpreter.rst.txt',
-  'tutorial/whatnow.rst.txt',
-  'library/copy.rst.txt',
-  'library/bisect.rst.txt',
-  'library/errno.rst.txt',
-  'library/keyword.rst.txt',
-  'faq/installed.rst.txt',
-];
-export const CHINESE = '002_997ab8aba8d9ae46.txt';
+/** The path of a fixture document (relative to test/fixtures/workspace), for scenarios to copy. */
+export function fixtureDoc(rel) {
+  return path.join(DOCS, rel);
+}
 
 /** Files training must leave out: binary content and a document over textvae.training.maxFileSizeKB (2048). */
 export const BINARY_FILE = 'assets/blob.txt';
@@ -25,26 +19,9 @@ export const BIG_FILE = 'big/huge.txt';
 export const BIG_FILE_BYTES = 2200 * 1024;
 
 export function buildWorkspace(ws) {
-  const missing = [];
-  for (const rel of DOCS) {
-    const src = path.join(PYTHON_DOCS, rel);
-    if (!fs.existsSync(src)) {
-      missing.push(src);
-      continue;
-    }
-    const size = fs.statSync(src).size;
-    if (size >= 20 * 1024) throw new Error(`workspace document ${src} is ${size} bytes (want < 20 kB)`);
-    fs.mkdirSync(path.join(ws, 'docs', path.dirname(rel)), { recursive: true });
-    fs.copyFileSync(src, path.join(ws, 'docs', rel));
-  }
-  const zh = path.join(SEEDS, CHINESE);
-  if (!fs.existsSync(zh)) missing.push(zh);
-  else {
-    fs.mkdirSync(path.join(ws, 'zh'), { recursive: true });
-    fs.copyFileSync(zh, path.join(ws, 'zh', 'vae.txt'));
-  }
-  if (missing.length)
-    throw new Error(`corpus files not found (set TEXTVAE_E2E_DOCS / TEXTVAE_E2E_SEEDS?):\n  ${missing.join('\n  ')}`);
+  fs.cpSync(DOCS, path.join(ws, 'docs'), { recursive: true });
+  fs.mkdirSync(path.join(ws, 'zh'), { recursive: true });
+  fs.copyFileSync(CHINESE, path.join(ws, 'zh', 'vae.md'));
 
   // Binary: a .txt name (so the include globs match it) with NUL bytes and random data.
   fs.mkdirSync(path.join(ws, path.dirname(BINARY_FILE)), { recursive: true });

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MSG, TITLES } from '../messages.mjs';
 import { check, codesIn, cursorAt, selectText, sleep, waitForEditor } from '../lib/steps.mjs';
-import { PYTHON_DOCS } from '../lib/workspace.mjs';
+import { fixtureDoc } from '../lib/workspace.mjs';
 
 const FILE = 'notes/errors.txt';
-const SENTENCE = 'Python is just the language for you.';
+const SENTENCE = 'A short script is often the quickest way to try an idea.';
 
 /** Runs `title` and waits for a notification matching `re`; returns its text. */
 async function expectMessage(wb, title, re, log) {
@@ -22,7 +22,7 @@ export default {
   title: 'bad input to each command gives a clear message',
   timeout: 180_000,
   setup(ws) {
-    fs.copyFileSync(path.join(PYTHON_DOCS, 'tutorial/appetite.rst.txt'), path.join(ws, FILE));
+    fs.copyFileSync(fixtureDoc('tutorial/why.rst'), path.join(ws, FILE));
     // A folder that is not a model bundle (documents, no manifest.json).
     fs.mkdirSync(path.join(ws, 'not-a-model'), { recursive: true });
     fs.writeFileSync(

@@ -3,18 +3,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TITLES } from '../messages.mjs';
 import { check, codesIn, cursorAt, selectText, waitForEditor } from '../lib/steps.mjs';
-import { PYTHON_DOCS } from '../lib/workspace.mjs';
+import { fixtureDoc } from '../lib/workspace.mjs';
 
 const FILE = 'notes/compress.txt';
-const SENTENCE =
-  'Assignment statements in Python do not copy objects, they create bindings\nbetween a target and an object.';
+const SENTENCE = 'Assignment in Python binds a name to an object; it never copies\nthe object itself.';
 
 export default {
   name: 'compress-reconstruct',
   title: 'compress a sentence, reconstruct it, undo twice',
   timeout: 120_000,
   setup(ws) {
-    fs.copyFileSync(path.join(PYTHON_DOCS, 'library/copy.rst.txt'), path.join(ws, FILE));
+    fs.copyFileSync(fixtureDoc('library/copying.rst'), path.join(ws, FILE));
   },
   async run({ wb, ws, state, log }) {
     const original = fs.readFileSync(path.join(ws, FILE), 'utf8');
@@ -36,7 +35,7 @@ export default {
       /^tvae1:[0-9a-f]{8}:[A-Za-z0-9_-]+(\s+tvae1:[0-9a-f]{8}:[A-Za-z0-9_-]+)*$/.test(replaced),
       `the selection was not replaced by codes only: ${JSON.stringify(replaced)}`,
     );
-    check(!compressed.includes('do not copy objects'), 'the sentence is still in the file');
+    check(!compressed.includes('never copies'), 'the sentence is still in the file');
     const fps = new Set(codes.map((c) => c.fp));
     check(fps.size === 1, `codes from several models: ${[...fps]}`);
     state.defaultFingerprint = [...fps][0];
@@ -62,7 +61,7 @@ export default {
     await wb.undo(1);
     await waitForEditor(wb, (t) => t.includes('tvae1:'), 'the codes again after one undo', { timeout: 10_000 });
     await wb.undo(1);
-    await waitForEditor(wb, (t) => t.includes('do not copy objects'), 'the original sentence after two undos', {
+    await waitForEditor(wb, (t) => t.includes('never copies'), 'the original sentence after two undos', {
       timeout: 10_000,
     });
     const restored = await wb.saveAndRead(FILE);

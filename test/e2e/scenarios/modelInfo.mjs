@@ -4,17 +4,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MSG, TITLES } from '../messages.mjs';
 import { check, selectText } from '../lib/steps.mjs';
-import { PYTHON_DOCS } from '../lib/workspace.mjs';
+import { fixtureDoc } from '../lib/workspace.mjs';
 
 const FILE = 'notes/info.txt';
-const SENTENCE = 'Python is an easy to learn, powerful programming language.';
+const SENTENCE = 'Python is a small language with a large standard library.';
 
 export default {
   name: 'model-info',
   title: 'Show Model Info; Reconstruct Selection opens a diff with the similarity',
   timeout: 90_000,
   setup(ws) {
-    fs.copyFileSync(path.join(PYTHON_DOCS, 'tutorial/index.rst.txt'), path.join(ws, FILE));
+    fs.copyFileSync(fixtureDoc('tutorial/index.rst'), path.join(ws, FILE));
   },
   async run({ wb, ws, state, log }) {
     await wb.openFile(FILE);

@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MSG, SKIPPED_LINE, SKIP_REASON, TITLES } from '../messages.mjs';
 import { check, codesIn, selectText, sleep, waitForEditor } from '../lib/steps.mjs';
-import { BIG_FILE, BINARY_FILE, PYTHON_DOCS } from '../lib/workspace.mjs';
+import { BIG_FILE, BINARY_FILE, fixtureDoc } from '../lib/workspace.mjs';
 
 const FILE = 'notes/after-training.txt';
-const SENTENCE = 'Python is an easy to learn, powerful programming language.';
+const SENTENCE = 'Python is a small language with a large standard library.';
 /** The product requirement: event-loop lag of the extension host during training, 99th percentile. */
 export const LAG_P99_LIMIT_MS = 50;
 
@@ -17,7 +17,7 @@ export default {
   title: 'train on the workspace, then use the new model',
   timeout: 240_000,
   setup(ws) {
-    fs.copyFileSync(path.join(PYTHON_DOCS, 'tutorial/index.rst.txt'), path.join(ws, FILE));
+    fs.copyFileSync(fixtureDoc('tutorial/index.rst'), path.join(ws, FILE));
   },
   async run({ wb, ws, repo, state, log, note, modelPath, outputChannelText, artifacts }) {
     const t0 = Date.now();
