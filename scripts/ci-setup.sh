@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # ci-setup.sh — system prerequisites of the end-to-end tests, idempotent.
 #
-# Runs ../shared/e2e/setup-vscode-server.sh (relative to the repository root):
-# as root it apt-installs chromium, ripgrep and the build tools it needs, then
-# installs and caches code-server 4.100.3 (VS Code 1.100) in
-# ${VSCODE_E2E_CACHE:-$HOME/.cache/vscode-e2e}. A second run takes about a second.
+# Runs scripts/e2e/setup-vscode-server.sh: as root it apt-installs chromium,
+# ripgrep and the build tools it needs, then installs and caches code-server
+# 4.100.3 (VS Code 1.100) in ${VSCODE_E2E_CACHE:-$HOME/.cache/vscode-e2e}.
+# A second run takes about a second.
 #
 # Usage: bash scripts/ci-setup.sh        (from anywhere)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SETUP="$REPO/../shared/e2e/setup-vscode-server.sh"
+SETUP="$REPO/scripts/e2e/setup-vscode-server.sh"
 CACHE="${VSCODE_E2E_CACHE:-${HOME:-/tmp}/.cache/vscode-e2e}"
 
 fail() {
@@ -19,11 +19,9 @@ fail() {
   exit 1
 }
 
-[ -f "$SETUP" ] || fail "setup script not found: $SETUP (the repository must be checked out beside the 'shared' folder)"
-
 printf '[ci-setup] code-server + chromium for the end-to-end tests (cache: %s)\n' "$CACHE"
 set +e
-( cd "$REPO" && bash "$SETUP" "$CACHE" )
+bash "$SETUP" "$CACHE"
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then
