@@ -12,7 +12,7 @@ import type { BackendReport } from '../../src/core/backend';
 import { initBackend } from '../../src/core/backend';
 import { parseLatentCode } from '../../src/core/latentCode';
 import { setupBackend } from '../helpers/engine';
-import { CLI, describeRun, ensureCliBuilt, runCli, stderrLines } from '../helpers/cli';
+import { CLI, REPO, describeRun, ensureCliBuilt, runCli, stderrLines } from '../helpers/cli';
 import { fixturePath } from '../helpers/fixtures';
 import { makeTempDir } from '../helpers/tmp';
 
