@@ -4,10 +4,13 @@
  *
  *   npm run bench                      # everything: backends, then fine-tune against from scratch
  *   npm run bench -- --minutes 1 --backends wasm,cpu --eval-kb 100 --parallel
- *   npm run bench -- --parts finetune --finetune-minutes 1 --new-data ../shared/corpora/debian-docs
+ *   npm run bench -- --parts finetune --finetune-minutes 1 --new-data DIR
+ *
+ * The corpora are made by scripts/corpus/build.ts (python-docs and debian-docs in .corpora/), which
+ * this script runs first when they are missing.
  *
  * Part "backends": each backend trains the default model configuration on
- * ../shared/corpora/python-docs (relative to the repository) for a fixed wall-clock budget, on the
+ * .corpora/python-docs for a fixed wall-clock budget, on the
  * deterministic split the CLI uses (splitFiles, val fraction 0.05), then measures on the held-out
  * files: bits per byte (capped at --eval-kb kB of text), encode latency (median over single
  * paragraphs) and greedy decode latency (median over one code each).
@@ -36,12 +39,13 @@ import { splitFiles } from '../src/core/dataset';
 import { DEFAULT_CONFIG, parameterCount } from '../src/core/model';
 import { TextVae } from '../src/core/textVae';
 import { train, type MetricsLine } from '../src/core/train';
+import { DEFAULT_OUT as CORPORA, ensureCorpus } from './corpus/build';
 import { measureMatmuls, type MatmulResult } from './matmul-bench';
 
 const REPO = path.resolve(__dirname, '..');
-const DEFAULT_DATA = path.join(REPO, '..', 'shared', 'corpora', 'python-docs');
+const DEFAULT_DATA = path.join(CORPORA, 'python-docs');
 /** Documentation of a field the default model never saw (Debian system administration). */
-const DEFAULT_NEW_DATA = path.join(REPO, '..', 'shared', 'corpora', 'debian-docs');
+const DEFAULT_NEW_DATA = path.join(CORPORA, 'debian-docs');
 const VAL_FRACTION = 0.05;
 /** Matrix sizes for the in-process matmul rate (the model-shaped products are always added). */
 const MATMUL_SIZES = [512, 1024];
@@ -355,6 +359,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(values.result!, JSON.stringify(result));
     return;
   }
+  // The default corpora are made on first use (scripts/corpus/build.ts).
+  if (parts.includes('backends') && values.data === DEFAULT_DATA) ensureCorpus('python-docs');
+  if (parts.includes('finetune') && values['new-data'] === DEFAULT_NEW_DATA) ensureCorpus('debian-docs');
   if (parts.includes('backends') && !fs.existsSync(values.data)) throw new Error(`no corpus at ${values.data}`);
   if (parts.includes('finetune')) {
     if (!fs.existsSync(values['new-data']))

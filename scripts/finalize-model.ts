@@ -4,7 +4,7 @@
  * fingerprint stays the same.
  *
  *   node --import tsx scripts/finalize-model.ts --model models/default --log train-log.jsonl \
- *     --eval eval.json --train-command "..." --eval-command "..." --data ../shared/corpora/python-docs
+ *     --eval eval.json --train-command "..." --eval-command "..." --data .corpora/python-docs
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     ? `Trained on an ${training.device} by \`${training.trainer}\` (the PyTorch mirror of the engine's model, checked against it before and after training; ${training.step} steps in ${Math.round((training.elapsedSeconds ?? 0) / 60)} min) from a dataset that \`scripts/gpu/export-dataset.ts\` cut and tokenised with the engine's own code`
     : 'Trained by `textvae train`';
   md.push(
-    `${trainer}, on the Python 3.11 documentation sources (../shared/corpora/python-docs), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`,
+    `${trainer}, on the Python 3.11 documentation sources (.corpora/python-docs, made by scripts/corpus/build.ts from Debian's python3.11-doc), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`,
     '',
   );
   md.push('## Held-out figures', '', '| metric | value |', '| --- | --- |');

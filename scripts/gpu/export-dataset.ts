@@ -4,7 +4,7 @@
  * The corpus, split, tokenizer and examples are made by the engine's own code, exactly as
  * `textvae train` makes them, so only the optimisation runs in Python.
  *
- *   node --import tsx scripts/gpu/export-dataset.ts --data ../shared/corpora/python-docs \
+ *   node --import tsx scripts/gpu/export-dataset.ts --data .corpora/python-docs \
  *     --out gpu-data [--seed 1] [--val-fraction 0.05] [--parity-model models/default]
  *
  * Writes: dataset.json, tokenizer.json, {train,val}.tokens (uint16 LE, [N, maxTokens], PAD=0
