@@ -1,4 +1,7 @@
 /** In-process engine fixtures: backend choice, a tiny corpus and tiny training runs. */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend, type BackendReport, type BackendRequest } from '../../src/core/backend';
 import { train, type MetricsLine, type TrainOptions, type TrainResult } from '../../src/core/train';
@@ -71,4 +74,69 @@ export async function trainTiny(options: Partial<TrainOptions> = {}, out?: strin
     },
   });
   return { dir, result, metrics, logs };
+}
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+/** Every file below `dir` whose name ends with `ext`, sorted. */
+function filesBelow(dir: string, ext: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith(ext))
+    .map((e) => path.join(e.parentPath ?? e.path, e.name))
+    .sort();
+}
+
+let sourcesDigest: string | null = null;
+
+/** What a trained model depends on besides its options: the engine, this helper and the locked packages. */
+function engineDigest(): string {
+  if (sourcesDigest) return sourcesDigest;
+  const hash = createHash('sha256');
+  for (const f of [
+    ...filesBelow(path.join(REPO, 'src', 'core'), '.ts'),
+    __filename,
+    path.join(REPO, 'package-lock.json'),
+  ])
+    if (fs.existsSync(f)) hash.update(path.relative(REPO, f)).update(fs.readFileSync(f));
+  return (sourcesDigest = hash.digest('hex'));
+}
+
+/**
+ * trainTiny for tests that use the trained model (not the training run itself): a seeded run is
+ * deterministic on a backend, so each one is trained once and kept under the OS temp folder, keyed
+ * by its options, the backend, the engine's sources and package-lock.json. Test files running at
+ * the same time, and later runs, share it; each caller gets its own copy of the bundle.
+ * TEXTVAE_TEST_CACHE=0 trains afresh every time.
+ */
+export async function sharedTiny(options: Partial<TrainOptions> = {}): Promise<TinyRun> {
+  const plain = Object.entries(options).filter(([, v]) => typeof v !== 'function' && !(v instanceof AbortSignal));
+  if (plain.length !== Object.keys(options).length) throw new Error('sharedTiny: callbacks and signals need trainTiny');
+  if (process.env.TEXTVAE_TEST_CACHE === '0') return trainTiny(options);
+  const backend = (await setupBackend()).name;
+  const key = createHash('sha256')
+    .update(JSON.stringify({ options, backend, engine: engineDigest() }))
+    .digest('hex')
+    .slice(0, 24);
+  const cache = path.join(os.tmpdir(), 'textvae-test-models', key);
+  const record = path.join(cache, 'run.json');
+  if (!fs.existsSync(record)) {
+    const run = await trainTiny(options);
+    const staging = `${cache}.${process.pid}.partial`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.cpSync(run.dir, path.join(staging, 'model'), { recursive: true });
+    const { dir: _dir, ...rest } = run;
+    fs.writeFileSync(path.join(staging, 'run.json'), JSON.stringify(rest));
+    try {
+      fs.renameSync(staging, cache);
+    } catch {
+      // Another process stored the same run first: its copy is as good as ours.
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+    if (!fs.existsSync(record)) return run;
+  }
+  const dir = path.join(makeTempDir('textvae-train-'), 'model');
+  fs.cpSync(path.join(cache, 'model'), dir, { recursive: true });
+  const saved = JSON.parse(fs.readFileSync(record, 'utf8')) as Omit<TinyRun, 'dir'>;
+  return { ...saved, dir, result: { ...saved.result, out: dir } };
 }

@@ -13,7 +13,7 @@ import { TextVae } from '../../src/core/textVae';
 import { loadBundle, readManifest, saveBundle } from '../../src/core/bundle';
 import { fineTuneConfig, train, type TrainOptions } from '../../src/core/train';
 import { DEFAULT_CONFIG } from '../../src/core/model';
-import { SENTENCES, TINY_DOC, setupBackend, trainTiny, type TinyRun } from '../helpers/engine';
+import { SENTENCES, TINY_DOC, setupBackend, sharedTiny, type TinyRun } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
 import { sentenceMetrics } from '../../src/core/similarity';
 
@@ -51,7 +51,7 @@ function fineTune(options: Partial<TrainOptions>): ReturnType<typeof train> {
 before(async () => {
   await setupBackend();
   // The six sentences, learnt well enough to come back exactly from their codes.
-  parent = await trainTiny({ maxSteps: 160, config: { variant: 'ae' } });
+  parent = await sharedTiny({ maxSteps: 160, config: { variant: 'ae' } });
 });
 
 describe('train({ from })', () => {

@@ -4,13 +4,13 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { BundleError, loadBundle, saveBundle } from '../../src/core/bundle';
 import { TextVae } from '../../src/core/textVae';
-import { setupBackend, trainTiny } from '../helpers/engine';
+import { setupBackend, sharedTiny } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
 
 let model: string;
 before(async () => {
   await setupBackend();
-  model = (await trainTiny({ maxSteps: 5 })).dir;
+  model = (await sharedTiny({ maxSteps: 5 })).dir;
 });
 
 /** A copy of the tiny model with its tokenizer.json replaced (a consistent, re-hashed bundle). */

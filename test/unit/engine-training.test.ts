@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TextVae } from '../../src/core/textVae';
 import { readManifest } from '../../src/core/bundle';
 import { Adam, learningRateAt } from '../../src/core/optimizer';
-import { SENTENCES, TINY_CONFIG, TINY_DOC, setupBackend, trainTiny, type TinyRun } from '../helpers/engine';
+import { SENTENCES, TINY_CONFIG, TINY_DOC, setupBackend, sharedTiny, trainTiny, type TinyRun } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
 
 /** Runs `make` once, on first use, and shares the promise. */
@@ -25,9 +25,9 @@ const LATENT = TINY_CONFIG.latentDim!;
 /** Enough steps for the tiny model to memorise the six sentences (it needs about 120). */
 const LEARN_STEPS = 160;
 
-const aeRun = once(() => trainTiny({ maxSteps: LEARN_STEPS, config: { variant: 'ae' } }));
+const aeRun = once(() => sharedTiny({ maxSteps: LEARN_STEPS, config: { variant: 'ae' } }));
 const vaeRun = once(() =>
-  trainTiny({ maxSteps: LEARN_STEPS, logEvery: 10, val: [TINY_DOC], config: { variant: 'vae' } }),
+  sharedTiny({ maxSteps: LEARN_STEPS, logEvery: 10, val: [TINY_DOC], config: { variant: 'vae' } }),
 );
 const loadedVae = once(async () => TextVae.load((await vaeRun()).dir));
 

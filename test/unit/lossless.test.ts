@@ -25,7 +25,7 @@ import {
   summarisePayload,
   type LosslessCodeReason,
 } from '../../src/core/lossless/format';
-import { SENTENCES, TINY_DOC, setupBackend, trainTiny } from '../helpers/engine';
+import { SENTENCES, TINY_DOC, setupBackend, sharedTiny } from '../helpers/engine';
 import { REPO } from '../helpers/cli';
 import { TextVae } from '../../src/core/textVae';
 
@@ -42,10 +42,10 @@ let plain: LosslessCoder;
 
 before(async () => {
   await setupBackend();
-  const dir = (await trainTiny({ maxSteps: 80 })).dir;
+  const dir = (await sharedTiny({ maxSteps: 80 })).dir;
   coder = await LosslessCoder.fromModel(await TextVae.load(dir));
   plain = await plainCoderFrom(dir);
-  other = await plainCoderFrom((await trainTiny({ maxSteps: 10, seed: 3 })).dir);
+  other = await plainCoderFrom((await sharedTiny({ maxSteps: 10, seed: 3 })).dir);
 });
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TextVae } from '../../src/core/textVae';
 import { EngineRequestError } from '../../src/extension/logic/engineConnection';
-import { SENTENCES, setupBackend, TINY_DOC, trainTiny } from '../helpers/engine';
+import { SENTENCES, setupBackend, TINY_DOC, sharedTiny } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
 import { connectWorker, type WorkerHandle } from '../helpers/worker';
 
@@ -15,8 +15,8 @@ let handle: WorkerHandle;
 
 before(async () => {
   await setupBackend();
-  modelA = (await trainTiny({ maxSteps: 20, seed: 1 })).dir;
-  modelB = (await trainTiny({ maxSteps: 20, seed: 2 })).dir;
+  modelA = (await sharedTiny({ maxSteps: 20, seed: 1 })).dir;
+  modelB = (await sharedTiny({ maxSteps: 20, seed: 2 })).dir;
   handle = connectWorker();
 });
 after(() => handle.connection.dispose());
