@@ -43,20 +43,15 @@ step() {
   fi
 }
 
-# code-server writes a config into XDG folders on every start: keep those inside a scratch folder.
-code_server() {
-  local scratch="$1"
-  shift
-  XDG_CONFIG_HOME="$scratch/xdg" XDG_DATA_HOME="$scratch/xdg" EXTENSIONS_GALLERY='{}' node "$@"
-}
-
 # Two jobs sharing the cache wait for each other.
 if command -v flock >/dev/null 2>&1; then
   exec 8>"$CACHE/.lock"
   flock 8
 fi
 
-if [ -f "$DONE_MARK" ] && [ -f "$ENTRY" ] && code_server "$CACHE/.check" "$ENTRY" --version >/dev/null 2>&1; then
+# code-server writes a config into the XDG folders whenever it starts: point them at scratch folders.
+if [ -f "$DONE_MARK" ] && [ -f "$ENTRY" ] &&
+  XDG_CONFIG_HOME="$CACHE/.check" XDG_DATA_HOME="$CACHE/.check" node "$ENTRY" --version >/dev/null 2>&1; then
   rm -rf "$CACHE/.check"
   say "code-server $VERSION is already installed in $TARGET"
   echo "$ENTRY" >"$CACHE/code-server-bin"
@@ -129,9 +124,11 @@ step load-native node -e '
 SMOKE="$STAGE/.smoke"
 mkdir -p "$SMOKE"
 PORT="$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-code_server "$SMOKE" "$CS/out/node/entry.js" --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry \
-  --disable-update-check --user-data-dir "$SMOKE/user" --extensions-dir "$SMOKE/ext" "$SMOKE" \
-  >"$LOGS/smoke.log" 2>&1 &
+# Its own process group (setsid), so that the server and the processes it forks stop together;
+# without the lock's descriptor, so that nothing it leaves behind holds the lock.
+XDG_CONFIG_HOME="$SMOKE/xdg" XDG_DATA_HOME="$SMOKE/xdg" EXTENSIONS_GALLERY='{}' setsid node "$CS/out/node/entry.js" \
+  --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check \
+  --user-data-dir "$SMOKE/user" --extensions-dir "$SMOKE/ext" "$SMOKE" >"$LOGS/smoke.log" 2>&1 8>&- &
 SERVER=$!
 healthy=0
 for _ in $(seq 60); do
@@ -143,7 +140,7 @@ for _ in $(seq 60); do
   kill -0 "$SERVER" 2>/dev/null || break
   sleep 1
 done
-kill "$SERVER" 2>/dev/null || true
+kill -TERM -- "-$SERVER" 2>/dev/null || true
 wait "$SERVER" 2>/dev/null || true
 rm -rf "$SMOKE"
 [ "$healthy" = 1 ] || die "code-server did not answer /healthz (log: $LOGS/smoke.log)"
