@@ -36,6 +36,7 @@ import * as zlib from 'node:zlib';
 import { initBackend, type BackendRequest } from '../src/core/backend';
 import { collectCorpus, type CorpusFile } from '../src/core/corpus';
 import { splitFiles } from '../src/core/dataset';
+import { stableHash } from '../src/core/random';
 import { DEFAULT_CONFIG, parameterCount } from '../src/core/model';
 import { TextVae } from '../src/core/textVae';
 import { train, type MetricsLine } from '../src/core/train';
@@ -44,7 +45,7 @@ import { measureMatmuls, type MatmulResult } from './matmul-bench';
 
 const REPO = path.resolve(__dirname, '..');
 const DEFAULT_DATA = path.join(CORPORA, 'python-docs');
-/** Documentation of a field the default model never saw (Debian system administration). */
+/** Documentation of a field the default model never saw (Debian's manuals), cut to --new-data-kb. */
 const DEFAULT_NEW_DATA = path.join(CORPORA, 'debian-docs');
 const VAL_FRACTION = 0.05;
 /** Matrix sizes for the in-process matmul rate (the model-shaped products are always added). */
@@ -62,6 +63,8 @@ const OPTIONS = {
   parts: { type: 'string', default: PARTS.join(',') },
   'finetune-minutes': { type: 'string', default: '5' },
   'new-data': { type: 'string', default: DEFAULT_NEW_DATA },
+  // Target 4 speaks of about 3 MB: a large corpus is cut to this much training text.
+  'new-data-kb': { type: 'string', default: '3000' },
   from: { type: 'string', default: path.join(REPO, 'models', 'default') },
   'finetune-backend': { type: 'string' },
   // Internal: run one backend and write its result to --result; --role says what it trains.
@@ -136,6 +139,20 @@ function heldOutText(files: CorpusFile[], capBytes: number): string[] {
   return out;
 }
 
+/** Whole files, in an order fixed by a hash of their path, up to `capBytes` UTF-8 bytes (at least one). */
+function capFiles(files: CorpusFile[], capBytes: number): CorpusFile[] {
+  const ordered = [...files].sort((a, b) => stableHash(a.relativePath) - stableHash(b.relativePath));
+  const out: CorpusFile[] = [];
+  let used = 0;
+  for (const f of ordered) {
+    const bytes = Buffer.byteLength(f.text);
+    if (out.length > 0 && used + bytes > capBytes) continue;
+    out.push(f);
+    used += bytes;
+  }
+  return out;
+}
+
 /** Prose-like paragraphs of the held-out text, for latency samples. */
 function paragraphs(texts: string[], n: number): string[] {
   const out: string[] = [];
@@ -179,7 +196,8 @@ async function runChild(
   const data = (comparing ? values['new-data'] : values.data) as string;
   const from = role === 'finetune' ? (values.from as string) : undefined;
   const { files } = await collectCorpus([data]);
-  const { train: trainFiles, val: valFiles } = splitFiles(files, VAL_FRACTION);
+  const { train: allTrain, val: valFiles } = splitFiles(files, VAL_FRACTION);
+  const trainFiles = comparing ? capFiles(allTrain, Number(values['new-data-kb']) * 1000) : allTrain;
   const held = heldOutText(files, Number(values['eval-kb']) * 1000);
   const tag = role === 'backend' ? backend : `${role} (${backend})`;
   log(`${tag}: ${trainFiles.length} training files, ${valFiles.length} held out; training for ${minutes} min`);
@@ -287,7 +305,17 @@ function spawnBackend(
   resultFile: string,
 ): Promise<BackendResult> {
   const args = ['--import', 'tsx', __filename, '--child', backend, '--role', role, '--result', resultFile];
-  for (const k of ['minutes', 'data', 'eval-kb', 'latency', 'seed', 'finetune-minutes', 'new-data', 'from'] as const)
+  for (const k of [
+    'minutes',
+    'data',
+    'eval-kb',
+    'latency',
+    'seed',
+    'finetune-minutes',
+    'new-data',
+    'new-data-kb',
+    'from',
+  ] as const)
     args.push(`--${k}`, String(values[k]));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
@@ -459,7 +487,7 @@ async function main(): Promise<void> {
   let margin: number | null = null;
   if (parts.includes('finetune')) {
     const { files } = await collectCorpus([values['new-data']]);
-    const { train: trainFiles } = splitFiles(files, VAL_FRACTION);
+    const trainFiles = capFiles(splitFiles(files, VAL_FRACTION).train, Number(values['new-data-kb']) * 1000);
     newCompression = compressionBitsPerByte(heldOutText(files, Number(values['eval-kb']) * 1000));
     const trainBytes = trainFiles.reduce((s, f) => s + Buffer.byteLength(f.text), 0);
     const [ft, sc] = comparison;

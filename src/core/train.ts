@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered separately from ops in tfjs-core.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { DEFAULT_CONFIG, TextVaeModel, makeBatch, parameterCount } from './model';
+import { DEFAULT_CONFIG, TextVaeModel, makeBatch, parameterCount, type Batch } from './model';
 import type { MetricsLine, ModelConfig } from './types';
 import { Tokenizer } from './tokenizer';
 import { makeExamples, type Example } from './dataset';
-import { objective } from './objective';
+import { objective, type ObjectiveOptions } from './objective';
 import { Adam, learningRateAt } from './optimizer';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { Random } from './random';
@@ -310,37 +310,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       o.tokenDropout,
       rng,
     );
-    const noise = rng.normals(batch.batchSize * config.latentDim);
-    const captured: tf.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const dropout = o.dropout > 0 ? { rate: o.dropout, seed: () => rng.int(0x7fffffff) } : undefined;
-      const out = objective(model, batch, {
-        beta,
-        freeNatsPerDim: o.freeNatsPerDim,
-        l1Weight: o.l1Weight,
-        noise,
-        autoencoderPhase: pretraining,
-        dropout,
-      });
-      captured.push(tf.keep(out.reconNats), tf.keep(out.klNats));
-      return out.loss;
-    }, vars);
-    const norm = optimizer.apply(vars, grads, lr);
-    const [lossV, reconV, klV, normV] = await Promise.all([
-      value.data(),
-      captured[0].data(),
-      captured[1].data(),
-      norm.data(),
-    ]);
-    tf.dispose([value, norm, ...captured, ...Object.values(grads)]);
-    if (!Number.isFinite(lossV[0]))
-      throw new Error(`training diverged at step ${step} (loss ${lossV[0]}); try a lower learning rate`);
+    const dropout = o.dropout > 0 ? { rate: o.dropout, seed: () => rng.int(0x7fffffff) } : undefined;
+    const { loss, recon, kl, gradNorm } = await trainStep(model, optimizer, vars, batch, lr, {
+      beta,
+      freeNatsPerDim: o.freeNatsPerDim,
+      l1Weight: o.l1Weight,
+      noise: rng.normals(batch.batchSize * config.latentDim),
+      autoencoderPhase: pretraining,
+      dropout,
+    });
+    if (!Number.isFinite(loss))
+      throw new Error(`training diverged at step ${step} (loss ${loss}); try a lower learning rate`);
     step++;
     stepsSinceLog++;
-    lossSum += lossV[0];
-    reconSum += reconV[0];
-    klSum += klV[0];
-    normSum += normV[0];
+    lossSum += loss;
+    reconSum += recon;
+    klSum += kl;
+    normSum += gradNorm;
     tokensSinceLog += examples.reduce((s, e) => s + e.tokens.length + 1, 0);
     bytesSinceLog += batch.bytes.reduce((a, b) => a + b, 0);
 
@@ -407,6 +393,36 @@ function samePath(a: string, b: string): boolean {
     }
   };
   return real(a) === real(b);
+}
+
+/**
+ * One optimiser step on one batch: gradients of the objective, clipped Adam update. Returns the
+ * batch's loss, its reconstruction and KL parts (nats) and the gradient norm before clipping.
+ * Shared by train() and scripts/profile-step.ts, so the profile is of the step that trains.
+ */
+export async function trainStep(
+  model: TextVaeModel,
+  optimizer: Adam,
+  vars: tf.Variable[],
+  batch: Batch,
+  learningRate: number,
+  objectiveOptions: ObjectiveOptions,
+): Promise<{ loss: number; recon: number; kl: number; gradNorm: number }> {
+  const captured: tf.Tensor[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const out = objective(model, batch, objectiveOptions);
+    captured.push(tf.keep(out.reconNats), tf.keep(out.klNats));
+    return out.loss;
+  }, vars);
+  const norm = optimizer.apply(vars, grads, learningRate);
+  const [lossV, reconV, klV, normV] = await Promise.all([
+    value.data(),
+    captured[0].data(),
+    captured[1].data(),
+    norm.data(),
+  ]);
+  tf.dispose([value, norm, ...captured, ...Object.values(grads)]);
+  return { loss: lossV[0], recon: reconV[0], kl: klV[0], gradNorm: normV[0] };
 }
 
 /** Mean and spread of training codes: how 'ae' and 'sparse' models sample (they have no prior). */

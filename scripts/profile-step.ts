@@ -1,0 +1,142 @@
+/**
+ * Where the time of one training step goes (issue 8, target 5), next to the matmul rate this
+ * process measures.
+ *
+ *   node --import tsx scripts/profile-step.ts                         # DEFAULT_CONFIG on tensorflow
+ *   node --import tsx scripts/profile-step.ts --model models/default --backend wasm --steps 5
+ *
+ * It builds the model (the configuration of --model's bundle, else DEFAULT_CONFIG) with fresh
+ * weights, runs the trainer's own step (trainStep) on batches of random tokens of full length,
+ * times --steps of them after a warm-up, then profiles one with tf.profile: time per kernel,
+ * matmul FLOP from the kernels' shapes, and the step's wall time that no kernel accounts for
+ * (JavaScript, tensor bookkeeping, gradient tape). A benchmark, not a test: nothing is asserted.
+ */
+import * as os from 'node:os';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendRequest } from '../src/core/backend';
+import { loadBundle } from '../src/core/bundle';
+import { DEFAULT_CONFIG, TextVaeModel, makeBatch, parameterCount } from '../src/core/model';
+import { Adam } from '../src/core/optimizer';
+import { Random } from '../src/core/random';
+import { trainStep, TRAIN_DEFAULTS } from '../src/core/train';
+import type { ModelConfig } from '../src/core/types';
+import { measureMatmuls } from './matmul-bench';
+
+const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'MatMul']);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'tensorflow' },
+      model: { type: 'string' },
+      steps: { type: 'string', default: '10' },
+      batch: { type: 'string', default: String(TRAIN_DEFAULTS.batchSize) },
+    },
+  });
+  const report = await initBackend(values.backend as BackendRequest);
+  const config: ModelConfig = values.model ? (await loadBundle(values.model)).config : DEFAULT_CONFIG;
+  const steps = Number(values.steps);
+  const B = Number(values.batch);
+  const rng = new Random(1);
+  const model = new TextVaeModel(config, undefined, 1);
+  const optimizer = new Adam({ clipNorm: 1 });
+  const vars = model.trainableVariables();
+  // Full-length examples: the case that sets the step's cost.
+  const tokens = Array.from({ length: B }, () =>
+    Array.from({ length: config.maxTokens }, () => 4 + rng.int(config.vocabSize - 4)),
+  );
+  const step = () => {
+    const batch = makeBatch(
+      tokens,
+      tokens.map((t) => t.length * 3),
+      config.maxTokens,
+      TRAIN_DEFAULTS.tokenDropout,
+      rng,
+    );
+    return trainStep(model, optimizer, vars, batch, 1e-4, {
+      beta: 1,
+      freeNatsPerDim: TRAIN_DEFAULTS.freeNatsPerDim,
+      l1Weight: 0,
+      noise: rng.normals(B * config.latentDim),
+      autoencoderPhase: false,
+    });
+  };
+  for (let i = 0; i < 3; i++) await step();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const stepMs = (performance.now() - t0) / steps;
+  const parameters = parameterCount(config);
+  const tokensPerStep = B * (config.maxTokens + 1);
+  const trainGflops = (6 * parameters * tokensPerStep) / (stepMs * 1e6);
+
+  const t1 = performance.now();
+  const info = await tf.profile(async () => {
+    await step();
+    return [];
+  });
+  const profiledMs = performance.now() - t1;
+  const byKernel = new Map<string, { count: number; ms: number; flop: number }>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const entry = byKernel.get(k.name) ?? { count: 0, ms: 0, flop: 0 };
+    entry.count++;
+    entry.ms += ms;
+    if (MATMUL_KERNELS.has(k.name)) {
+      // [.., M, K] x [.., K, N] (either side maybe transposed): 2·size(a)·N multiply-adds.
+      const a = k.inputShapes[0] ?? [];
+      const out = k.outputShapes[0] ?? [];
+      entry.flop += 2 * a.reduce((x, y) => x * y, 1) * (out[out.length - 1] ?? 0);
+    }
+    byKernel.set(k.name, entry);
+  }
+  const kernelMs = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+  const matmul = [...byKernel.entries()].filter(([n]) => MATMUL_KERNELS.has(n)).map(([, e]) => e);
+  const matmulMs = matmul.reduce((s, e) => s + e.ms, 0);
+  const matmulFlop = matmul.reduce((s, e) => s + e.flop, 0);
+  const rates = await measureMatmuls([512, 1024], 1);
+  const peak = Math.max(...rates.map((r) => r.gflops));
+  const conv = rates.find((r) => r.label.startsWith('conv fwd'));
+
+  const f = (x: number, d = 1) => x.toFixed(d);
+  const rows = [...byKernel.entries()]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 15)
+    .map(([name, e]) => [
+      name,
+      String(e.count),
+      f(e.ms),
+      `${f((100 * e.ms) / profiledMs, 0)}%`,
+      e.flop ? f(e.flop / (e.ms * 1e6)) : '',
+    ]);
+  const head = ['kernel', 'calls', 'ms', 'of step', 'GFLOP/s'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  process.stdout.write(
+    [
+      `training step profile: ${report.name} (${report.detail}); ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, load ${f(os.loadavg()[0], 2)}`,
+      `model: ${values.model ?? 'DEFAULT_CONFIG'}, ${parameters.toLocaleString('en')} parameters; batch ${B} x ${config.maxTokens + 1} positions = ${tokensPerStep} tokens per step`,
+      '',
+      `step (mean of ${steps}):            ${f(stepMs)} ms  ->  ${f(tokensPerStep / (stepMs / 1000), 0)} tokens/s, training ${f(trainGflops)} GFLOP/s (6 x parameters x tokens)`,
+      `matmul rate, this process:     peak ${f(peak)} GFLOP/s (${rates.find((r) => r.gflops === peak)?.label}); model conv fwd ${f(conv?.gflops ?? NaN)} GFLOP/s`,
+      `training / matmul peak:        ${f((100 * trainGflops) / peak, 0)}%`,
+      '',
+      `profiled step: ${f(profiledMs)} ms wall, ${info.kernels.length} kernels, ${f(kernelMs)} ms inside kernels (${f((100 * kernelMs) / profiledMs, 0)}%)`,
+      `  matmul kernels: ${f(matmulMs)} ms (${f((100 * matmulMs) / profiledMs, 0)}% of the step), ${f(matmulFlop / 1e9, 2)} GFLOP at ${f(matmulFlop / (matmulMs * 1e6))} GFLOP/s`,
+      `  other kernels:  ${f(kernelMs - matmulMs)} ms; outside kernels (JS, tape, bookkeeping): ${f(profiledMs - kernelMs)} ms`,
+      `  6 x parameters x tokens = ${f((6 * parameters * tokensPerStep) / 1e9, 2)} GFLOP; the kernels' matmuls do ${f(matmulFlop / 1e9, 2)}`,
+      '',
+      line(head),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...rows.map(line),
+      '',
+    ].join('\n'),
+  );
+  optimizer.dispose();
+  model.dispose();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`profile-step: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
