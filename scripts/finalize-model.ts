@@ -15,6 +15,7 @@ import { weightShapes } from '../src/core/model';
 import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { wordF1 } from '../src/core/similarity';
+import { proseSentences } from './prose-sentences';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -35,19 +36,7 @@ async function main(): Promise<void> {
   // Held-out sentences: short lines of prose from the validation files only.
   const { files } = await collectCorpus([values.data!]);
   const heldSplit = splitForTraining(files, 0.05);
-  const held = heldSplit.val;
-  const prose: string[] = [];
-  for (const f of held) {
-    for (const line of f.split('\n')) {
-      const s = line.trim();
-      if (
-        /^[A-Z][a-z].{30,90}\.$/.test(s) &&
-        !/[`*:_|]/.test(s) &&
-        !prose.some((x) => x.slice(0, 20) === s.slice(0, 20))
-      )
-        prose.push(s);
-    }
-  }
+  const prose = proseSentences(heldSplit.val);
   const sentences = prose.slice(0, 8);
   // How much of each sentence comes back: word-level F1 of the greedy reconstruction (first line).
   const proseCodes: Float32Array[] = [];
