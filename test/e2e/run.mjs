@@ -157,6 +157,9 @@ async function main() {
     'editor.accessibilitySupport': 'off',
     'textvae.training.minutes': 0.25,
     'textvae.training.modelSize': 'small',
+    // The training scenario times a small model from scratch; fine-tuning (the default) is covered by
+    // test/unit/extension-trainingRequest.test.ts through the worker.
+    'textvae.training.startFrom': 'scratch',
     'textvae.decoding.strategy': 'greedy',
     ...(modelPath ? { 'textvae.modelPath': modelPath } : {}),
   };
