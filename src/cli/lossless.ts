@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { TextVae } from '../core/textVae';
 import { LosslessCoder, type Progress } from '../core/lossless/codec';
+import { TF_INT_MATMUL, losslessCoderFor } from '../core/lossless/tfMatMul';
 import {
   BINARY_HEADER_BYTES,
   LosslessCodeError,
@@ -45,12 +46,12 @@ function progressLine(verb: string, total?: number): { update: Progress; done: (
   };
 }
 
+/** Decoding needs no encoder: only the decoder's products, which run on tfjs. */
 async function loadCoder(dir: string, withEncoder: boolean): Promise<LosslessCoder> {
   const vae = await TextVae.load(dir);
-  const coder = withEncoder
-    ? await LosslessCoder.fromModel(vae)
-    : new LosslessCoder(vae.config, await vae.model.exportWeights(), vae.tokenizer, vae.fingerprint);
-  return coder;
+  if (withEncoder) return losslessCoderFor(vae);
+  const weights = await vae.model.exportWeights();
+  return new LosslessCoder(vae.config, weights, vae.tokenizer, vae.fingerprint, undefined, TF_INT_MATMUL);
 }
 
 export async function runCompress(

@@ -13,7 +13,8 @@ import { TextVae } from '../core/textVae';
 import { CorpusError } from '../core/corpus';
 import { trainOnDocuments } from '../core/trainingRun';
 import { LatentCodeError, formatLatentCode } from '../core/latentCode';
-import { LosslessCoder } from '../core/lossless/codec';
+import type { LosslessCoder } from '../core/lossless/codec';
+import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, LosslessCodeError } from '../core/lossless/format';
 import { decodeWtf8, encodeWtf8 } from '../core/wtf8';
 import { BundleError } from '../core/bundle';
@@ -104,7 +105,13 @@ let coderOf: { vae: TextVae; coder: Promise<LosslessCoder> } | null = null;
 /** The lossless coder of the active model, built once per model. */
 function losslessCoder(): Promise<LosslessCoder> {
   const vae = requireModel();
-  if (coderOf?.vae !== vae) coderOf = { vae, coder: LosslessCoder.fromModel(vae) };
+  if (coderOf?.vae !== vae) {
+    void coderOf?.coder.then(
+      (c) => c.dispose(),
+      () => undefined,
+    );
+    coderOf = { vae, coder: losslessCoderFor(vae) };
+  }
   return coderOf.coder;
 }
 

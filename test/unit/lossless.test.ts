@@ -28,6 +28,7 @@ import {
 import { SENTENCES, TINY_DOC, setupBackend, sharedTiny } from '../helpers/engine';
 import { REPO } from '../helpers/cli';
 import { TextVae } from '../../src/core/textVae';
+import { losslessCoderFor } from '../../src/core/lossless/tfMatMul';
 
 let coder: LosslessCoder;
 let other: LosslessCoder;
@@ -39,11 +40,14 @@ async function plainCoderFrom(dir: string): Promise<LosslessCoder> {
 }
 
 let plain: LosslessCoder;
+let onTfjs: LosslessCoder;
 
 before(async () => {
   await setupBackend();
   const dir = (await sharedTiny({ maxSteps: 80 })).dir;
-  coder = await LosslessCoder.fromModel(await TextVae.load(dir));
+  const vae = await TextVae.load(dir);
+  coder = await LosslessCoder.fromModel(vae);
+  onTfjs = await losslessCoderFor(vae);
   plain = await plainCoderFrom(dir);
   other = await plainCoderFrom((await sharedTiny({ maxSteps: 10, seed: 3 })).dir);
 });
@@ -149,6 +153,18 @@ describe('round trips', () => {
     for (let i = 0; i < long.length; i++) long[i] = big[i % big.length];
     const code = await roundTrip(long);
     assert.equal(summarisePayload(parseLosslessCode(code), 0).originalBytes, long.length);
+  });
+});
+
+describe('determinism', () => {
+  test('products on the tfjs backend give the same codes as plain JavaScript, and decode each other', async () => {
+    const rng = new Random(21);
+    const inputs = [utf8(TINY_DOC), encodeWtf8(randomUnicode(rng, 200)), utf8(SENTENCES.join(' ').repeat(3))];
+    for (const bytes of inputs) {
+      const a = await coder.compress(bytes);
+      assert.deepEqual(await onTfjs.compress(bytes), a);
+      assert.deepEqual(onTfjs.decompressPayload(a), bytes);
+    }
   });
 });
 

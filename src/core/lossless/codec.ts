@@ -10,7 +10,7 @@ import type { ModelConfig, NamedWeights } from '../types';
 import { BOS, FIRST_BYTE_ID, type Tokenizer } from '../tokenizer';
 import { decodeWtf8, wtf8SequenceLength } from '../wtf8';
 import { crc32 } from '../latentCode';
-import { DeterministicDecoder } from './detDecoder';
+import { DeterministicDecoder, JS_INT_MATMUL, type IntMatMul } from './detDecoder';
 import { Q_CUM, latentBits, latentFrame, latentOf, quantiseLatent, type LatentFrame } from './latentPart';
 import { RangeDecoder, RangeEncoder, RangeDecoderError, TOTAL } from './rangeCoder';
 import {
@@ -61,20 +61,28 @@ export class LosslessCoder {
     private readonly tokenizer: Tokenizer,
     readonly fingerprint: string,
     private readonly latents?: LatentEncoder,
+    matmul: IntMatMul = JS_INT_MATMUL,
   ) {
-    this.lm = new DeterministicDecoder(config, weights);
+    this.lm = new DeterministicDecoder(config, weights, matmul);
     this.tokenBytes = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenBytes(id));
     this.frame = latentFrame(config, weights['latent.mean'].data, weights['latent.std'].data);
   }
 
-  static async fromModel(source: ModelSource): Promise<LosslessCoder> {
+  /** With the model's encoder for z; `matmul` may run the products elsewhere (same results). */
+  static async fromModel(source: ModelSource, matmul: IntMatMul = JS_INT_MATMUL): Promise<LosslessCoder> {
     return new LosslessCoder(
       source.config,
       await source.model.exportWeights(),
       source.tokenizer,
       source.fingerprint,
       (texts) => source.encodeChunks(texts),
+      matmul,
     );
+  }
+
+  /** Frees what the products hold (tfjs tensors). */
+  dispose(): void {
+    this.lm.dispose();
   }
 
   // ---------------------------------------------------------------- whole inputs
