@@ -5,9 +5,9 @@
  */
 import * as vscode from 'vscode';
 import type { DecodeOptions } from '../core/types';
-import type { TrainingStart, Variant } from '../core/choices';
 import type { GeneratorSettings } from '../protocol/webview';
 import { SETTINGS, settingId, type SettingKey, type SettingValue } from '../protocol/settings';
+import type { TrainingChoices } from './logic/trainingRequest';
 
 /** The setting's value, normalised (a missing or malformed value is its default). */
 export function setting<K extends SettingKey>(key: K, scope?: vscode.ConfigurationScope): SettingValue<K> {
@@ -60,16 +60,10 @@ export function generatorSettings(): GeneratorSettings {
   };
 }
 
-export interface TrainingSettings {
+/** The run's choices (logic/trainingRequest.ts turns them into the engine request) and which documents. */
+export interface TrainingSettings extends TrainingChoices {
   include: string[];
   exclude: string[];
-  maxFileBytes: number;
-  minutes: number;
-  seed: number;
-  variant: Variant;
-  /** textvae.training.modelSize is "small". */
-  small: boolean;
-  startFrom: TrainingStart;
 }
 
 /** textvae.training.*: which documents, and the run's budget and model. */

@@ -13,6 +13,7 @@ export interface TrainingChoices {
   minutes: number;
   seed: number;
   variant: Variant;
+  /** textvae.training.modelSize is "small". */
   small: boolean;
   startFrom: TrainingStart;
 }
