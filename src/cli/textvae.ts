@@ -306,14 +306,15 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     check(o) {
       if (!o.string('out')) throw new UsageError('--out DIR is required');
       requireData(o);
+      // Which kind of run first: the bound's message depends on it.
+      if (o.given('from') && o.given('resume'))
+        throw new UsageError('--from starts a new run from a model and --resume continues one: give only one');
       if (!o.given('minutes') && !o.given('steps') && !o.given('epochs'))
         throw new UsageError(
           o.given('resume')
             ? 'bound the resumed run with --minutes, --steps or --epochs (the total to reach, counting the checkpoint)'
             : 'bound the run with --minutes, --steps or --epochs',
         );
-      if (o.given('from') && o.given('resume'))
-        throw new UsageError('--from starts a new run from a model and --resume continues one: give only one');
     },
     async run(o, { backend, argv }) {
       // Mistakes that would waste the run, or the user's files, before anything is read.
