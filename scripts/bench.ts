@@ -551,7 +551,7 @@ async function main(): Promise<void> {
         fmt(r.tokens_per_s, 0),
         fmt(r.train_gflops, 1),
         fmt(mm?.peak, 1),
-        mm ? `${((100 * r.train_gflops!) / mm.peak).toFixed(0)}%` : '-',
+        mm && Number.isFinite(r.train_gflops) ? `${((100 * r.train_gflops!) / mm.peak).toFixed(0)}%` : '-',
         fmt(mm?.conv, 1),
       ]);
     }
