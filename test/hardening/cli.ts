@@ -1,0 +1,159 @@
+/** Every CLI command with empty, huge, binary, invalid-UTF-8 and whitespace-free input; codes gone wrong. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatLatentCode } from '../../src/core/latentCode';
+import { makeTempDir, writeFiles } from '../helpers/tmp';
+import { TINY_ARGS, cliCommands, type Fixture } from './fixtures';
+import { dataLost, judgeCli, lostFrom, runCliBounded, snapshot, type Case, type Inputs } from './harness';
+
+const LIMIT_MS = 240_000;
+
+type InputKind = 'empty' | 'huge' | 'binary' | 'invalid-utf8' | 'no-whitespace';
+
+function makeInput(kind: InputKind, inputs: Inputs): Buffer {
+  switch (kind) {
+    case 'empty':
+      return Buffer.alloc(0);
+    case 'huge':
+      return Buffer.from(inputs.prose(150_000));
+    case 'binary':
+      return inputs.bytes(50_000);
+    case 'invalid-utf8':
+      return inputs.invalidUtf8(20_000);
+    case 'no-whitespace':
+      return Buffer.from(inputs.noWhitespace(100_000));
+  }
+}
+
+/**
+ * How each command gets the input: as a file argument, on standard input, as a data folder or,
+ * for commands that read no text, as the model folder's manifest. Unknown (new) commands get it
+ * as a file argument and on standard input.
+ */
+function invocations(
+  command: string,
+  f: Fixture,
+  file: string,
+  modelOfInput: string,
+): { args: string[]; stdin?: Buffer; label: string }[] {
+  const m = ['--model', f.model];
+  switch (command) {
+    case 'info':
+    case 'demo':
+      return [{ args: [command, '--model', modelOfInput], label: 'as the model folder' }];
+    case 'sample':
+      return [{ args: [command, '--model', modelOfInput, '-n', '1'], label: 'as the model folder' }];
+    case 'train':
+      return [
+        {
+          args: [command, '--data', file, '--out', path.join(path.dirname(file), 'out'), '--steps', '2', ...TINY_ARGS],
+          label: 'as --data',
+        },
+      ];
+    case 'eval':
+      return [{ args: [command, ...m, '--data', file], label: 'as --data' }];
+    case 'interpolate':
+      return [
+        {
+          args: [command, ...m, '--from-file', file, '--to-file', file, '--steps', '2'],
+          label: 'as --from-file/--to-file',
+        },
+      ];
+    default:
+      return [
+        { args: [command, ...m, file], label: 'as a file' },
+        { args: [command, ...m, '-'], stdin: fs.readFileSync(file), label: 'on stdin' },
+      ];
+  }
+}
+
+export function cliCases(f: Fixture, inputs: Inputs): Case[] {
+  const cases: Case[] = [];
+  const kinds: InputKind[] = ['empty', 'huge', 'binary', 'invalid-utf8', 'no-whitespace'];
+  for (const command of cliCommands()) {
+    for (const kind of kinds) {
+      const content = makeInput(kind, inputs);
+      const dir = makeTempDir('textvae-hardening-cli-');
+      const file = path.join(dir, `input-${kind}.txt`);
+      fs.writeFileSync(file, content);
+      const modelOfInput = writeFiles(path.join(dir, 'model-of-input'), { 'manifest.json': content });
+      // A file of the user's next to the input: it must survive whatever the command does.
+      fs.writeFileSync(path.join(dir, 'keep.txt'), 'the user’s own file');
+      for (const inv of invocations(command, f, file, modelOfInput)) {
+        cases.push({
+          group: 'CLI commands',
+          name: `${command} with ${kind} input ${inv.label}`,
+          limitMs: LIMIT_MS,
+          async run() {
+            const before = snapshot(dir);
+            const r = await runCliBounded(inv.args, { input: inv.stdin, cwd: dir, limitMs: LIMIT_MS - 5_000 });
+            const lost = lostFrom(before, snapshot(dir));
+            if (lost) return dataLost(lost);
+            return judgeCli(r);
+          },
+        });
+      }
+    }
+  }
+  // The line that once took quadratic time (over 10 minutes for 1 MB): now seconds.
+  const line = inputs.noWhitespace(1_000_000);
+  cases.push({
+    group: 'CLI commands',
+    name: 'encode of a 1 MB line without whitespace',
+    limitMs: LIMIT_MS,
+    async run() {
+      return judgeCli(
+        await runCliBounded(['encode', '--model', f.model, '-'], { input: line, limitMs: LIMIT_MS - 5_000 }),
+      );
+    },
+  });
+  return cases;
+}
+
+/** Codes that are corrupt, truncated, from another model, or of the wrong size, through `decode`. */
+export async function codeCases(f: Fixture, inputs: Inputs): Promise<Case[]> {
+  const enc = await runCliBounded(
+    ['encode', '--model', f.model, '--text', 'A latent code is a short vector of numbers.'],
+    {
+      limitMs: LIMIT_MS,
+    },
+  );
+  if (enc.code !== 0) throw new Error(`encode for the code cases failed: ${enc.stderr}`);
+  const good = enc.stdout.trim().split('\n')[0];
+  const prefix = good.slice(0, good.lastIndexOf(':') + 1);
+  const payload = good.slice(prefix.length);
+  const fp = prefix.split(':')[1];
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const variants: [string, string][] = [];
+  for (let i = 0; i < 4; i++) {
+    const at = inputs.rng.int(payload.length);
+    let c = inputs.pick([...alphabet]);
+    if (c === payload[at]) c = c === 'A' ? 'B' : 'A';
+    variants.push([`corrupt (character ${at} changed)`, prefix + payload.slice(0, at) + c + payload.slice(at + 1)]);
+  }
+  for (let i = 0; i < 3; i++) {
+    const cut = inputs.rng.int(good.length - 1) + 1;
+    variants.push([`truncated to ${cut} characters`, good.slice(0, cut)]);
+  }
+  variants.push([
+    'from another model',
+    formatLatentCode(new Float32Array(16).fill(0.3), fp === 'deadbeef' ? 'feedface' : 'deadbeef'),
+  ]);
+  variants.push(['with the wrong number of dimensions', formatLatentCode(new Float32Array(5).fill(0.3), fp)]);
+  variants.push(['random characters after the prefix', prefix + inputs.noWhitespace(40)]);
+  variants.push(['a payload of 100 kB', prefix + 'A'.repeat(100_000)]);
+  variants.push(['a fingerprint of garbage', `tvae1:${inputs.noWhitespace(8)}:${payload}`]);
+  return variants.map(([name, code]) => ({
+    group: 'latent codes',
+    name,
+    limitMs: LIMIT_MS,
+    async run() {
+      return judgeCli(
+        await runCliBounded(['decode', '--model', f.model, '-'], {
+          input: `text ${code} more`,
+          limitMs: LIMIT_MS - 5_000,
+        }),
+      );
+    },
+  }));
+}
