@@ -106,7 +106,8 @@ export function displayCases(inputs: Inputs): Case[] {
         if (blocks !== 1) return unhandled(`${blocks} code blocks`);
         const outside = injected(html.replace(/<pre>[\s\S]*<\/pre>/, ''), 0);
         if (outside.length) return unhandled(outside.join('; '));
-        if (/[\u0000\u0007\u001b]/.test(html)) return unhandled('a control character reached the page');
+        if (['\u0000', '\u0007', '\u001b'].some((c) => html.includes(c)))
+          return unhandled('a control character reached the page');
         return handled();
       },
     });

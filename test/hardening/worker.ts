@@ -101,7 +101,6 @@ export async function workerCases(f: Fixture, inputs: Inputs): Promise<{ cases: 
       limitMs: LIMIT_MS,
       async run(): Promise<Outcome> {
         await h.connection.start();
-        let settled: Outcome | undefined;
         const controller = new AbortController();
         const started = h.connection.request(req.method, req.params as never, controller.signal).then(
           () => handled('finished before the kill'),
@@ -120,7 +119,7 @@ export async function workerCases(f: Fixture, inputs: Inputs): Promise<{ cases: 
           });
         } else await new Promise((r) => setTimeout(r, inputs.rng.int(40)));
         await killWorker(h);
-        settled = await started;
+        const settled = await started;
         if (settled.verdict !== 'handled') return settled;
         if (req.method === 'train') {
           const out = (req.params as EngineMethods['train']['params']).out;
