@@ -254,7 +254,7 @@ describe('rejections', () => {
     expectReason(() => coder.decompressCode('hello'), 'not-a-code');
     const file = await coder.compressToBinary(sentence);
     expectReason(() => coder.decompressBinary(utf8('plain text')), 'not-a-code');
-    file[1] = 9;
+    file[0] = 0xf9;
     expectReason(() => coder.decompressBinary(file), 'unsupported-version');
   });
 

@@ -3,7 +3,8 @@
  * and describe a code (hover) without the engine.
  *
  * String form:  tvz1:<fingerprint8>:<base64url payload>
- * Binary form:  0xF5, version (1), first 4 bytes of the model fingerprint, payload.
+ * Binary form:  one magic byte 0xF4 + version (0xF5 for version 1: bytes 0xF5..0xFF never occur
+ *               in UTF-8 text), the first 4 bytes of the model fingerprint, payload.
  *
  * Payload: one or more segments, each
  *     varint head = rawLength * 8 + last * 4 + method   (method: 0 stored, 1 brotli, 2 model)
@@ -13,16 +14,17 @@
  *     CRC-32 (big-endian) of the segment's original bytes
  * The original length is the sum of the segments' raw lengths. Every segment is checked before any
  * of its bytes are given out, so damaged codes never yield wrong text. A one-segment code of a
- * 60-byte sentence spends 2 + 4 bytes on this (plus magic, version and fingerprint in the binary form).
+ * 60-byte sentence spends 2 + 4 bytes on this (plus 5 bytes of magic and fingerprint in the binary form).
  */
 import { base64urlDecode, base64urlEncode } from '../latentCode';
 
 export const LOSSLESS_VERSION = 1;
-export const LOSSLESS_MAGIC = 0xf5;
+/** The magic byte of version v is LOSSLESS_MAGIC_BASE + v. */
+export const LOSSLESS_MAGIC_BASE = 0xf4;
 const FP_LEN = 8;
 const CRC_BYTES = 4;
 /** Bytes before the payload in the binary form. */
-export const BINARY_HEADER_BYTES = 6;
+export const BINARY_HEADER_BYTES = 5;
 /** Largest raw segment a decoder accepts: keeps memory bounded on hostile input. */
 export const MAX_SEGMENT_BYTES = 1 << 20;
 
@@ -104,27 +106,29 @@ function checkVersion(version: number): void {
 /** The binary header: magic, version, 4 fingerprint bytes. */
 export function binaryHeader(fingerprint: string): Uint8Array {
   const out = new Uint8Array(BINARY_HEADER_BYTES);
-  out[0] = LOSSLESS_MAGIC;
-  out[1] = LOSSLESS_VERSION;
-  for (let i = 0; i < 4; i++) out[2 + i] = parseInt(fingerprint.slice(2 * i, 2 * i + 2), 16);
+  out[0] = LOSSLESS_MAGIC_BASE + LOSSLESS_VERSION;
+  for (let i = 0; i < 4; i++) out[1 + i] = parseInt(fingerprint.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 
 /** True when `bytes` start like the binary form (magic and any version). */
 export function looksLikeLosslessBinary(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === LOSSLESS_MAGIC && bytes[1] > 0 && bytes[1] < 16;
+  return bytes.length >= 1 && bytes[0] > LOSSLESS_MAGIC_BASE;
 }
 
 /** Reads the binary header; returns the fingerprint prefix. */
 export function parseBinaryHeader(bytes: Uint8Array): string {
   if (!looksLikeLosslessBinary(bytes)) {
-    throw new LosslessCodeError('not-a-code', 'not a lossless code file: it does not start with the magic byte 0xF5');
+    throw new LosslessCodeError(
+      'not-a-code',
+      'not a lossless code file: it does not start with a magic byte 0xF5..0xFF',
+    );
   }
-  checkVersion(bytes[1]);
+  checkVersion(bytes[0] - LOSSLESS_MAGIC_BASE);
   if (bytes.length < BINARY_HEADER_BYTES) {
     throw new LosslessCodeError('truncated', 'lossless code file is truncated: the header is incomplete');
   }
-  return Array.from(bytes.subarray(2, 6), (b) => b.toString(16).padStart(2, '0')).join('');
+  return Array.from(bytes.subarray(1, 5), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export function checkModel(fingerprint8: string, activeFingerprint: string, activeName?: string): void {
