@@ -343,7 +343,7 @@ async function main() {
   }
   if (typeof sharedState.lagP99 === 'number')
     lines.push(
-      `  extension host event-loop lag during training: p99 ${sharedState.lagP99} ms (limit ${LAG_P99_LIMIT_MS} ms)`,
+      `  extension host event-loop lag during training: p99 ${sharedState.lagP99} ms (target ${LAG_P99_LIMIT_MS} ms)`,
     );
   lines.push(`  artifacts: ${path.relative(REPO, ARTIFACTS)}/`);
   process.stdout.write(lines.join('\n') + '\n');
