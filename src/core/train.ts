@@ -12,7 +12,7 @@ import { objective, type ObjectiveOptions } from './objective';
 import { Adam, learningRateAt } from './optimizer';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { Random } from './random';
-import { checkBundleTarget, saveBundle } from './bundle';
+import { checkBundleTarget, readManifest, saveBundle } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
 
@@ -146,9 +146,11 @@ export function sampleTexts(texts: string[], budget: number, rng: Random): strin
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
+  // A resumed fine-tuning run (its checkpoint names a parent) keeps the fine-tuning schedule.
+  const fineTuning = options.from !== undefined || (options.resume !== undefined && (await parentOf(options.resume)));
   const o = {
     ...TRAIN_DEFAULTS,
-    ...(options.from ? FINE_TUNE_DEFAULTS : {}),
+    ...(fineTuning ? FINE_TUNE_DEFAULTS : {}),
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as typeof TRAIN_DEFAULTS & TrainOptions;
   if (!o.minutes && !o.maxSteps && !o.epochs) throw new Error('give a bound for training: minutes, steps or epochs');
@@ -383,6 +385,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   optimizer.dispose();
   model.dispose();
   return { out: o.out, fingerprint, steps: step, cancelled, final, elapsedSeconds: elapsedS() };
+}
+
+/** Whether a checkpoint comes from a fine-tuning run (false too when it cannot be read: loading it says why). */
+async function parentOf(dir: string): Promise<boolean> {
+  try {
+    return ((await readManifest(dir)).training as { parent?: unknown } | undefined)?.parent !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 function samePath(a: string, b: string): boolean {

@@ -11,7 +11,9 @@ import * as path from 'node:path';
 
 import { TextVae } from '../../src/core/textVae';
 import { loadBundle, readManifest, saveBundle } from '../../src/core/bundle';
-import { fineTuneConfig, train, type TrainOptions } from '../../src/core/train';
+import { FINE_TUNE_DEFAULTS, fineTuneConfig, train, type TrainOptions } from '../../src/core/train';
+import { learningRateAt } from '../../src/core/optimizer';
+import type { MetricsLine } from '../../src/core/types';
 import { DEFAULT_CONFIG } from '../../src/core/model';
 import { SENTENCES, TINY_DOC, setupBackend, sharedTiny, type TinyRun } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
@@ -137,6 +139,29 @@ describe('train({ from })', () => {
     await assert.rejects(
       fineTune({ from: grown }),
       new RegExp(`tokenizer.json has ${bundle.config.vocabSize} tokens but config.json says vocabSize ${vocab}`),
+    );
+  });
+
+  test('resuming a fine-tuning checkpoint keeps its parent and the fine-tuning schedule', async () => {
+    const first = await fineTune({ maxSteps: 4 });
+    const metrics: MetricsLine[] = [];
+    const resumed = await train({
+      train: [TINY_DOC],
+      val: [],
+      out: path.join(makeTempDir('textvae-finetune-'), 'model'),
+      resume: first.out,
+      batchSize: 6,
+      maxSteps: 6,
+      logEvery: 1,
+      onMetrics: (m) => metrics.push(m),
+    });
+    assert.equal(resumed.steps, 6);
+    const training = (await readManifest(resumed.out)).training as { parent?: { fingerprint: string } };
+    assert.equal(training.parent?.fingerprint, parent.result.fingerprint);
+    // Step 5 of the resumed run: the fine-tuning rate warming up again from step 4.
+    assert.equal(
+      metrics[0].learning_rate,
+      learningRateAt(4, FINE_TUNE_DEFAULTS.learningRate, FINE_TUNE_DEFAULTS.warmupSteps, 6, 4),
     );
   });
 
