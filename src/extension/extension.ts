@@ -102,7 +102,8 @@ export function activate(context: vscode.ExtensionContext): void {
   command('textvae.installNativeBackend', 'installing the native backend', () => native.install());
   command('textvae.openSampleText', 'opening a sample text', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: SAMPLE_TEXT });
-    const editor = await vscode.window.showTextDocument(doc);
+    // Beside: the walkthrough that asked for it stays in view.
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false });
     // The first sentence, selected: ready for Compress Selection.
     const end = doc.positionAt(SAMPLE_TEXT.indexOf('.') + 1);
     editor.selection = new vscode.Selection(new vscode.Position(0, 0), end);

@@ -13,6 +13,7 @@ export const TITLES = {
   selectModel: 'TextVAE: Select Model',
   showModelInfo: 'TextVAE: Show Model Info',
   restartEngine: 'TextVAE: Restart Engine',
+  installNative: 'TextVAE: Install Native Backend',
 };
 
 /** Notification texts (matched against the toast's text). */
@@ -41,6 +42,14 @@ export const MSG = {
   diffTitle: /similarity/i,
   // src/webview/generator/main.ts onInterpolate
   interpolateEmptyFrom: /Enter text in both From and To/,
+  // src/extension/extension.ts textvae.restartEngine
+  engineRestarted: (backend) => new RegExp(`TextVAE engine restarted \\(backend ${backend}\\b`),
+  // src/extension/nativeBackend.ts
+  nativeOffer: /TextVAE is training on WebAssembly\. Native TensorFlow trains about 4–5 times faster/,
+  nativeProgress: /TextVAE: Installing the native backend/,
+  nativeCancelled: /Installing the native backend was cancelled; nothing was kept\./,
+  nativeInstalled: /Native TensorFlow backend installed \((\d+) MB, (\d+) s\)\. It is used after the engine restarts\./,
+  nativeFailed: /Could not install the native backend|not on PATH/,
 };
 
 /** The status bar item of the model (src/extension/logic/format.ts statusBarText: "TextVAE: <name> · <backend>"). */

@@ -4,6 +4,9 @@
 //
 //   npm run test:e2e                         all scenarios
 //   node test/e2e/run.mjs compress generator only these (names or prefixes), in the given order
+//   node test/e2e/run.mjs --vsix textvae.vsix native-install
+//                                            install the packaged extension (npm run package) instead of
+//                                            linking this folder; runs the scenarios marked vsix
 //
 // Environment:
 //   TEXTVAE_E2E_MODEL_PATH  model bundle to use instead of models/default (user setting textvae.modelPath)
@@ -14,7 +17,7 @@
 //
 // Needs `bash scripts/ci-setup.sh` once per machine and a build (`node scripts/build.mjs`).
 // Screenshots and failure reports go to .e2e-artifacts/e2e/.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,8 +39,20 @@ const verbose = process.env.E2E_VERBOSE === '1';
 const say = (m) => process.stdout.write(`[e2e ${secs()}s] ${m}\n`);
 const debug = (m) => verbose && say(`  · ${m}`);
 
-function preflight() {
+/** `--vsix FILE`: the packaged extension to install; the rest are scenario names. */
+function parseArgs(argv) {
+  const names = [];
+  let vsix = '';
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--vsix') vsix = path.resolve(argv[++i] ?? '');
+    else if (!argv[i].startsWith('-')) names.push(argv[i]);
+  }
+  return { names, vsix };
+}
+
+function preflight(vsix) {
   const problems = [];
+  if (vsix && !fs.existsSync(vsix)) problems.push(`${vsix} does not exist: build it with \`npm run package\``);
   let entry;
   try {
     entry = findCodeServer();
@@ -79,14 +94,20 @@ function preflight() {
   return { entry, browserPath, modelPath };
 }
 
-function selectScenarios(argv) {
-  const wanted = argv.filter((a) => !a.startsWith('-'));
-  if (!wanted.length) return SCENARIOS;
+/**
+ * A scenario's `vsix`: 'only' (needs the packaged extension), 'also' (runs either way), or absent
+ * (needs this folder linked as the extension).
+ */
+function selectScenarios(wanted, vsix) {
+  const runnable = SCENARIOS.filter((s) => (vsix ? s.vsix : s.vsix !== 'only'));
+  if (!wanted.length) return runnable;
   const out = [];
   for (const w of wanted) {
-    const hits = SCENARIOS.filter((s) => s.name === w || s.name.startsWith(w));
+    const hits = runnable.filter((s) => s.name === w || s.name.startsWith(w));
     if (!hits.length) {
-      process.stderr.write(`[e2e] unknown scenario "${w}"; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+      process.stderr.write(
+        `[e2e] no scenario "${w}"${vsix ? ' for a .vsix' : ''}; known: ${runnable.map((s) => s.name).join(', ')}\n`,
+      );
       process.exit(2);
     }
     for (const h of hits) if (!out.includes(h)) out.push(h);
@@ -132,8 +153,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   });
 
 async function main() {
-  const selected = selectScenarios(process.argv.slice(2));
-  const { entry, browserPath, modelPath } = preflight();
+  const { names, vsix } = parseArgs(process.argv.slice(2));
+  const selected = selectScenarios(names, vsix);
+  const { entry, browserPath, modelPath } = preflight(vsix);
 
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'textvae-e2e.'));
   const ws = path.join(run, 'ws');
@@ -179,8 +201,27 @@ async function main() {
     fs.writeFileSync(path.join(run, 'user', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
     buildWorkspace(ws);
     for (const sc of selected) sc.setup?.(ws);
-    // The built repository itself is the installed extension (no packaging).
-    fs.symlinkSync(REPO, path.join(run, 'ext', `${EXT_ID}-${PKG.version}`), 'dir');
+    if (vsix) {
+      // As a user installs it: code-server's --install-extension unpacks the .vsix.
+      const r = spawnSync(
+        process.execPath,
+        [
+          entry,
+          '--install-extension',
+          vsix,
+          '--extensions-dir',
+          path.join(run, 'ext'),
+          '--user-data-dir',
+          path.join(run, 'user'),
+        ],
+        { env, encoding: 'utf8', timeout: 120_000 },
+      );
+      if (r.status !== 0) throw new Error(`installing ${vsix} failed: ${r.stderr || r.stdout || r.error}`);
+      say(`installed ${path.relative(REPO, vsix)}: ${(r.stdout || '').trim().split('\n').pop()}`);
+    } else {
+      // The built repository itself is the installed extension (no packaging).
+      fs.symlinkSync(REPO, path.join(run, 'ext', `${EXT_ID}-${PKG.version}`), 'dir');
+    }
     const port = await freePort();
     server = await startServer({ entry, run, port, workspace: ws, env });
     say(`code-server ${server.url} (pgid ${server.pid})`);
@@ -219,6 +260,8 @@ async function main() {
       serverUrl: server.url,
       ws,
       run,
+      vsix,
+      extId: EXT_ID,
       repo: REPO,
       modelPath,
       artifacts: ARTIFACTS,

@@ -9,6 +9,8 @@ import compress from './compress.mjs';
 import generator from './generator.mjs';
 import modelInfo from './modelInfo.mjs';
 import training from './training.mjs';
+import walkthrough from './walkthrough.mjs';
+import nativeInstall from './nativeInstall.mjs';
 
 const palette = {
   name: 'palette',
@@ -30,4 +32,15 @@ const palette = {
   },
 };
 
-export const SCENARIOS = [palette, modelInfo, compress, badInput, generator, training, apiSuite];
+// walkthrough also runs against the .vsix; native-install only there (npm run test:e2e:vsix).
+export const SCENARIOS = [
+  palette,
+  walkthrough,
+  modelInfo,
+  compress,
+  badInput,
+  generator,
+  training,
+  apiSuite,
+  nativeInstall,
+];

@@ -1,0 +1,68 @@
+// The Get Started walkthrough: it lists its steps, a step's markdown shows its screenshot, and
+// its buttons run the commands (Open a Sample Text, then Compress Selection marks the step done).
+import { CODE_RE, TITLES } from '../messages.mjs';
+
+const hasCode = (t) => t.search(CODE_RE) >= 0;
+import { check, sleep } from '../lib/steps.mjs';
+
+const WALKTHROUGH = 'Get Started with TextVAE';
+const STEPS = [
+  'Compress a selection to a latent code',
+  'Reconstruct text from a code',
+  'Sample and interpolate in the generator',
+  'Train on your workspace',
+  'Optional: native speed',
+];
+
+export default {
+  name: 'walkthrough',
+  title: 'the Get Started walkthrough: steps, images, buttons',
+  vsix: 'also',
+  timeout: 120_000,
+  async run({ wb, page, log }) {
+    await wb.runCommand('Welcome: Open Walkthrough...');
+    await wb.pickQuickItem(new RegExp(WALKTHROUGH));
+    const container = page.locator('.gettingStartedContainer');
+    await container.getByText(WALKTHROUGH).first().waitFor({ timeout: 30_000 });
+    const text = (await container.innerText()).replace(/\s+/g, ' ');
+    const missing = STEPS.filter((s) => !text.includes(s));
+    check(
+      missing.length === 0,
+      `the walkthrough does not show the steps ${JSON.stringify(missing)}: ${text.slice(0, 500)}`,
+    );
+
+    // The first step is open: its markdown media shows the screenshot (loaded, not broken).
+    const media = await wb.webview({ timeout: 30_000 });
+    const img = media.locator('img').first();
+    await img.waitFor({ timeout: 30_000 });
+    let loaded = false;
+    for (let i = 0; i < 50 && !loaded; i++) {
+      loaded = await img.evaluate((el) => el.complete && el.naturalWidth > 0).catch(() => false);
+      if (!loaded) await sleep(200);
+    }
+    check(loaded, `the step's image did not load: ${await img.getAttribute('src')}`);
+    await wb.screenshot('walkthrough');
+
+    // Its buttons: a sample text, selected; then Compress Selection turns it into a code.
+    await container
+      .locator('.getting-started-step.expanded a, .getting-started-step.expanded .button-link', {
+        hasText: 'Open a Sample Text',
+      })
+      .first()
+      .click();
+    await page
+      .locator('.tabs-container .tab', { hasText: /Untitled/ })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await wb.runCommand(TITLES.compress);
+    const end = Date.now() + 90_000;
+    let editorText = '';
+    while (Date.now() < end) {
+      editorText = await wb.visibleEditorText().catch(() => '');
+      if (hasCode(editorText)) break;
+      await sleep(300);
+    }
+    check(hasCode(editorText), `the sample's first sentence did not become a code: ${editorText.slice(0, 200)}`);
+    log(`  sample compressed: ${editorText.split('\n')[0].slice(0, 80)}`);
+  },
+};
