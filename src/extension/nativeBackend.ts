@@ -113,6 +113,7 @@ export class NativeBackend {
     if (backend !== 'wasm' || setting !== 'auto' || this.offered || this.installing || this.dir) return;
     if (this.context.globalState.get<boolean>(DONT_ASK_KEY)) return;
     this.offered = true;
+    this.log.line('native backend: training runs on wasm; offering to install the native backend');
     void vscode.window
       .showInformationMessage(
         'TextVAE is training on WebAssembly. Native TensorFlow trains about 4–5 times faster: install it (about 750 MB)?',

@@ -45,7 +45,7 @@ export const MSG = {
   // src/extension/extension.ts textvae.restartEngine
   engineRestarted: (backend) => new RegExp(`TextVAE engine restarted \\(backend ${backend}\\b`),
   // src/extension/nativeBackend.ts
-  nativeOffer: /TextVAE is training on WebAssembly\. Native TensorFlow trains about 4–5 times faster/,
+  nativeOffer: /TextVAE is training on WebAssembly\. Native TensorFlow trains about/,
   nativeProgress: /TextVAE: Installing the native backend/,
   nativeCancelled: /Installing the native backend was cancelled; nothing was kept\./,
   nativeInstalled: /Native TensorFlow backend installed \((\d+) MB, (\d+) s\)\. It is used after the engine restarts\./,

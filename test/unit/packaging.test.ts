@@ -71,12 +71,30 @@ describe('the packaged file list (vsce ls)', () => {
     assert.deepEqual(missing, [], `missing from the .vsix: ${missing.join(', ')}`);
   });
 
-  test('every image README.md and the walkthrough show is in the package', () => {
-    const mds = ['README.md', ...files.filter((f) => f.startsWith('media/walkthrough/') && f.endsWith('.md'))];
+  test('every image the walkthrough shows is in the package', () => {
+    const mds = files.filter((f) => f.startsWith('media/walkthrough/') && f.endsWith('.md'));
     const images = mds.flatMap(imagesOf);
     assert.ok(images.length >= 4, `images found: ${images.join(', ')}`);
     const missing = images.filter((i) => !files.includes(i));
     assert.deepEqual(missing, [], `images not packaged: ${missing.join(', ')}`);
+  });
+
+  test("the packaged README carries README.md's screenshots inline (the details page loads only https: and data:)", async () => {
+    const { inlineImages } = (await import(path.join(REPO, 'scripts', 'vsix-readme.mjs'))) as {
+      inlineImages(md: string, base: string): string;
+    };
+    const source = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const images = imagesOf('README.md');
+    assert.ok(images.length >= 4, `README.md shows ${images.length} images`);
+    const out = inlineImages(source, REPO);
+    const inlined = [...out.matchAll(/!\[[^\]]*\]\(data:image\/png;base64,([A-Za-z0-9+/=]+)\)/g)].map((m) =>
+      Buffer.from(m[1], 'base64'),
+    );
+    assert.equal(inlined.length, images.length);
+    inlined.forEach((buf, i) => assert.ok(buf.equals(fs.readFileSync(path.join(REPO, images[i]))), images[i]));
+    // Nothing else changed.
+    assert.equal(out.replace(/\(data:[^)]+\)/g, '()'), source.replace(/!\[([^\]]*)\]\([^)\s]+\)/g, '![$1]()'));
+    assert.throws(() => inlineImages('![x](nothing.svg)', REPO), /only .*can be inlined/);
   });
 
   test('marketplace metadata: icon 128×128 PNG, categories, keywords, banner', () => {

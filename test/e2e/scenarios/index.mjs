@@ -11,6 +11,7 @@ import modelInfo from './modelInfo.mjs';
 import training from './training.mjs';
 import walkthrough from './walkthrough.mjs';
 import nativeInstall from './nativeInstall.mjs';
+import readme from './readme.mjs';
 
 const palette = {
   name: 'palette',
@@ -32,7 +33,7 @@ const palette = {
   },
 };
 
-// walkthrough also runs against the .vsix; native-install only there (npm run test:e2e:vsix).
+// walkthrough also runs against the .vsix; readme and native-install only there (npm run test:e2e:vsix).
 export const SCENARIOS = [
   palette,
   walkthrough,
@@ -42,5 +43,6 @@ export const SCENARIOS = [
   generator,
   training,
   apiSuite,
+  readme,
   nativeInstall,
 ];
