@@ -152,12 +152,14 @@ export function htmlToText(html: string): string {
     )
     .replace(/<\/t[dh]>/gi, '\t')
     .replace(/<[^>]+>/g, '');
+  /* eslint-disable no-control-regex -- \u0000 and \u0001 are the placeholders set above */
   s = decodeEntities(s)
     .replace(/[ \t\u00a0]*\n[ \t\u00a0]*/g, '\n')
     .replace(/[ \t]+/g, ' ')
     .replace(/([^\n])\n(?!\n)/g, '$1 ')
     .replace(/ ?\u0001 ?/g, '\n');
   s = s.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => pres[Number(i)].replace(/^\n+|\s+$/g, ''));
+  /* eslint-enable no-control-regex */
   return tidy(s);
 }
 
