@@ -92,7 +92,9 @@ export interface DocumentsRunOptions extends Omit<CorpusRunOptions, 'files' | 's
  */
 export async function trainOnDocuments(o: DocumentsRunOptions): Promise<CorpusRunResult & { skipped: SkippedFile[] }> {
   const { paths, include, exclude, maxFileBytes, maxTotalBytes, ...run } = o;
-  if (fs.existsSync(o.out) && fs.readdirSync(o.out).length > 0)
+  // lstat: a file or a link there is "something", never read as a folder (readdir would throw).
+  const there = fs.lstatSync(o.out, { throwIfNoEntry: false });
+  if (there && (!there.isDirectory() || fs.readdirSync(o.out).length > 0))
     throw new CorpusError(`${path.resolve(o.out)} already exists: choose a new folder for the model`);
   const { files, skipped } = await collectDocuments(paths, {
     include,

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { formatLatentCode } from '../../src/core/latentCode';
 import { makeTempDir, writeFiles } from '../helpers/tmp';
 import { TINY_ARGS, cliCommands, type Fixture } from './fixtures';
-import { dataLost, judgeCli, lostFrom, runCliBounded, snapshot, type Case, type Inputs } from './harness';
+import { dataLost, judgeCli, lostFrom, runCliBounded, snapshot, unhandled, type Case, type Inputs } from './harness';
 
 const LIMIT_MS = 240_000;
 
@@ -94,6 +94,21 @@ export function cliCases(f: Fixture, inputs: Inputs): Case[] {
         });
       }
     }
+  }
+  // An option of another command is a usage error (exit 2) naming it, never silently ignored.
+  for (const command of cliCommands()) {
+    const foreign =
+      command === 'train' ? ['--mode', 'linear'] : command === 'interpolate' ? ['--data', '.'] : ['--steps', '3'];
+    cases.push({
+      group: 'CLI commands',
+      name: `${command} with ${foreign[0]}, an option it does not take`,
+      limitMs: LIMIT_MS,
+      async run() {
+        const r = await runCliBounded([command, ...foreign], { limitMs: LIMIT_MS - 5_000 });
+        const outcome = judgeCli(r, `${foreign[0]} does not apply to '${command}'`);
+        return outcome.verdict === 'handled' && r.code !== 2 ? unhandled(`exit ${r.code}, not 2`) : outcome;
+      },
+    });
   }
   // The line that once took quadratic time (over 10 minutes for 1 MB): now seconds.
   const line = inputs.noWhitespace(1_000_000);

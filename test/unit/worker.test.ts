@@ -100,6 +100,23 @@ describe('engine worker', () => {
     assert.ok(Math.max(...stepsDuring) <= 6, `training steps while a load and an encode ran: ${stepsDuring}`);
   });
 
+  test('training into a regular file or a non-empty folder is refused as bad input; both are kept', async () => {
+    const { connection } = handle;
+    const root = makeTempDir('textvae-worker-out-');
+    const doc = path.join(root, 'doc.txt');
+    fs.writeFileSync(doc, TINY_DOC);
+    const file = path.join(root, 'notes.txt');
+    fs.writeFileSync(file, 'mine');
+    for (const out of [file, root]) {
+      await assert.rejects(
+        connection.request('train', { paths: [doc], out, maxSteps: 2 }),
+        (err: unknown) =>
+          err instanceof EngineRequestError && err.code === 'bad-input' && /already exists/.test(err.message),
+      );
+    }
+    assert.equal(fs.readFileSync(file, 'utf8'), 'mine');
+  });
+
   test('cancelling a long reconstruct frees the worker for the next request', { timeout: 300_000 }, async () => {
     const { connection } = handle;
     await connection.request('loadModel', { dir: modelA });
