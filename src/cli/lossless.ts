@@ -13,6 +13,8 @@ import {
 import { writeFileAtomic } from '../core/atomicFs';
 import { UsageError } from './options';
 
+const WHOLE_INPUT_BYTES = 16 << 20;
+
 /** Reads a file, standard input ('-' or nothing, when it is not a terminal) in chunks. */
 function inputFile(arg: string | undefined, what: string): { stream: AsyncIterable<Uint8Array>; size?: number } {
   if (arg !== undefined && arg !== '-') {
@@ -79,7 +81,16 @@ export async function runCompress(
       yield chunk;
     }
   })();
-  const pieces = coder.compressStream(counted, progress.update);
+  // Files up to WHOLE_INPUT_BYTES are coded in memory, where brotli over the whole input can
+  // stand in for the segments; larger ones and standard input stream segment by segment.
+  const pieces =
+    input.size !== undefined && input.size <= WHOLE_INPUT_BYTES
+      ? (async function* () {
+          const parts: Uint8Array[] = [];
+          for await (const chunk of counted) parts.push(chunk);
+          yield await coder.compressToBinary(Buffer.concat(parts), progress.update);
+        })()
+      : coder.compressStream(counted, progress.update);
   const measured = (async function* () {
     for await (const p of pieces) {
       outBytes += p.length;

@@ -178,6 +178,16 @@ describe('never much worse than brotli', () => {
     }
   });
 
+  test('an input of many segments is never much longer than brotli over all of it', async () => {
+    const rng = new Random(13);
+    const block = Uint8Array.from({ length: 20000 }, () => Math.floor(rng.next() * 256));
+    const bytes = new Uint8Array(SEGMENT_BYTES * 3);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = block[i % block.length];
+    const payload = await coder.compress(bytes);
+    assert.ok(payload.length <= brotliSize(bytes) + 8, `${payload.length} vs brotli ${brotliSize(bytes)}`);
+    assert.deepEqual(coder.decompressPayload(payload), bytes);
+  });
+
   test('repetitive text that brotli handles well falls back to brotli', async () => {
     const bytes = utf8('abcabcabc '.repeat(400));
     const payload = await coder.compress(bytes);
@@ -186,7 +196,7 @@ describe('never much worse than brotli', () => {
 });
 
 describe('streams', () => {
-  test('the streamed binary form equals the in-memory one and decodes from odd-sized chunks', async () => {
+  test('the streamed binary form decodes, from odd-sized chunks', async () => {
     const text = utf8((TINY_DOC + '\n').repeat(900));
     assert.ok(text.length > SEGMENT_BYTES);
     async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
@@ -195,7 +205,8 @@ describe('streams', () => {
     const parts: Uint8Array[] = [];
     for await (const p of coder.compressStream(chunks(text, 5000))) parts.push(p);
     const streamed = Buffer.concat(parts);
-    assert.deepEqual(new Uint8Array(streamed), await coder.compressToBinary(text));
+    // In memory, brotli over the whole (repetitive) input wins; the stream cannot look back.
+    assert.deepEqual(coder.decompressBinary(await coder.compressToBinary(text)), text);
     const back: Uint8Array[] = [];
     for await (const p of coder.decompressStream(chunks(streamed, 777))) back.push(p);
     assert.deepEqual(new Uint8Array(Buffer.concat(back)), text);

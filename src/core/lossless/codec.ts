@@ -16,7 +16,7 @@ import { RangeDecoder, RangeEncoder, RangeDecoderError, TOTAL } from './rangeCod
 import {
   BINARY_HEADER_BYTES,
   LosslessCodeError,
-  MAX_SEGMENT_BYTES,
+  MAX_BROTLI_SEGMENT_BYTES,
   Method,
   binaryHeader,
   checkModel,
@@ -99,7 +99,17 @@ export class LosslessCoder {
       );
       pos = end;
     } while (pos < bytes.length);
-    return concat(parts);
+    const segmented = concat(parts);
+    // Brotli over the whole input sees repeats across segments: never fall behind it.
+    if (bytes.length > SEGMENT_BYTES && bytes.length <= MAX_BROTLI_SEGMENT_BYTES) {
+      const whole = writeSegment(
+        { method: Method.Brotli, rawLength: bytes.length, last: true },
+        brotliCompress(bytes),
+        crc32(bytes),
+      );
+      if (whole.length < segmented.length) return whole;
+    }
+    return segmented;
   }
 
   async compressToCode(bytes: Uint8Array, onProgress?: Progress): Promise<string> {
@@ -182,7 +192,8 @@ export class LosslessCoder {
       if (!head) throw new LosslessCodeError('truncated', 'lossless code is truncated: a segment header is cut off');
       let segBytes: number;
       if (decodeHead(head.value).last) {
-        await reader.fillAll(2 * MAX_SEGMENT_BYTES);
+        // A body is never longer than its raw bytes (stored), plus the header and checksum.
+        await reader.fillAll(decodeHead(head.value).rawLength + 32);
         segBytes = reader.available;
       } else {
         const len = readVarint(reader.peek(20), head.next);

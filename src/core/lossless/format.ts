@@ -27,6 +27,8 @@ const CRC_BYTES = 4;
 export const BINARY_HEADER_BYTES = 5;
 /** Largest raw segment a decoder accepts: keeps memory bounded on hostile input. */
 export const MAX_SEGMENT_BYTES = 1 << 20;
+/** A whole input coded by brotli in one segment (where that beats segments) may be this long. */
+export const MAX_BROTLI_SEGMENT_BYTES = 64 << 20;
 
 export const Method = { Stored: 0, Brotli: 1, Model: 2 } as const;
 export type Method = (typeof Method)[keyof typeof Method];
@@ -221,7 +223,7 @@ export function decodeHead(value: number): SegmentHead {
   if (method > Method.Model) {
     throw new LosslessCodeError('corrupt', `lossless code is corrupt: unknown coding method ${method}`);
   }
-  if (rawLength > MAX_SEGMENT_BYTES) {
+  if (rawLength > (method === Method.Brotli ? MAX_BROTLI_SEGMENT_BYTES : MAX_SEGMENT_BYTES)) {
     throw new LosslessCodeError('corrupt', `lossless code is corrupt: a segment claims ${rawLength} bytes`);
   }
   return { method: method as Method, rawLength, last: (value & 4) !== 0 };
