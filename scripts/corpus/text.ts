@@ -140,26 +140,24 @@ export function htmlToText(html: string): string {
   const pres: string[] = [];
   s = s.replace(/<pre\b[^>]*>([\s\S]*?)<\/pre>/gi, (_m, body: string) => {
     pres.push(decodeEntities(body.replace(/<[^>]+>/g, '')));
-    return `\n\n\u0000${pres.length - 1}\u0000\n\n`;
+    return `\n\n\uE000${pres.length - 1}\uE000\n\n`;
   });
-  // \u0001: a line break of the page (kept), unlike the source's own line wrapping (joined).
+  // \uE001 (private use): a line break of the page (kept), unlike the source's own line wrapping (joined).
   s = s
-    .replace(/<br\s*\/?>/gi, '\u0001')
-    .replace(/<li\b[^>]*>/gi, '\u0001- ')
+    .replace(/<br\s*\/?>/gi, '\uE001')
+    .replace(/<li\b[^>]*>/gi, '\uE001- ')
     .replace(
       /<\/?(p|div|h[1-6]|ul|ol|dl|dt|dd|table|tr|blockquote|section|article|header|footer|figure)\b[^>]*>/gi,
       '\n\n',
     )
     .replace(/<\/t[dh]>/gi, '\t')
     .replace(/<[^>]+>/g, '');
-  /* eslint-disable no-control-regex -- \u0000 and \u0001 are the placeholders set above */
   s = decodeEntities(s)
     .replace(/[ \t\u00a0]*\n[ \t\u00a0]*/g, '\n')
     .replace(/[ \t]+/g, ' ')
     .replace(/([^\n])\n(?!\n)/g, '$1 ')
-    .replace(/ ?\u0001 ?/g, '\n');
-  s = s.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => pres[Number(i)].replace(/^\n+|\s+$/g, ''));
-  /* eslint-enable no-control-regex */
+    .replace(/ ?\uE001 ?/g, '\n');
+  s = s.replace(/\uE000(\d+)\uE000/g, (_m, i: string) => pres[Number(i)].replace(/^\n+|\s+$/g, ''));
   return tidy(s);
 }
 

@@ -1,9 +1,12 @@
 /** In-process engine fixtures: backend choice, a tiny corpus and tiny training runs. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend, type BackendReport, type BackendRequest } from '../../src/core/backend';
+import { readManifest } from '../../src/core/bundle';
+import { TextVae } from '../../src/core/textVae';
 import { train, type MetricsLine, type TrainOptions, type TrainResult } from '../../src/core/train';
 import type { ModelConfig } from '../../src/core/types';
 import { makeTempDir } from './tmp';
@@ -139,4 +142,47 @@ export async function sharedTiny(options: Partial<TrainOptions> = {}): Promise<T
   fs.cpSync(path.join(cache, 'model'), dir, { recursive: true });
   const saved = JSON.parse(fs.readFileSync(record, 'utf8')) as Omit<TinyRun, 'dir'>;
   return { ...saved, dir, result: { ...saved.result, out: dir } };
+}
+
+/** Runs `make` once, on first use, and shares the promise. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | null = null;
+  return () => (p ??= make());
+}
+
+/** Enough steps for the tiny model to memorise the six sentences (it needs about 120). */
+export const LEARN_STEPS = 160;
+
+export interface TrainingFacts {
+  step: number;
+  finished: boolean;
+}
+
+/** What the manifest says of the run that made a bundle. */
+export async function trainingFacts(dir: string): Promise<TrainingFacts> {
+  return (await readManifest(dir)).training as TrainingFacts;
+}
+
+/** Encodes the document, checks there is one chunk per sentence, and decodes every code alone. */
+export async function assertExactReconstruction(dir: string): Promise<void> {
+  const vae = await TextVae.load(dir);
+  try {
+    const chunks = vae.chunk(TINY_DOC);
+    assert.equal(chunks.length, SENTENCES.length, 'precondition: one chunk per sentence');
+    const codes = await vae.encodeToCodes(TINY_DOC);
+    assert.equal(codes.length, chunks.length);
+    for (let i = 0; i < codes.length; i++) {
+      assert.match(codes[i], /^tvae1:[0-9a-f]{8}:/);
+      assert.equal(
+        await vae.decodeCodes([codes[i]], { strategy: 'greedy' }),
+        chunks[i],
+        `sentence ${i} from ${codes[i]}`,
+      );
+    }
+    assert.equal(await vae.decodeCodes(codes), TINY_DOC);
+    // The codes carry the information: every sentence has its own code.
+    assert.equal(new Set(codes.map((c) => c.split(':')[2])).size, codes.length);
+  } finally {
+    vae.dispose();
+  }
 }

@@ -5,64 +5,30 @@
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { TextVae } from '../../src/core/textVae';
-import { readManifest } from '../../src/core/bundle';
 import { Adam, learningRateAt } from '../../src/core/optimizer';
-import { SENTENCES, TINY_CONFIG, TINY_DOC, setupBackend, sharedTiny, trainTiny, type TinyRun } from '../helpers/engine';
-import { makeTempDir } from '../helpers/tmp';
-
-/** Runs `make` once, on first use, and shares the promise. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | null = null;
-  return () => (p ??= make());
-}
+import {
+  LEARN_STEPS,
+  SENTENCES,
+  TINY_CONFIG,
+  TINY_DOC,
+  assertExactReconstruction,
+  once,
+  setupBackend,
+  sharedTiny,
+  trainTiny,
+  trainingFacts,
+} from '../helpers/engine';
 
 const LATENT = TINY_CONFIG.latentDim!;
-/** Enough steps for the tiny model to memorise the six sentences (it needs about 120). */
-const LEARN_STEPS = 160;
 
 const aeRun = once(() => sharedTiny({ maxSteps: LEARN_STEPS, config: { variant: 'ae' } }));
 const vaeRun = once(() =>
   sharedTiny({ maxSteps: LEARN_STEPS, logEvery: 10, val: [TINY_DOC], config: { variant: 'vae' } }),
 );
 const loadedVae = once(async () => TextVae.load((await vaeRun()).dir));
-
-interface TrainingFacts {
-  step: number;
-  finished: boolean;
-}
-
-async function trainingFacts(dir: string): Promise<TrainingFacts> {
-  return (await readManifest(dir)).training as TrainingFacts;
-}
-
-/** Encodes the document, checks there is one chunk per sentence, and decodes every code alone. */
-async function assertExactReconstruction(dir: string): Promise<void> {
-  const vae = await TextVae.load(dir);
-  try {
-    const chunks = vae.chunk(TINY_DOC);
-    assert.equal(chunks.length, SENTENCES.length, 'precondition: one chunk per sentence');
-    const codes = await vae.encodeToCodes(TINY_DOC);
-    assert.equal(codes.length, chunks.length);
-    for (let i = 0; i < codes.length; i++) {
-      assert.match(codes[i], /^tvae1:[0-9a-f]{8}:/);
-      assert.equal(
-        await vae.decodeCodes([codes[i]], { strategy: 'greedy' }),
-        chunks[i],
-        `sentence ${i} from ${codes[i]}`,
-      );
-    }
-    assert.equal(await vae.decodeCodes(codes), TINY_DOC);
-    // The codes carry the information: every sentence has its own code.
-    assert.equal(new Set(codes.map((c) => c.split(':')[2])).size, codes.length);
-  } finally {
-    vae.dispose();
-  }
-}
 
 before(async () => {
   await setupBackend();
@@ -157,64 +123,6 @@ describe('training a tiny model', () => {
 });
 
 describe('training runs', () => {
-  test('the same seed twice gives bit-identical weights; another seed does not', async () => {
-    const opts = { maxSteps: 40, logEvery: 20, config: { variant: 'vae' as const } };
-    const a = await trainTiny({ ...opts, seed: 21 });
-    const b = await trainTiny({ ...opts, seed: 21 });
-    const c = await trainTiny({ ...opts, seed: 22 });
-    const bin = (r: TinyRun) => fs.readFileSync(path.join(r.dir, 'weights.bin'));
-    assert.ok(bin(a).equals(bin(b)), 'weights.bin differs between two runs with seed 21');
-    assert.equal(a.result.fingerprint, b.result.fingerprint);
-    assert.deepEqual(
-      a.metrics.map((m) => m.loss),
-      b.metrics.map((m) => m.loss),
-    );
-    assert.ok(!bin(a).equals(bin(c)), 'seed 22 gave the same weights as seed 21');
-    assert.notEqual(a.result.fingerprint, c.result.fingerprint);
-  });
-
-  test('dropout: seeded runs stay bit-identical, dropout changes training, and the model still learns the sentences', async () => {
-    const opts = { maxSteps: LEARN_STEPS, config: { variant: 'ae' as const }, dropout: 0.1 };
-    const a = await trainTiny(opts);
-    const b = await trainTiny({ ...opts, maxSteps: 40, logEvery: 20 });
-    const b2 = await trainTiny({ ...opts, maxSteps: 40, logEvery: 20 });
-    const bin = (r: TinyRun) => fs.readFileSync(path.join(r.dir, 'weights.bin'));
-    assert.ok(bin(b).equals(bin(b2)), 'two seeded runs with dropout differ');
-    assert.notEqual(a.metrics[0].loss, (await aeRun()).metrics[0].loss, 'dropout 0.1 trained exactly like no dropout');
-    assert.equal(
-      ((await readManifest(a.dir)).training as { dropout?: number }).dropout,
-      0.1,
-      'the manifest records the rate',
-    );
-    // Evaluation runs without dropout, so the memorised sentences come back exactly.
-    await assertExactReconstruction(a.dir);
-  });
-
-  test('cancelling through an AbortSignal stops the run and leaves a loadable bundle', async () => {
-    const controller = new AbortController();
-    const run = await trainTiny({
-      maxSteps: 100_000,
-      logEvery: 10,
-      signal: controller.signal,
-      onMetrics: (m) => {
-        if (m.step >= 20) controller.abort();
-      },
-    });
-    assert.equal(run.result.cancelled, true);
-    assert.equal(run.result.steps, 20, 'stops at the first step boundary after the abort');
-    assert.ok(
-      run.logs.some((l) => l.startsWith('cancelled; saved')),
-      run.logs.join('\n'),
-    );
-    const t = await trainingFacts(run.dir);
-    assert.equal(t.step, 20);
-    assert.equal(t.finished, false);
-    const vae = await TextVae.load(run.dir);
-    assert.equal(vae.fingerprint, run.result.fingerprint);
-    assert.equal((await vae.encodeToCodes(SENTENCES[0])).length, 1);
-    vae.dispose();
-  });
-
   test('an abort before the first step still saves a loadable bundle', async () => {
     const controller = new AbortController();
     controller.abort();
@@ -222,52 +130,6 @@ describe('training runs', () => {
     assert.equal(run.result.cancelled, true);
     assert.equal(run.result.steps, 0);
     const vae = await TextVae.load(run.dir);
-    vae.dispose();
-  });
-
-  test('resume continues from the saved step with the saved weights and tokenizer', async () => {
-    const base = await aeRun();
-    const out = path.join(makeTempDir('textvae-resume-'), 'model');
-    const run = await trainTiny({ resume: base.dir, maxSteps: LEARN_STEPS + 20, logEvery: 10 }, out);
-    assert.ok(
-      run.logs.some((l) => l.includes(`at step ${LEARN_STEPS}`)),
-      run.logs.join('\n'),
-    );
-    assert.deepEqual(
-      run.metrics.map((m) => m.step),
-      [LEARN_STEPS + 10, LEARN_STEPS + 20],
-    );
-    assert.equal(run.result.steps, LEARN_STEPS + 20);
-    assert.equal((await trainingFacts(out)).step, LEARN_STEPS + 20);
-    // A fresh model starts near ln(vocab) ≈ 5.7 nats per token; the resumed one keeps what it learnt.
-    assert.ok(run.metrics[0].loss < 1, `loss right after resuming: ${run.metrics[0].loss}`);
-    // Adam restarts with empty moments, so the learning rate warms up again (20 steps in trainTiny).
-    assert.equal(
-      run.metrics[0].learning_rate,
-      learningRateAt(LEARN_STEPS + 9, 3e-3, 20, LEARN_STEPS + 20, LEARN_STEPS),
-    );
-    assert.deepEqual(
-      JSON.parse(fs.readFileSync(path.join(out, 'tokenizer.json'), 'utf8')),
-      JSON.parse(fs.readFileSync(path.join(base.dir, 'tokenizer.json'), 'utf8')),
-    );
-    assert.deepEqual(
-      JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')),
-      JSON.parse(fs.readFileSync(path.join(base.dir, 'config.json'), 'utf8')),
-    );
-    await assertExactReconstruction(out);
-  });
-
-  test("the 'sparse' variant reports sparsity > 0 (and more than 'ae')", async () => {
-    const sparse = await trainTiny({ maxSteps: 60, logEvery: 30, val: [TINY_DOC], config: { variant: 'sparse' } });
-    const ae = await aeRun();
-    assert.ok(sparse.result.final.sparsity > 0, `sparsity ${sparse.result.final.sparsity}`);
-    assert.ok(sparse.metrics.every((m) => m.sparsity > 0));
-    assert.ok(sparse.result.final.sparsity > ae.result.final.sparsity);
-    assert.equal(sparse.result.final.kl_bits_per_byte, 0);
-    // Codes of a sparse model are non-negative (ReLU), so its prior samples are too.
-    const vae = await TextVae.load(sparse.dir);
-    for (const z of await vae.encode(TINY_DOC)) assert.ok(z.every((v) => v >= 0));
-    for (const z of await vae.priorSamples(5, 1)) assert.ok(z.every((v) => v >= 0));
     vae.dispose();
   });
 
