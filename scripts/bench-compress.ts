@@ -20,6 +20,7 @@ import { TextVae } from '../src/core/textVae';
 import { isHeldOut } from '../src/core/dataset';
 import type { LosslessCoder } from '../src/core/lossless/codec';
 import { losslessCoderFor } from '../src/core/lossless/tfMatMul';
+import { ensureCorpus } from './corpus/build';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback?: string): string | undefined => {
@@ -28,7 +29,8 @@ const arg = (name: string, fallback?: string): string | undefined => {
 };
 const REPO = path.resolve(__dirname, '..');
 const MODEL = arg('--model', path.join(REPO, 'models', 'default'))!;
-const DATA = arg('--data', path.join(REPO, '..', 'shared', 'corpora', 'python-docs'))!;
+/** Default: the python-docs corpus, made by scripts/corpus/build.ts when it is not there yet. */
+const DATA = arg('--data') ?? ensureCorpus('python-docs');
 const SAMPLES = Number(arg('--samples', '6'));
 const SIZES = [64, 256, 1024, 4096, 65536];
 /** Fewer samples of the large sizes: the 2-core machine is shared. */

@@ -2,7 +2,7 @@
  * Short one-line prose sentences of a corpus's held-out files: the input of
  * `textvae eval --sentences` for target 1 of issue 8 (and of scripts/finalize-model.ts).
  *
- *   node --import tsx scripts/prose-sentences.ts --data ../shared/corpora/python-docs > /tmp/python-held.txt
+ *   node --import tsx scripts/prose-sentences.ts --data .corpora/python-docs > /tmp/python-held.txt
  *   node --import tsx scripts/prose-sentences.ts --data DIR --split all
  *
  * A sentence is a trimmed line that starts with a capitalised word, ends with a full stop, is
