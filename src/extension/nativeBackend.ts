@@ -116,7 +116,7 @@ export class NativeBackend {
     this.log.line('native backend: training runs on wasm; offering to install the native backend');
     void vscode.window
       .showInformationMessage(
-        'TextVAE is training on WebAssembly. Native TensorFlow trains about 4–5 times faster: install it (about 750 MB)?',
+        'TextVAE is training on WebAssembly. Native TensorFlow trains about 4–5 times faster: install it (about 800 MB)?',
         'Install Native Backend',
         'Not Now',
         "Don't Ask Again",

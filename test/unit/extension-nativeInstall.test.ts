@@ -19,6 +19,7 @@ import {
   type InstallOptions,
 } from '../../src/extension/logic/nativeInstall';
 import { makeTempDir, writeFiles } from '../helpers/tmp';
+import { REPO } from '../helpers/cli';
 
 const NODE_DIR = path.dirname(process.execPath);
 
@@ -111,6 +112,39 @@ describe('native backend installer', () => {
     assert.equal(readInstall(storage), undefined);
     assert.deepEqual(leftovers(storage), []);
     assert.equal(fs.existsSync(nativeDir(storage)), false);
+  });
+
+  test('the PyPI route without compilers names what to install, and never runs apt-get', async (t) => {
+    if (process.platform !== 'linux' || process.arch !== 'x64') {
+      t.skip('the PyPI route is Linux x86_64 only');
+      return;
+    }
+    const storage = makeTempDir('textvae-native-');
+    // A PATH with node, bash and the basic tools, but no gcc, make, nm or python3 (and no apt-get).
+    const bin = fakeBin({ npm: 'process.exit(1)' });
+    for (const tool of ['bash', 'uname', 'id', 'sort', 'dirname', 'cat', 'node']) {
+      const found = findOnPath(tool, process.env);
+      if (!found) {
+        t.skip(`${tool} is not on PATH here`);
+        return;
+      }
+      fs.symlinkSync(found, path.join(bin, tool));
+    }
+    const env = { ...process.env, PATH: bin };
+    const err = await installNative({
+      ...options(storage, bin),
+      env,
+      platform: 'linux',
+      arch: 'x64',
+      routes: ['pypi'],
+      setupScript: path.join(REPO, 'scripts', 'setup-native.sh'),
+    }).then(
+      () => assert.fail('should fail'),
+      (e: Error) => e,
+    );
+    assert.ok(err instanceof NativeInstallError, String(err));
+    assert.match(err.message, /PyPI wheel route: missing build tools .*apt-get install .*build-essential/);
+    assert.deepEqual(leftovers(storage), []);
   });
 
   test('an addon that does not give the tensorflow backend is refused', async () => {

@@ -314,7 +314,7 @@ export async function installNative(opts: InstallOptions): Promise<NativeInstall
         if (err instanceof NativeInstallCancelled) throw err;
         const why = err instanceof Error ? err.message : String(err);
         opts.log(`route ${r} failed: ${why}`);
-        failures.push(`${r === 'npm' ? 'npm install' : 'the PyPI wheel route'}: ${why}`);
+        failures.push(`${r === 'npm' ? 'npm install' : 'PyPI wheel route'}: ${why}`);
       }
     }
     if (!route) throw new NativeInstallError(`Could not install the native backend. ${failures.join('. ')}.`);
