@@ -110,6 +110,83 @@ export function cliCases(f: Fixture, inputs: Inputs): Case[] {
       },
     });
   }
+  // --out onto what is not a model: refused, and every file of the user's still there.
+  const targets: [string, (dir: string) => string][] = [
+    ['a folder of the user’s files', (d) => d],
+    ['a regular file', (d) => path.join(d, 'keep.txt')],
+    ['"." (the current folder)', () => '.'],
+    [
+      'a bundle with a file of the user’s added',
+      (d) => {
+        const b = path.join(d, 'bundle');
+        fs.mkdirSync(b);
+        for (const n of fs.readdirSync(f.model)) fs.copyFileSync(path.join(f.model, n), path.join(b, n));
+        fs.writeFileSync(path.join(b, 'my-notes.txt'), 'mine');
+        return b;
+      },
+    ],
+  ];
+  for (const [label, target] of targets) {
+    cases.push({
+      group: 'CLI commands',
+      name: `train --out onto ${label}`,
+      limitMs: LIMIT_MS,
+      async run() {
+        const dir = writeFiles(makeTempDir('textvae-hardening-out-'), {
+          'keep.txt': 'the user’s own file',
+          'sub/deep.txt': 'more',
+        });
+        const out = target(dir);
+        const before = snapshot(dir);
+        const r = await runCliBounded(['train', '--data', f.data, '--out', out, '--steps', '3', ...TINY_ARGS], {
+          cwd: dir,
+          limitMs: LIMIT_MS - 5_000,
+        });
+        const lost = lostFrom(before, snapshot(dir));
+        if (lost) return dataLost(`${lost} (exit ${r.code})`);
+        const outcome = judgeCli(r);
+        return outcome.verdict === 'handled' && r.code === 0
+          ? unhandled('exit 0: the run replaced something')
+          : outcome;
+      },
+    });
+  }
+  // Usage mistakes from the first hardening run: each is exit 2 with a message that names it.
+  const mistakes: [string, string[], string][] = [
+    ['--minutes -1', ['train', '--data', f.data, '--out', 'x', '--minutes', '-1'], '--minutes must be'],
+    [
+      '--lr out of range, with data that does not exist',
+      ['train', '--data', '/no/such', '--out', 'x', '--steps', '2', '--lr', '7'],
+      '--lr must be',
+    ],
+    [
+      '--beam with --strategy greedy',
+      ['decode', '--beam', '4', '--strategy', 'greedy', 'tvae1:x'],
+      '--beam applies to --strategy beam only',
+    ],
+    [
+      '--resume below the checkpoint',
+      ['train', '--data', f.data, '--out', f.model, '--resume', f.model, '--steps', '1'],
+      'is not above the checkpoint',
+    ],
+    [
+      '--resume without a bound',
+      ['train', '--data', f.data, '--out', f.model, '--resume', f.model],
+      'bound the resumed run',
+    ],
+  ];
+  for (const [label, args, message] of mistakes) {
+    cases.push({
+      group: 'CLI commands',
+      name: `usage mistake: ${label}`,
+      limitMs: LIMIT_MS,
+      async run() {
+        const r = await runCliBounded(args, { limitMs: LIMIT_MS - 5_000 });
+        const outcome = judgeCli(r, message);
+        return outcome.verdict === 'handled' && r.code !== 2 ? unhandled(`exit ${r.code}, not 2`) : outcome;
+      },
+    });
+  }
   // The line that once took quadratic time (over 10 minutes for 1 MB): now seconds.
   const line = inputs.noWhitespace(1_000_000);
   cases.push({
@@ -158,17 +235,39 @@ export async function codeCases(f: Fixture, inputs: Inputs): Promise<Case[]> {
   variants.push(['random characters after the prefix', prefix + inputs.noWhitespace(40)]);
   variants.push(['a payload of 100 kB', prefix + 'A'.repeat(100_000)]);
   variants.push(['a fingerprint of garbage', `tvae1:${inputs.noWhitespace(8)}:${payload}`]);
-  return variants.map(([name, code]) => ({
+  // Good codes given the ways that once failed: padded, or in a file whose name starts with "tvae".
+  const folder = makeTempDir('textvae-hardening-codes-');
+  fs.writeFileSync(path.join(folder, 'tvae-codes.txt'), `${good}\n`);
+  const mustDecode: [string, string[]][] = [
+    ['a good code padded with spaces, as an argument', [`  ${good}  `]],
+    ['a file named tvae-codes.txt', ['tvae-codes.txt']],
+  ];
+  const extra: Case[] = mustDecode.map(([name, args]) => ({
     group: 'latent codes',
     name,
     limitMs: LIMIT_MS,
     async run() {
-      return judgeCli(
-        await runCliBounded(['decode', '--model', f.model, '-'], {
-          input: `text ${code} more`,
-          limitMs: LIMIT_MS - 5_000,
-        }),
-      );
+      const r = await runCliBounded(['decode', '--model', f.model, ...args], {
+        cwd: folder,
+        limitMs: LIMIT_MS - 5_000,
+      });
+      const outcome = judgeCli(r);
+      return outcome.verdict === 'handled' && r.code !== 0 ? unhandled(`exit ${r.code}: ${r.stderr.trim()}`) : outcome;
     },
   }));
+  return extra.concat(
+    variants.map(([name, code]) => ({
+      group: 'latent codes',
+      name,
+      limitMs: LIMIT_MS,
+      async run() {
+        return judgeCli(
+          await runCliBounded(['decode', '--model', f.model, '-'], {
+            input: `text ${code} more`,
+            limitMs: LIMIT_MS - 5_000,
+          }),
+        );
+      },
+    })),
+  );
 }
