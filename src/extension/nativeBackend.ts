@@ -8,6 +8,7 @@ import {
   installNative,
   nativeDir,
   readInstall,
+  removeInstall,
   type NativeInstallInfo,
 } from './logic/nativeInstall';
 import type { Log } from './services';
@@ -50,10 +51,21 @@ export class NativeBackend {
     if (existing) {
       const again = await vscode.window.showInformationMessage(
         `The native TensorFlow backend is already installed (${mb(existing.bytes)}, ${existing.route} route).`,
-        'Reinstall',
         'Restart Engine',
+        'Reinstall',
+        'Remove',
       );
       if (again === 'Restart Engine') await this.restartEngine();
+      if (again === 'Remove') {
+        removeInstall(this.storageDir);
+        this.log.line(`native backend: removed ${nativeDir(this.storageDir)}`);
+        const restart = await vscode.window.showInformationMessage(
+          `The native backend was removed (${mb(existing.bytes)} freed). The engine uses WebAssembly after it restarts.`,
+          'Restart Engine',
+        );
+        if (restart === 'Restart Engine') await this.restartEngine();
+        return undefined;
+      }
       if (again !== 'Reinstall') return existing;
     }
     this.log.line(`native backend: installing into ${nativeDir(this.storageDir)}`);

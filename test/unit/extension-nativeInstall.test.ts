@@ -16,6 +16,8 @@ import {
   nativeDir,
   nativeRoot,
   readInstall,
+  removeInstall,
+  cleanLeftovers,
   type InstallOptions,
 } from '../../src/extension/logic/nativeInstall';
 import { makeTempDir, writeFiles } from '../helpers/tmp';
@@ -216,5 +218,27 @@ describe('native backend installer', () => {
     assert.notEqual(again.installedAt, undefined);
     assert.equal(fs.existsSync(path.join(nativeDir(storage), 'old-only.txt')), false, 'the old install was replaced');
     assert.deepEqual(leftovers(storage), []);
+
+    // Remove: gone whole; nothing half-deleted is left beside it.
+    assert.equal(removeInstall(storage), true);
+    assert.equal(readInstall(storage), undefined);
+    assert.deepEqual(fs.readdirSync(nativeRoot(storage)), []);
+    assert.equal(removeInstall(storage), false);
+  });
+
+  test("leftovers: a crashed install's folders and other versions go; a running install's folder stays", () => {
+    const storage = makeTempDir('textvae-native-');
+    const root = nativeRoot(storage);
+    const running = `.tmp-${process.pid}-aaaaaa`; // this process is alive: another window's install
+    const crashed = '.tmp-2147483646-bbbbbb'; // no such process
+    writeFiles(root, {
+      [`${running}/x`]: 'x',
+      [`${crashed}/x`]: 'x',
+      '.old-2147483646-cccccc/x': 'x',
+      'tfjs-node-4.0.0/x': 'x',
+      [`${path.basename(nativeDir(storage))}/x`]: 'x',
+    });
+    assert.deepEqual(cleanLeftovers(storage).sort(), [crashed, '.old-2147483646-cccccc', 'tfjs-node-4.0.0'].sort());
+    assert.deepEqual(fs.readdirSync(root).sort(), [running, path.basename(nativeDir(storage))].sort());
   });
 });

@@ -74,22 +74,55 @@ export function readInstall(storageDir: string): NativeInstallInfo | undefined {
   }
 }
 
-/** Removes what an interrupted install or swap left behind (never the install itself). */
+/** A temporary name in the install root, owned by this process (several windows share the storage). */
+function ownedName(kind: 'tmp' | 'old'): string {
+  return `.${kind}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what an interrupted install or swap left behind, and installs of other tfjs-node
+ * versions; never the install itself, nor the temporary folder of an install still running in
+ * another window (its process is alive).
+ */
 export function cleanLeftovers(storageDir: string): string[] {
   const root = nativeRoot(storageDir);
   const removed: string[] = [];
-  let names: string[];
+  let names: string[] = [];
   try {
     names = fs.readdirSync(root);
   } catch {
     return removed;
   }
+  const current = path.basename(nativeDir(storageDir));
   for (const n of names) {
-    if (!/^\.(tmp|old)-/.test(n)) continue;
+    const temp = /^\.(tmp|old)-(\d+)-/.exec(n);
+    const stale = temp
+      ? !processAlive(Number(temp[2]))
+      : /^\.(tmp|old)-/.test(n) || (/^tfjs-node-/.test(n) && n !== current);
+    if (!stale) continue;
     fs.rmSync(path.join(root, n), { recursive: true, force: true, maxRetries: 3 });
     removed.push(n);
   }
   return removed;
+}
+
+/** Removes the install (renamed away first, so that it is never seen half-deleted). */
+export function removeInstall(storageDir: string): boolean {
+  const dir = nativeDir(storageDir);
+  if (!fs.existsSync(dir)) return false;
+  const old = path.join(nativeRoot(storageDir), ownedName('old'));
+  fs.renameSync(dir, old);
+  fs.rmSync(old, { recursive: true, force: true, maxRetries: 3 });
+  return true;
 }
 
 /** The full path of an executable found on PATH, or undefined. */
@@ -264,7 +297,7 @@ async function pypiRoute(tmp: string, opts: InstallOptions): Promise<void> {
 
 /** Moves the finished temp folder to `final`; the old install, if any, goes only after the new one is in. */
 function swapInto(tmp: string, final: string): void {
-  const old = path.join(path.dirname(final), `.old-${randomBytes(6).toString('hex')}`);
+  const old = path.join(path.dirname(final), ownedName('old'));
   const hadOld = fs.existsSync(final);
   if (hadOld) fs.renameSync(final, old);
   try {
@@ -292,7 +325,7 @@ export async function installNative(opts: InstallOptions): Promise<NativeInstall
   const root = nativeRoot(opts.storageDir);
   fs.mkdirSync(root, { recursive: true });
   for (const n of cleanLeftovers(opts.storageDir)) opts.log(`removed leftover ${n}`);
-  const tmp = path.join(root, `.tmp-${randomBytes(6).toString('hex')}`);
+  const tmp = path.join(root, ownedName('tmp'));
   fs.mkdirSync(tmp);
   try {
     fs.writeFileSync(

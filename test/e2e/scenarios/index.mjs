@@ -27,6 +27,7 @@ const palette = {
       TITLES.showModelInfo,
       TITLES.selectModel,
       TITLES.showTraining,
+      TITLES.installNative,
     ].filter((t) => !titles.includes(t));
     if (missing.length)
       throw new Error(`the palette does not list ${JSON.stringify(missing)}; it lists ${JSON.stringify(titles)}`);
