@@ -96,7 +96,7 @@ function processAlive(pid: number): boolean {
 export function cleanLeftovers(storageDir: string): string[] {
   const root = nativeRoot(storageDir);
   const removed: string[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(root);
   } catch {
