@@ -9,9 +9,9 @@ const WALKTHROUGH = 'Get Started with TextVAE';
 const STEPS = [
   'Compress a selection to a latent code',
   'Reconstruct text from a code',
-  'Sample and interpolate in the generator',
+  'Sample and interpolate',
   'Train on your workspace',
-  'Optional: native speed',
+  'Native speed (optional)',
 ];
 
 export default {
