@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { escapeMarkdown, markdownCodeBlock, modelInfoMarkdown, oneLine } from '../../src/extension/logic/format';
 import { REPO } from '../helpers/cli';
-import { injected, renderMarkdown } from '../helpers/markdown';
+import { hostileModelInfo, injected, renderMarkdown } from '../helpers/markdown';
 import { handled, unhandled, type Case, type Inputs } from './harness';
 
 const PIECES = [
@@ -69,29 +69,7 @@ export function displayCases(inputs: Inputs): Case[] {
       name: `Model Info with ${JSON.stringify(evil).slice(0, 60)}`,
       limitMs: 30_000,
       async run() {
-        const md = modelInfoMarkdown(
-          {
-            dir: `/m/${evil}`,
-            fingerprint: 'abcdef0123',
-            variant: evil,
-            backend: 'wasm',
-            parameters: 1,
-            sizeBytes: 1,
-            vocabSize: 300,
-            config: {
-              latentDim: 4,
-              modelDim: 8,
-              maxTokens: 16,
-              vocabSize: 300,
-              decoderDilations: [1],
-              encoderLayers: 1,
-            },
-            metrics: { bits_per_byte: evil, active_units: 3 },
-            training: { command: evil, backend: evil, seed: [evil] },
-          },
-          evil,
-          evil,
-        );
+        const md = modelInfoMarkdown(hostileModelInfo(evil), evil, evil);
         const found = injected(renderMarkdown(md), 3);
         return found.length ? unhandled(found.join('; ')) : handled();
       },

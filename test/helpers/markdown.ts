@@ -1,5 +1,6 @@
 /** Renders Markdown the way VS Code's preview does (markdown-it, HTML and linkify on) and finds what must never appear. */
 import { createRequire } from 'node:module';
+import type { ModelInfoLike } from '../../src/extension/logic/format';
 
 interface MarkdownIt {
   render(src: string): string;
@@ -40,4 +41,20 @@ export function injected(html: string, allowedHeadings: number): string[] {
   if (headings > allowedHeadings) found.push(`${headings - allowedHeadings} extra heading(s)`);
   if (/<(em|strong)>/.test(html)) found.push('emphasis from data');
   return found;
+}
+
+/** Model facts where every string a bundle or the system could supply is `evil`. */
+export function hostileModelInfo(evil: string): ModelInfoLike {
+  return {
+    dir: `/models/${evil}`,
+    fingerprint: 'abcdef0123',
+    variant: evil,
+    backend: 'wasm',
+    parameters: 1,
+    sizeBytes: 1,
+    vocabSize: 300,
+    config: { latentDim: 4, modelDim: 8, maxTokens: 16, vocabSize: 300, decoderDilations: [1], encoderLayers: 1 },
+    metrics: { bits_per_byte: evil },
+    training: { command: evil, backend: evil, seed: { nested: evil } },
+  };
 }

@@ -14,7 +14,7 @@ import {
   trainingProgressMessage,
   uniqueName,
 } from '../../src/extension/logic/format';
-import { injected, renderMarkdown } from '../helpers/markdown';
+import { hostileModelInfo, injected, renderMarkdown } from '../helpers/markdown';
 import {
   isInside,
   modelDisplayName,
@@ -132,22 +132,7 @@ describe('text from a bundle or a model is shown, never interpreted', () => {
 
   test('Model Info escapes every manifest string, the folder and the backend detail', () => {
     for (const evil of HOSTILE) {
-      const source = modelInfoMarkdown(
-        {
-          dir: `/models/${evil}`,
-          fingerprint: 'abcdef0123',
-          variant: evil,
-          backend: 'wasm',
-          parameters: 1,
-          sizeBytes: 1,
-          vocabSize: 300,
-          config: { latentDim: 4, modelDim: 8, maxTokens: 16, vocabSize: 300, decoderDilations: [1], encoderLayers: 1 },
-          metrics: { bits_per_byte: evil },
-          training: { command: evil, backend: evil, seed: { nested: evil } },
-        },
-        evil,
-        evil,
-      );
+      const source = modelInfoMarkdown(hostileModelInfo(evil), evil, evil);
       const html = renderMarkdown(source);
       // One title, two section headings; nothing else that a reader did not write.
       assert.deepEqual(injected(html, 3), [], `${JSON.stringify(evil)} rendered as:\n${html}`);
