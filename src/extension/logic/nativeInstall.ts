@@ -179,9 +179,12 @@ function run(
   return new Promise((resolve, reject) => {
     if (opts.signal.aborted) return reject(new NativeInstallCancelled());
     const unix = process.platform !== 'win32';
-    const child = spawn(command, args, {
+    // Windows runs npm.cmd only through a shell (Node refuses .cmd/.bat otherwise); the arguments are ours.
+    const shell = !unix && /\.(cmd|bat)$/i.test(command);
+    const child = spawn(shell ? `"${command}"` : command, args, {
       cwd: opts.cwd,
       env: opts.env,
+      shell,
       detached: unix,
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
@@ -204,7 +207,8 @@ function run(
     const kill = (sig: NodeJS.Signals) => {
       try {
         if (unix && child.pid) process.kill(-child.pid, sig);
-        else child.kill(sig);
+        // Windows has no process groups: end the tree.
+        else if (child.pid) spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true });
       } catch {
         // already gone
       }
