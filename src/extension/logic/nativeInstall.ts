@@ -208,7 +208,11 @@ function run(
       try {
         if (unix && child.pid) process.kill(-child.pid, sig);
         // Windows has no process groups: end the tree.
-        else if (child.pid) spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true });
+        else if (child.pid)
+          spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true }).on(
+            'error',
+            () => undefined,
+          );
       } catch {
         // already gone
       }
