@@ -176,11 +176,11 @@ const handlers: Handlers = {
     return { texts: await vae.decode(zs, { ...p.options, signal: signalOf(job) }) };
   },
 
-  async compressLossless(p) {
+  async compressLossless(p, job) {
     const coder = await losslessCoder();
     // WTF-8: every editor string, lone surrogates included, comes back exactly.
     const bytes = encodeWtf8(p.text);
-    const code = await coder.compressToCode(bytes);
+    const code = await coder.compressToCode(bytes, undefined, signalOf(job));
     const payloadChars = code.length - code.lastIndexOf(':') - 1;
     return { code, bytes: bytes.length, codeBytes: BINARY_HEADER_BYTES + Math.floor((payloadChars * 6) / 8) };
   },

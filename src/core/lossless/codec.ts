@@ -88,10 +88,15 @@ export class LosslessCoder {
   // ---------------------------------------------------------------- whole inputs
 
   /** The payload (shared by the string and binary forms) of `bytes`. */
-  async compress(bytes: Uint8Array, onProgress?: Progress): Promise<Uint8Array> {
+  async compress(bytes: Uint8Array, onProgress?: Progress, signal?: AbortSignal): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let pos = 0;
     do {
+      if (signal) {
+        // Between segments: let a worker receive a cancel, and stop if it came.
+        await new Promise((resolve) => setImmediate(resolve));
+        signal.throwIfAborted();
+      }
       const end = segmentEnd(bytes, pos, bytes.length);
       const base = pos;
       parts.push(
@@ -112,8 +117,8 @@ export class LosslessCoder {
     return segmented;
   }
 
-  async compressToCode(bytes: Uint8Array, onProgress?: Progress): Promise<string> {
-    return formatLosslessCode(await this.compress(bytes, onProgress), this.fingerprint);
+  async compressToCode(bytes: Uint8Array, onProgress?: Progress, signal?: AbortSignal): Promise<string> {
+    return formatLosslessCode(await this.compress(bytes, onProgress, signal), this.fingerprint);
   }
 
   /** The binary form: header and payload. */
