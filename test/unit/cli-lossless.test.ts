@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { describeRun, ensureCliBuilt, runCli } from '../helpers/cli';
+import { REPO, describeRun, ensureCliBuilt, runCli } from '../helpers/cli';
 import { makeTempDir } from '../helpers/tmp';
 import { Random } from '../../src/core/random';
 
@@ -31,10 +31,11 @@ let mixed: string;
 before(() => {
   ensureCliBuilt();
   dir = makeTempDir('textvae-lossless-cli-');
-  // Text, then invalid UTF-8 and binary bytes.
   const rng = new Random(4);
+  // Text (a real file's start too: several blocks), then invalid UTF-8 and binary bytes.
   const bytes = Buffer.concat([
     Buffer.from(TEXT),
+    fs.readFileSync(path.join(REPO, 'docs', 'lossless.md')).subarray(0, 1200),
     Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0]),
     Buffer.from(Array.from({ length: 40 }, () => Math.floor(rng.next() * 256))),
   ]);
