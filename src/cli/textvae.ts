@@ -12,6 +12,7 @@ import { findLatentCodes } from '../core/latentCode';
 import { checkBundleTarget, readManifest } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
 import { runCompress, runDecompress } from './lossless';
+import { writeText } from './terminal';
 import {
   BACKEND_REQUESTS,
   DECODE_STRATEGIES,
@@ -177,7 +178,8 @@ function decodeOptions(o: Opts): DecodeOptions {
 }
 
 function print(o: Opts, json: unknown, text: string): void {
-  process.stdout.write(o.flag('json') ? JSON.stringify(json) + '\n' : text.endsWith('\n') ? text : text + '\n');
+  if (o.flag('json')) process.stdout.write(JSON.stringify(json) + '\n');
+  else writeText(process.stdout, text.endsWith('\n') ? text : text + '\n');
 }
 
 function modelDir(o: Opts): string {
@@ -574,7 +576,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     options: { ...COMMON, ...MODEL },
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
-      const out = (s: string) => process.stdout.write(s + '\n');
+      const out = (s: string) => writeText(process.stdout, s + '\n');
       out(`TextVAE demo: model ${vae.dir} (${vae.fingerprint.slice(0, 8)}), backend ${backend.name}\n`);
       const sentences = [
         'The for statement iterates over the items of any sequence.',

@@ -33,6 +33,13 @@ describe('texts', () => {
     );
   });
 
+  test('status bar: a model folder named like an icon shows as typed, not as an icon', () => {
+    const text = statusBarText('$(alert) a $(x)', 'wasm');
+    assert.equal(text, '$(symbol-misc) TextVAE: \\$(alert) a \\$(x) · wasm');
+    // Only the product's own icon is left unescaped.
+    assert.deepEqual(text.match(/(?<!\\)\$\(/g), ['$(']);
+  });
+
   test('training finished message', () => {
     assert.equal(
       trainingFinishedMessage({ final: { bits_per_byte: 2.34567, active_units: 12 } as never }),

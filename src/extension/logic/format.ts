@@ -2,8 +2,13 @@
 import type { MetricsLine } from '../../core/types';
 import type { TrainOutcome } from '../../protocol/engine';
 
+/** Status-bar text shows `$(name)` as an icon: a user's string (a model folder) must show as typed. */
+export function escapeCodicons(text: string): string {
+  return text.replace(/\$\(/g, '\\$(');
+}
+
 export function statusBarText(modelName: string, backend: string | undefined): string {
-  return `$(symbol-misc) TextVAE: ${modelName} · ${backend ?? 'not started'}`;
+  return `$(symbol-misc) TextVAE: ${escapeCodicons(modelName)} · ${escapeCodicons(backend ?? 'not started')}`;
 }
 
 /** Seconds left from the fraction done and the time spent, or undefined before there is a basis. */
