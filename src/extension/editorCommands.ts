@@ -245,7 +245,9 @@ export class LatentCodeHoverProvider implements vscode.HoverProvider {
       }
     }
     const fp = this.engine.model?.fingerprint.slice(0, 8);
-    md.appendMarkdown(`**TextVAE** decoded${fp ? ` (model \`${fp}\`)` : ''}\n\n`);
+    md.appendMarkdown(
+      `**TextVAE** latent code (${found.code.length} characters, lossy), decoded to ${text.length} characters${fp ? ` by model \`${fp}\`` : ''}\n\n`,
+    );
     // A fence the decoded text cannot close: generated text is shown, never interpreted.
     md.appendMarkdown(markdownCodeBlock(text));
     return new vscode.Hover(md, range);
