@@ -11,6 +11,7 @@ import { escapeMarkdown, markdownCodeBlock, oneLine } from './logic/format';
 import type { Log } from './services';
 import { decodeOptions, setting } from './config';
 import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocuments';
+import { rememberActive, targetEditor } from './logic/targetEditor';
 
 const NO_CODE = 'No code (tvae1:… or tvz1:…) under the cursor or in the selection.';
 const CHANGED_WHILE_WORKING =
@@ -20,12 +21,27 @@ function cancelled(): EngineRequestError {
   return new EngineRequestError('Cancelled.', 'cancelled');
 }
 
-export class EditorCommands {
+export class EditorCommands implements vscode.Disposable {
+  private recent: vscode.TextEditor[] = [];
+  private readonly watch: vscode.Disposable;
+
   constructor(
     private readonly engine: EngineClient,
     private readonly log: Log,
     private readonly docs: ReadOnlyDocuments,
-  ) {}
+  ) {
+    this.recent = rememberActive([], vscode.window.activeTextEditor);
+    this.watch = vscode.window.onDidChangeActiveTextEditor((e) => (this.recent = rememberActive(this.recent, e)));
+  }
+
+  dispose(): void {
+    this.watch.dispose();
+  }
+
+  /** The active text editor or, with the focus elsewhere (a walkthrough button), the visible one. */
+  private editor(): vscode.TextEditor | undefined {
+    return targetEditor(vscode.window.activeTextEditor, vscode.window.visibleTextEditors, this.recent);
+  }
 
   /** Applies planned edits in one editor.edit call (one undo step), unless the document changed meanwhile. */
   private async applyEdits(editor: vscode.TextEditor, version: number, edits: PlannedEdit[]): Promise<boolean> {
@@ -60,7 +76,7 @@ export class EditorCommands {
   }
 
   private async compress(kind: 'latent' | 'lossless'): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
+    const editor = this.editor();
     if (!editor) {
       void vscode.window.showErrorMessage('Select some text to compress.');
       return;
@@ -119,7 +135,7 @@ export class EditorCommands {
   }
 
   async reconstructFromCode(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
+    const editor = this.editor();
     if (!editor) {
       void vscode.window.showErrorMessage(NO_CODE);
       return;
@@ -167,7 +183,7 @@ export class EditorCommands {
   }
 
   async reconstructSelection(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
+    const editor = this.editor();
     const selection = editor?.selection;
     if (!editor || !selection || selection.isEmpty) {
       void vscode.window.showErrorMessage('Select some text to reconstruct.');

@@ -67,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     engine,
     training,
+    editor,
     models.onDidChangeModel(() => hover.clearCache()),
   );
 

@@ -1,6 +1,8 @@
 // The Get Started walkthrough: it lists its steps, a step's markdown shows its screenshot, and
-// its buttons run the commands (Open a Sample Text, then Compress Selection marks the step done).
-import { CODE_RE, TITLES } from '../messages.mjs';
+// its buttons run the commands: Open a Sample Text, then Compress Selection and Reconstruct from
+// Code, clicked in the walkthrough (the focus is there, so no text editor is active: the commands
+// work on the visible sample).
+import { CODE_RE } from '../messages.mjs';
 
 const hasCode = (t) => t.search(CODE_RE) >= 0;
 import { check, sleep } from '../lib/steps.mjs';
@@ -60,16 +62,35 @@ export default {
       if (items.some(([, t]) => /\(\d+ selected\)/.test(t))) break;
       await sleep(200);
     }
-    await wb.runCommand(TITLES.compress);
-    const end = Date.now() + 90_000;
-    let editorText = '';
-    while (Date.now() < end) {
-      editorText = await wb.visibleEditorText().catch(() => '');
-      if (hasCode(editorText)) break;
-      await sleep(300);
-    }
+    const button = (text) =>
+      container
+        .locator('.getting-started-step.expanded a, .getting-started-step.expanded .button-link', { hasText: text })
+        .first();
+    await button('Compress Selection').click();
+    const waitFor = async (ok) => {
+      const end = Date.now() + 90_000;
+      let t = '';
+      while (Date.now() < end) {
+        // The walkthrough's group is the active one: read the sample's editor beside it.
+        t = await page
+          .locator('.editor-group-container .monaco-editor .view-lines')
+          .first()
+          .innerText()
+          .catch(() => '');
+        if (ok(t)) break;
+        await sleep(300);
+      }
+      return t;
+    };
+    let editorText = await waitFor(hasCode);
     check(hasCode(editorText), `the sample's first sentence did not become a code: ${editorText.slice(0, 200)}`);
     log(`  sample compressed: ${editorText.split('\n')[0].slice(0, 80)}`);
+    // The next step's button turns the code (the selection after the edit) back into text.
+    await container.getByText(STEPS[1]).first().click();
+    await button('Reconstruct from Code').click();
+    editorText = await waitFor((t) => !hasCode(t));
+    check(!hasCode(editorText), `the code was not reconstructed: ${editorText.slice(0, 200)}`);
+    log(`  code reconstructed: ${editorText.split('\n')[0].slice(0, 80)}`);
     // The sample is an untitled document: close it without the save prompt.
     await wb.runCommand('View: Revert and Close Editor');
   },
