@@ -89,7 +89,7 @@ export function cliCases(f: Fixture, inputs: Inputs): Case[] {
             const r = await runCliBounded(inv.args, { input: inv.stdin, cwd: dir, limitMs: LIMIT_MS - 5_000 });
             const lost = lostFrom(before, snapshot(dir));
             if (lost) return dataLost(lost);
-            return judgeCli(r);
+            return judgeCli(r, { output: true });
           },
         });
       }
@@ -105,7 +105,7 @@ export function cliCases(f: Fixture, inputs: Inputs): Case[] {
       limitMs: LIMIT_MS,
       async run() {
         const r = await runCliBounded([command, ...foreign], { limitMs: LIMIT_MS - 5_000 });
-        const outcome = judgeCli(r, `${foreign[0]} does not apply to '${command}'`);
+        const outcome = judgeCli(r, { mustName: `${foreign[0]} does not apply to '${command}'` });
         return outcome.verdict === 'handled' && r.code !== 2 ? unhandled(`exit ${r.code}, not 2`) : outcome;
       },
     });
@@ -182,7 +182,7 @@ export function cliCases(f: Fixture, inputs: Inputs): Case[] {
       limitMs: LIMIT_MS,
       async run() {
         const r = await runCliBounded(args, { limitMs: LIMIT_MS - 5_000 });
-        const outcome = judgeCli(r, message);
+        const outcome = judgeCli(r, { mustName: message });
         return outcome.verdict === 'handled' && r.code !== 2 ? unhandled(`exit ${r.code}, not 2`) : outcome;
       },
     });
@@ -196,6 +196,7 @@ export function cliCases(f: Fixture, inputs: Inputs): Case[] {
     async run() {
       return judgeCli(
         await runCliBounded(['encode', '--model', f.model, '-'], { input: line, limitMs: LIMIT_MS - 5_000 }),
+        { output: true },
       );
     },
   });
@@ -251,7 +252,7 @@ export async function codeCases(f: Fixture, inputs: Inputs): Promise<Case[]> {
         cwd: folder,
         limitMs: LIMIT_MS - 5_000,
       });
-      const outcome = judgeCli(r);
+      const outcome = judgeCli(r, { output: true });
       return outcome.verdict === 'handled' && r.code !== 0 ? unhandled(`exit ${r.code}: ${r.stderr.trim()}`) : outcome;
     },
   }));
@@ -266,8 +267,130 @@ export async function codeCases(f: Fixture, inputs: Inputs): Promise<Case[]> {
             input: `text ${code} more`,
             limitMs: LIMIT_MS - 5_000,
           }),
+          { output: true },
         );
       },
     })),
   );
+}
+
+/** Lossless codes gone wrong, through `decompress`: as an argument, on stdin, and in the binary form. */
+export async function losslessCases(f: Fixture, inputs: Inputs): Promise<Case[]> {
+  const original = `${inputs.prose(300)}\nLine two, with tabs\tand “quotes”.\n`;
+  const folder = makeTempDir('textvae-hardening-lossless-');
+  const source = path.join(folder, 'original.txt');
+  fs.writeFileSync(source, original);
+  const enc = await runCliBounded(['compress', '--model', f.model, source], { limitMs: LIMIT_MS });
+  if (enc.code !== 0) throw new Error(`compress for the lossless cases failed: ${enc.stderr}`);
+  const good = enc.stdout.trim();
+  const binary = path.join(folder, 'original.tvz');
+  const bin = await runCliBounded(['compress', '--model', f.model, source, '--out', binary], { limitMs: LIMIT_MS });
+  if (bin.code !== 0) throw new Error(`compress --out for the lossless cases failed: ${bin.stderr}`);
+  const prefix = good.slice(0, good.lastIndexOf(':') + 1);
+  const payload = good.slice(prefix.length);
+  const fp = prefix.split(':')[1];
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const variants: [string, string][] = [];
+  for (let i = 0; i < 3; i++) {
+    const at = inputs.rng.int(payload.length);
+    let c = inputs.pick([...alphabet]);
+    if (c === payload[at]) c = c === 'A' ? 'B' : 'A';
+    variants.push([`corrupt (character ${at} changed)`, prefix + payload.slice(0, at) + c + payload.slice(at + 1)]);
+  }
+  // One character's case flipped: still well-formed base64url, different bits.
+  const letters = [...payload].flatMap((c, i) => (/[a-zA-Z]/.test(c) ? [i] : []));
+  const at = inputs.pick(letters);
+  const flipped = payload[at] === payload[at].toLowerCase() ? payload[at].toUpperCase() : payload[at].toLowerCase();
+  variants.push([`character ${at} flipped in case`, prefix + payload.slice(0, at) + flipped + payload.slice(at + 1)]);
+  for (let i = 0; i < 2; i++) {
+    const cut = prefix.length + inputs.rng.int(payload.length - 1) + 1;
+    variants.push([`truncated to ${cut} characters`, good.slice(0, cut)]);
+  }
+  variants.push(['from another model', `tvz1:${fp === 'deadbeef' ? 'feedface' : 'deadbeef'}:${payload}`]);
+  variants.push(['an unknown version', `tvz9:${fp}:${payload}`]);
+  variants.push([
+    'a payload of 100 kB of garbage',
+    prefix + inputs.noWhitespace(100_000).replace(/[^A-Za-z0-9_-]/g, 'x'),
+  ]);
+  const cases: Case[] = [];
+  for (const [name, code] of variants) {
+    for (const how of ['as an argument', 'on stdin'] as const) {
+      cases.push({
+        group: 'lossless codes',
+        name: `${name}, ${how}`,
+        limitMs: LIMIT_MS,
+        async run() {
+          const r = await runCliBounded(['decompress', '--model', f.model, ...(how === 'on stdin' ? ['-'] : [code])], {
+            input: how === 'on stdin' ? code : undefined,
+            limitMs: LIMIT_MS - 5_000,
+          });
+          // A damaged code never yields text: exit 0 is wrong unless it gave back the original exactly.
+          if (r.code === 0 && r.stdout !== original)
+            return unhandled(`exit 0 with other text: ${r.stdout.slice(0, 80)}`);
+          return judgeCli(r, { output: true });
+        },
+      });
+    }
+  }
+  // The binary form damaged: a byte changed, cut short, the magic byte of another version.
+  const bytes = fs.readFileSync(binary);
+  const damaged: [string, (b: Buffer) => Buffer][] = [
+    [
+      'a byte changed',
+      (b) => {
+        const c = Buffer.from(b);
+        const i = 5 + inputs.rng.int(c.length - 5);
+        c[i] ^= 1 + inputs.rng.int(255);
+        return c;
+      },
+    ],
+    ['cut short', (b) => b.subarray(0, 5 + inputs.rng.int(b.length - 5))],
+    ['the header only', (b) => b.subarray(0, 5)],
+    ['another version', (b) => Buffer.concat([Buffer.from([0xfe]), b.subarray(1)])],
+  ];
+  for (const [name, damage] of damaged) {
+    cases.push({
+      group: 'lossless codes',
+      name: `binary form: ${name}`,
+      limitMs: LIMIT_MS,
+      async run() {
+        const dir = makeTempDir('textvae-hardening-tvz-');
+        const file = path.join(dir, 'damaged.tvz');
+        fs.writeFileSync(file, damage(bytes));
+        const out = path.join(dir, 'out.txt');
+        fs.writeFileSync(out, 'the user’s own file');
+        const r = await runCliBounded(['decompress', '--model', f.model, file, '--out', out], {
+          limitMs: LIMIT_MS - 5_000,
+        });
+        const after = fs.readFileSync(out, 'utf8');
+        if (r.code !== 0 && after !== 'the user’s own file') return dataLost('a failed decompress changed --out');
+        if (r.code === 0 && after !== original) return unhandled('exit 0 with other bytes in --out');
+        return judgeCli(r);
+      },
+    });
+  }
+  // Good codes must give back the original byte for byte, in every form.
+  const exact: [string, string[], string | undefined][] = [
+    ['a good code as an argument', [good], undefined],
+    ['a good code on stdin, padded', ['-'], `  ${good}\n`],
+    ['the binary form as a file', [binary], undefined],
+  ];
+  for (const [name, args, input] of exact) {
+    cases.push({
+      group: 'lossless codes',
+      name,
+      limitMs: LIMIT_MS,
+      async run() {
+        const r = await runCliBounded(['decompress', '--model', f.model, ...args], {
+          input,
+          limitMs: LIMIT_MS - 5_000,
+        });
+        const outcome = judgeCli(r, { output: true });
+        if (outcome.verdict !== 'handled') return outcome;
+        if (r.code !== 0) return unhandled(`exit ${r.code}: ${r.stderr.trim()}`);
+        return r.stdout === original ? outcome : unhandled('the bytes differ from the original');
+      },
+    });
+  }
+  return cases;
 }

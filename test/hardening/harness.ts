@@ -160,24 +160,40 @@ export function runCliBounded(
   });
 }
 
+/** What a CLI case expects beyond a clear outcome. */
+export interface CliExpect {
+  /** The error message must contain this. */
+  mustName?: string;
+  /** Success must print something (not only whitespace) on standard output. */
+  output?: boolean;
+}
+
+/** A line that is not the CLI's own message: a stack frame or an uncaught error's dump. */
+const DUMP_LINE = /^(\s+at |\w*Error\b|Uncaught|node:internal|Node\.js v\d|\s*\^+\s*$|\s*[{}]\s*$)/;
+
 /**
  * A CLI outcome is handled when the process ends by itself with 0 (success), 1 (failure) or 2
- * (usage) and, when it fails, its last line of standard error is one "textvae: ..." message
- * with no stack trace.
+ * (usage); on success a command that must produce output printed some; on failure its standard
+ * error ends with one "textvae: ..." line and shows no stack trace or error dump.
  */
-export function judgeCli(r: Run, mustName?: string): Outcome {
+export function judgeCli(r: Run, expect: CliExpect = {}): Outcome {
   if (r.timedOut) return { verdict: 'hang', detail: 'killed at the time limit' };
   if (r.signal) return unhandled(`ended by ${r.signal}`);
-  if (r.code === 0) return handled('exit 0');
-  if (r.code !== 1 && r.code !== 2) return unhandled(`exit ${r.code}: ${r.stderr.slice(-600)}`);
   const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  const dump = lines.find((l) => DUMP_LINE.test(l));
+  if (dump !== undefined)
+    return unhandled(`exit ${r.code} with an error dump on stderr (${dump.trim()}): ${r.stderr.slice(-600)}`);
+  if (r.code === 0) {
+    if (expect.output && r.stdout.trim() === '') return unhandled('exit 0 with nothing on standard output');
+    return handled('exit 0');
+  }
+  if (r.code !== 1 && r.code !== 2) return unhandled(`exit ${r.code}: ${r.stderr.slice(-600)}`);
   const last = lines.at(-1) ?? '';
   if (!last.startsWith('textvae: '))
     return unhandled(`exit ${r.code} without a "textvae:" message: ${r.stderr.slice(-600)}`);
-  if (/^\s+at /m.test(r.stderr)) return unhandled(`stack trace on stderr: ${r.stderr.slice(-600)}`);
   if (last.length > 600) return unhandled(`a ${last.length}-character error line`);
-  if (mustName !== undefined && !last.includes(mustName))
-    return unhandled(`the message does not name ${mustName}: ${last}`);
+  if (expect.mustName !== undefined && !last.includes(expect.mustName))
+    return unhandled(`the message does not name ${expect.mustName}: ${last}`);
   return handled(`exit ${r.code}: ${last.slice(9, 130)}`);
 }
 

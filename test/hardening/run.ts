@@ -8,7 +8,7 @@
 import { ensureCliBuilt } from '../helpers/cli';
 import { setupBackend } from '../helpers/engine';
 import { bundleCases } from './bundles';
-import { cliCases, codeCases } from './cli';
+import { cliCases, codeCases, losslessCases } from './cli';
 import { displayCases } from './display';
 import { makeFixture } from './fixtures';
 import { Inputs, runAll, suiteSeed, table, type Case, type CaseResult } from './harness';
@@ -40,6 +40,7 @@ async function main(): Promise<number> {
   };
   await run(displayCases(inputs), 1);
   await run(await codeCases(fixture, inputs), 2);
+  if (wanted('lossless codes')) await run(await losslessCases(fixture, inputs), 2);
   await run(bundleCases(fixture, inputs), 2);
   await run(cliCases(fixture, inputs), 2);
   await run(killCases(fixture, inputs), 1);

@@ -32,9 +32,12 @@ async function otherModel(f: Fixture): Promise<string> {
 
 type Request = { [M in EngineMethod]: { method: M; params: EngineMethods[M]['params'] } }[EngineMethod];
 
-function requestsOf(f: Fixture, inputs: Inputs, codes: string[]): Request[] {
+function requestsOf(f: Fixture, inputs: Inputs, codes: string[], lossless: string): Request[] {
   const big = inputs.prose(60_000);
   return [
+    { method: 'initialize', params: { backend: 'auto' } },
+    { method: 'compressLossless', params: { text: big } },
+    { method: 'decompressLossless', params: { codes: [lossless, lossless] } },
     { method: 'loadModel', params: { dir: f.model } },
     { method: 'modelInfo', params: {} },
     { method: 'encode', params: { text: big } },
@@ -92,9 +95,10 @@ export async function workerCases(f: Fixture, inputs: Inputs): Promise<{ cases: 
   const h = connectWorker(f.model);
   const other = await otherModel(f);
   const codes = (await h.connection.request('encode', { text: inputs.prose(20_000) })).codes;
+  const lossless = (await h.connection.request('compressLossless', { text: inputs.prose(4000) })).code;
   const cases: Case[] = [];
 
-  for (const req of requestsOf(f, inputs, codes)) {
+  for (const req of requestsOf(f, inputs, codes, lossless)) {
     cases.push({
       group: 'worker over IPC',
       name: `worker killed during ${req.method}`,
@@ -138,6 +142,27 @@ export async function workerCases(f: Fixture, inputs: Inputs): Promise<{ cases: 
   }
   cases.push({
     group: 'worker over IPC',
+    name: 'worker killed during its start-up initialize',
+    limitMs: LIMIT_MS,
+    async run() {
+      const before = h.pid();
+      const backends = h.logs.filter((l) => l.startsWith('backend: ')).length;
+      const starting = h.connection.restart().then(
+        () => 'started',
+        (err: unknown) => String(err),
+      );
+      while (h.pid() === before) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, inputs.rng.int(300)));
+      const during = h.logs.filter((l) => l.startsWith('backend: ')).length === backends;
+      await killWorker(h);
+      const how = await starting;
+      const problem = await recovered(h, f.model);
+      if (problem) return unhandled(problem);
+      return handled(during ? `killed before initialize answered: ${how.slice(0, 80)}` : 'initialize answered first');
+    },
+  });
+  cases.push({
+    group: 'worker over IPC',
     name: 'worker killed while it starts',
     limitMs: LIMIT_MS,
     async run() {
@@ -160,8 +185,10 @@ export async function workerCases(f: Fixture, inputs: Inputs): Promise<{ cases: 
     () => ({ method: 'decode', params: { codes: codes.slice(0, 1 + inputs.rng.int(codes.length)) } }),
     () => ({ method: 'reconstruct', params: { text: inputs.prose(1 + inputs.rng.int(2000)) } }),
     () => ({ method: 'sample', params: { n: 1 + inputs.rng.int(8) } }),
+    () => ({ method: 'compressLossless', params: { text: inputs.prose(1 + inputs.rng.int(2000)) } }),
+    () => ({ method: 'decompressLossless', params: { codes: [lossless] } }),
   ];
-  for (let k = 0; k < 16; k++) {
+  for (let k = 0; k < 18; k++) {
     const req = inputs.pick(racers)();
     const delay = inputs.rng.int(30);
     cases.push({
