@@ -379,14 +379,14 @@ export class LosslessCoder {
     );
     if (!ok) return null;
     const enc = new RangeEncoder();
-    // Block lengths: where the rest fits one block, a flag says whether it is the last (its length
-    // then follows from the count); other lengths are uniform over 1..maxTokens.
+    // Block lengths: where the rest fits one block, a flag (7/8 yes) says whether it is the last (its
+    // length then follows from the count); other lengths are uniform over 1..maxTokens.
     const L = this.lm.maxTokens;
     const lengthFreq = Math.floor(TOTAL / L);
     let rest = tokens.length;
     for (const n of lengths) {
       if (rest <= L) {
-        enc.encode(n === rest ? HALF : 0, HALF);
+        enc.encode(n === rest ? 0 : LAST, n === rest ? LAST : TOTAL - LAST);
         if (n === rest) break;
       }
       enc.encode((n - 1) * lengthFreq, lengthFreq);
@@ -424,8 +424,8 @@ export class LosslessCoder {
       const lengthFreq = Math.floor(TOTAL / L);
       for (let rest = count.value; rest > 0;) {
         if (rest <= L) {
-          const last = dec.target() >= HALF;
-          dec.consume(last ? HALF : 0, HALF);
+          const last = dec.target() < LAST;
+          dec.consume(last ? 0 : LAST, last ? LAST : TOTAL - LAST);
           if (last) {
             lengths.push(rest);
             break;
@@ -533,6 +533,8 @@ export class LosslessCoder {
 }
 
 const HALF = TOTAL / 2;
+/** Frequency of "this block is the last" where the rest fits one block: usually so. */
+const LAST = (TOTAL / 8) * 7;
 
 function blockStarts(lengths: number[]): number[] {
   const starts: number[] = [];
