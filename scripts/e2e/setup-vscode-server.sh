@@ -50,7 +50,8 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 # code-server writes a config into the XDG folders whenever it starts: point them at scratch folders.
-if [ -f "$DONE_MARK" ] && [ -f "$ENTRY" ] &&
+# .setup-complete: the mark of the recipe this script was adapted from (same layout), reused as is.
+if { [ -f "$DONE_MARK" ] || [ -f "$TARGET/.setup-complete" ]; } && [ -f "$ENTRY" ] &&
   XDG_CONFIG_HOME="$CACHE/.check" XDG_DATA_HOME="$CACHE/.check" node "$ENTRY" --version >/dev/null 2>&1; then
   rm -rf "$CACHE/.check"
   say "code-server $VERSION is already installed in $TARGET"
