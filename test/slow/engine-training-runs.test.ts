@@ -1,6 +1,7 @@
 /**
- * The slower training runs (npm run test:slow, part of npm test): determinism, dropout, cancelling,
- * resuming and the sparse variant, each a fresh run of train() on the default backend.
+ * The slower training runs (npm run test:slow, part of npm test; fine-tuning has its own files
+ * here): determinism, dropout, cancelling, resuming and the sparse variant, each a fresh run of
+ * train() on the default backend.
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
