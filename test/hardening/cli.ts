@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatLatentCode } from '../../src/core/latentCode';
+import { REPO } from '../helpers/cli';
 import { makeTempDir, writeFiles } from '../helpers/tmp';
 import { TINY_ARGS, cliCommands, type Fixture } from './fixtures';
 import { dataLost, judgeCli, lostFrom, runCliBounded, snapshot, unhandled, type Case, type Inputs } from './harness';
@@ -286,50 +287,38 @@ export async function losslessCases(f: Fixture, inputs: Inputs): Promise<Case[]>
   const binary = path.join(folder, 'original.tvz');
   const bin = await runCliBounded(['compress', '--model', f.model, source, '--out', binary], { limitMs: LIMIT_MS });
   if (bin.code !== 0) throw new Error(`compress --out for the lossless cases failed: ${bin.stderr}`);
-  const prefix = good.slice(0, good.lastIndexOf(':') + 1);
-  const payload = good.slice(prefix.length);
-  const fp = prefix.split(':')[1];
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const variants: [string, string][] = [];
-  for (let i = 0; i < 3; i++) {
-    const at = inputs.rng.int(payload.length);
-    let c = inputs.pick([...alphabet]);
-    if (c === payload[at]) c = c === 'A' ? 'B' : 'A';
-    variants.push([`corrupt (character ${at} changed)`, prefix + payload.slice(0, at) + c + payload.slice(at + 1)]);
-  }
-  // One character's case flipped: still well-formed base64url, different bits.
-  const letters = [...payload].flatMap((c, i) => (/[a-zA-Z]/.test(c) ? [i] : []));
-  const at = inputs.pick(letters);
-  const flipped = payload[at] === payload[at].toLowerCase() ? payload[at].toUpperCase() : payload[at].toLowerCase();
-  variants.push([`character ${at} flipped in case`, prefix + payload.slice(0, at) + flipped + payload.slice(at + 1)]);
-  for (let i = 0; i < 2; i++) {
-    const cut = prefix.length + inputs.rng.int(payload.length - 1) + 1;
-    variants.push([`truncated to ${cut} characters`, good.slice(0, cut)]);
-  }
-  variants.push(['from another model', `tvz1:${fp === 'deadbeef' ? 'feedface' : 'deadbeef'}:${payload}`]);
-  variants.push(['an unknown version', `tvz9:${fp}:${payload}`]);
-  variants.push([
-    'a payload of 100 kB of garbage',
-    prefix + inputs.noWhitespace(100_000).replace(/[^A-Za-z0-9_-]/g, 'x'),
-  ]);
+  // The tiny fixture model codes prose with brotli; the default model codes its own domain with
+  // the model (range-coded), so damage reaches the model decoder too.
+  const defaultModel = path.join(REPO, 'models', 'default');
+  const sentence = 'The for statement iterates over the items of any sequence, in the order that they appear.';
+  const byModel = await runCliBounded(['compress', '--model', defaultModel, '--text', sentence], {
+    limitMs: LIMIT_MS,
+  });
+  if (byModel.code !== 0) throw new Error(`compress with the default model failed: ${byModel.stderr}`);
+  const sources: { label: string; model: string; text: string; good: string }[] = [
+    { label: 'brotli-coded', model: f.model, text: original, good },
+    { label: 'model-coded', model: defaultModel, text: sentence, good: byModel.stdout.trim() },
+  ];
   const cases: Case[] = [];
-  for (const [name, code] of variants) {
-    for (const how of ['as an argument', 'on stdin'] as const) {
-      cases.push({
-        group: 'lossless codes',
-        name: `${name}, ${how}`,
-        limitMs: LIMIT_MS,
-        async run() {
-          const r = await runCliBounded(['decompress', '--model', f.model, ...(how === 'on stdin' ? ['-'] : [code])], {
-            input: how === 'on stdin' ? code : undefined,
-            limitMs: LIMIT_MS - 5_000,
-          });
-          // A damaged code never yields text: exit 0 is wrong unless it gave back the original exactly.
-          if (r.code === 0 && r.stdout !== original)
-            return unhandled(`exit 0 with other text: ${r.stdout.slice(0, 80)}`);
-          return judgeCli(r, { output: true });
-        },
-      });
+  for (const src of sources) {
+    for (const [name, code] of damagedCodes(src.good, inputs)) {
+      for (const how of ['as an argument', 'on stdin'] as const) {
+        cases.push({
+          group: 'lossless codes',
+          name: `${src.label}: ${name}, ${how}`,
+          limitMs: LIMIT_MS,
+          async run() {
+            const r = await runCliBounded(
+              ['decompress', '--model', src.model, ...(how === 'on stdin' ? ['-'] : [code])],
+              { input: how === 'on stdin' ? code : undefined, limitMs: LIMIT_MS - 5_000 },
+            );
+            // A damaged code never yields text: exit 0 is wrong unless it gave back the original exactly.
+            if (r.code === 0 && r.stdout !== src.text)
+              return unhandled(`exit 0 with other text: ${r.stdout.slice(0, 80)}`);
+            return judgeCli(r, { output: true });
+          },
+        });
+      }
     }
   }
   // The binary form damaged: a byte changed, cut short, the magic byte of another version.
@@ -370,27 +359,59 @@ export async function losslessCases(f: Fixture, inputs: Inputs): Promise<Case[]>
     });
   }
   // Good codes must give back the original byte for byte, in every form.
-  const exact: [string, string[], string | undefined][] = [
-    ['a good code as an argument', [good], undefined],
-    ['a good code on stdin, padded', ['-'], `  ${good}\n`],
-    ['the binary form as a file', [binary], undefined],
+  const exact: [string, string[], string | undefined, (typeof sources)[number]][] = [
+    ['a good code as an argument', [good], undefined, sources[0]],
+    ['a good code on stdin, padded', ['-'], `  ${good}\n`, sources[0]],
+    ['the binary form as a file', [binary], undefined, sources[0]],
+    ['a good model-coded code', [sources[1].good], undefined, sources[1]],
   ];
-  for (const [name, args, input] of exact) {
+  for (const [name, args, input, src] of exact) {
     cases.push({
       group: 'lossless codes',
       name,
       limitMs: LIMIT_MS,
       async run() {
-        const r = await runCliBounded(['decompress', '--model', f.model, ...args], {
+        const r = await runCliBounded(['decompress', '--model', src.model, ...args], {
           input,
           limitMs: LIMIT_MS - 5_000,
         });
         const outcome = judgeCli(r, { output: true });
         if (outcome.verdict !== 'handled') return outcome;
         if (r.code !== 0) return unhandled(`exit ${r.code}: ${r.stderr.trim()}`);
-        return r.stdout === original ? outcome : unhandled('the bytes differ from the original');
+        return r.stdout === src.text ? outcome : unhandled('the bytes differ from the original');
       },
     });
   }
   return cases;
+}
+
+/** A good lossless code damaged: characters changed, one letter's case flipped, cut short, relabelled. */
+function damagedCodes(good: string, inputs: Inputs): [string, string][] {
+  const prefix = good.slice(0, good.lastIndexOf(':') + 1);
+  const payload = good.slice(prefix.length);
+  const fp = prefix.split(':')[1];
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const variants: [string, string][] = [];
+  for (let i = 0; i < 3; i++) {
+    const at = inputs.rng.int(payload.length);
+    let c = inputs.pick([...alphabet]);
+    if (c === payload[at]) c = c === 'A' ? 'B' : 'A';
+    variants.push([`corrupt (character ${at} changed)`, prefix + payload.slice(0, at) + c + payload.slice(at + 1)]);
+  }
+  // One character's case flipped: still well-formed base64url, different bits.
+  const letters = [...payload].flatMap((c, i) => (/[a-zA-Z]/.test(c) ? [i] : []));
+  const at = inputs.pick(letters);
+  const flipped = payload[at] === payload[at].toLowerCase() ? payload[at].toUpperCase() : payload[at].toLowerCase();
+  variants.push([`character ${at} flipped in case`, prefix + payload.slice(0, at) + flipped + payload.slice(at + 1)]);
+  for (let i = 0; i < 2; i++) {
+    const cut = prefix.length + inputs.rng.int(payload.length - 1) + 1;
+    variants.push([`truncated to ${cut} characters`, good.slice(0, cut)]);
+  }
+  variants.push(['from another model', `tvz1:${fp === 'deadbeef' ? 'feedface' : 'deadbeef'}:${payload}`]);
+  variants.push(['an unknown version', `tvz9:${fp}:${payload}`]);
+  variants.push([
+    'a payload of 100 kB of garbage',
+    prefix + inputs.noWhitespace(100_000).replace(/[^A-Za-z0-9_-]/g, 'x'),
+  ]);
+  return variants;
 }
