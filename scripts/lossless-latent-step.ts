@@ -13,12 +13,14 @@ import { isHeldOut } from '../src/core/dataset';
 import { BOS, FIRST_BYTE_ID } from '../src/core/tokenizer';
 import { DeterministicDecoder } from '../src/core/lossless/detDecoder';
 import { TOTAL } from '../src/core/lossless/rangeCoder';
+import { ensureCorpus } from './corpus/build';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const REPO = path.resolve(__dirname, '..');
 const MODEL = arg('--model', path.join(REPO, 'models', 'default'));
-const DATA = arg('--data', path.join(REPO, '..', 'shared', 'corpora', 'python-docs'));
+/** Default: the python-docs corpus, made by scripts/corpus/build.ts when it is not there yet. */
+const DATA = args.includes('--data') ? arg('--data', '') : ensureCorpus('python-docs');
 const CHUNKS = Number(arg('--chunks', '24'));
 const STEPS = [0.25, 0.6, 1.0, 1.25, 1.6, 2.0];
 
