@@ -12,6 +12,9 @@ import { findLatentCodes } from '../core/latentCode';
 import { checkBundleTarget, readManifest } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
 import { runCompress, runDecompress } from './lossless';
+import { losslessCoderFor } from '../core/lossless/tfMatMul';
+import { BINARY_HEADER_BYTES, formatLosslessCode } from '../core/lossless/format';
+import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
 import {
   BACKEND_REQUESTS,
@@ -593,6 +596,22 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       out('\ninterpolation (spherical):');
       for (const p of await vae.interpolate(sentences[0], sentences[1], 5, 'spherical'))
         out(`  [${p.alpha.toFixed(2)}] ${p.text.replace(/\s+/g, ' ').trim()}`);
+      out('\nlossless code (gives back the exact bytes):');
+      const coder = await losslessCoderFor(vae);
+      try {
+        const bytes = new TextEncoder().encode(sentences[1]);
+        const binary = await coder.compressToBinary(bytes);
+        const code = formatLosslessCode(binary.subarray(BINARY_HEADER_BYTES), coder.fingerprint);
+        const exact = Buffer.from(coder.decompressCode(code)).equals(Buffer.from(bytes));
+        const brotli = brotliCompressSync(bytes, {
+          params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_MODE]: 1 },
+        }).length;
+        out(`  ${code}`);
+        out(`  ${bytes.length} bytes of text -> ${binary.length} bytes in binary form; brotli -q 11: ${brotli} bytes`);
+        out(`  decoded back: ${exact ? 'identical' : 'DIFFERENT (please report this)'}`);
+      } finally {
+        coder.dispose();
+      }
       const manifest = await readManifest(vae.dir);
       const metrics = manifest.metrics as Record<string, number> | undefined;
       if (metrics?.bits_per_byte)
