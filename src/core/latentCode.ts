@@ -26,6 +26,8 @@
  * No Node- or browser-specific APIs are used, so this module also runs in a webview.
  */
 
+import { codePattern, type FoundCode } from './codePattern';
+
 export type LatentCodeReason =
   'not-a-code' | 'unsupported-version' | 'truncated' | 'corrupt' | 'wrong-model' | 'bad-dimension';
 
@@ -53,36 +55,21 @@ const HEADER_BYTES = 2;
 const CRC_BYTES = 4;
 const FP_LEN = 8;
 
-// Characters that may not touch a code on either side: a code is never part of
-// a longer identifier, base64 run, `a:b:c` chain or path segment.
-const TOKEN_CHARS = 'A-Za-z0-9_\\-';
-const CODE_BODY = `tvae[0-9]+:[0-9a-f]{${FP_LEN}}:[${TOKEN_CHARS}]+`;
+const LATENT_CODES = codePattern('tvae');
 
 /**
  * Finds latent codes (of any version, so that the editor can explain an
  * unsupported one) in arbitrary text. Global; the whole match is the code.
  * Prefer findLatentCodes, which does not share lastIndex state.
  */
-export const LATENT_CODE_PATTERN: RegExp = new RegExp(
-  `(?<![${TOKEN_CHARS}:/.])${CODE_BODY}(?![${TOKEN_CHARS}:/])`,
-  'g',
-);
+export const LATENT_CODE_PATTERN: RegExp = LATENT_CODES.pattern;
 
-const WHOLE_CODE = new RegExp(`^tvae([0-9]+):([0-9a-f]{${FP_LEN}}):([${TOKEN_CHARS}]+)$`);
+const WHOLE_CODE = LATENT_CODES.whole;
 
-/** Syntactic check only: `tvae<N>:<8 lowercase hex>:<base64url chars>`. Any version N. */
-export function isLatentCode(s: string): boolean {
-  return WHOLE_CODE.test(s);
-}
+/** Syntactic check only: `tvae<N>:<8 lowercase hex>:<base64url chars>`, any version N, surrounding whitespace allowed. */
+export const isLatentCode: (s: string) => boolean = LATENT_CODES.is;
 
-export function findLatentCodes(text: string): { code: string; start: number; end: number }[] {
-  const re = new RegExp(LATENT_CODE_PATTERN.source, LATENT_CODE_PATTERN.flags);
-  const out: { code: string; start: number; end: number }[] = [];
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    out.push({ code: m[0], start: m.index, end: m.index + m[0].length });
-  }
-  return out;
-}
+export const findLatentCodes: (text: string) => FoundCode[] = LATENT_CODES.find;
 
 // ---------------------------------------------------------------- CRC-32
 

@@ -299,7 +299,8 @@ describe('finding codes in text', () => {
     assert.equal(isLatentCode(a), true);
     assert.equal(isLatentCode(a.replace('tvae1', 'tvae2')), true); // syntax only; parse reports the version
     assert.equal(isLatentCode(flipPayloadChar(a, 5)), true); // checksum is not checked
-    assert.equal(isLatentCode(` ${a}`), false);
+    assert.equal(isLatentCode(` ${a}\n`), true); // the parser trims too
+    assert.equal(isLatentCode(`x ${a}`), false);
     assert.equal(isLatentCode(`${a}!`), false);
     assert.equal(isLatentCode('tvae1:12345678'), false);
     assert.equal(isLatentCode('hello'), false);

@@ -16,6 +16,7 @@
  * of its bytes are given out, so damaged codes never yield wrong text. A one-segment code of a
  * 60-byte sentence spends 2 + 4 bytes on this (plus 5 bytes of magic and fingerprint in the binary form).
  */
+import { codePattern, type FoundCode } from '../codePattern';
 import { base64urlDecode, base64urlEncode } from '../latentCode';
 
 export const LOSSLESS_VERSION = 1;
@@ -47,26 +48,13 @@ export class LosslessCodeError extends Error {
   }
 }
 
-const TOKEN_CHARS = 'A-Za-z0-9_\\-';
-const CODE_BODY = `tvz[0-9]+:[0-9a-f]{${FP_LEN}}:[${TOKEN_CHARS}]+`;
+const LOSSLESS_CODES = codePattern('tvz');
 /** Lossless codes (any version) in arbitrary text; the whole match is the code. Global. */
-export const LOSSLESS_CODE_PATTERN: RegExp = new RegExp(
-  `(?<![${TOKEN_CHARS}:/.])${CODE_BODY}(?![${TOKEN_CHARS}:/])`,
-  'g',
-);
-const WHOLE_CODE = new RegExp(`^tvz([0-9]+):([0-9a-f]{${FP_LEN}}):([${TOKEN_CHARS}]+)$`);
-
-export function isLosslessCode(s: string): boolean {
-  return WHOLE_CODE.test(s.trim());
-}
-
-export function findLosslessCodes(text: string): { code: string; start: number; end: number }[] {
-  const re = new RegExp(LOSSLESS_CODE_PATTERN.source, LOSSLESS_CODE_PATTERN.flags);
-  const out: { code: string; start: number; end: number }[] = [];
-  for (let m = re.exec(text); m !== null; m = re.exec(text))
-    out.push({ code: m[0], start: m.index, end: m.index + m[0].length });
-  return out;
-}
+export const LOSSLESS_CODE_PATTERN: RegExp = LOSSLESS_CODES.pattern;
+const WHOLE_CODE = LOSSLESS_CODES.whole;
+/** Syntactic check only (any version, surrounding whitespace allowed), like isLatentCode. */
+export const isLosslessCode: (s: string) => boolean = LOSSLESS_CODES.is;
+export const findLosslessCodes: (text: string) => FoundCode[] = LOSSLESS_CODES.find;
 
 /** A parsed container: the model it needs (first 8 hex characters of its fingerprint) and the payload. */
 export interface LosslessContainer {
