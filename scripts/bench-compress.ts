@@ -3,7 +3,7 @@
  * at a time, in the model's domain (python-docs files the engine's split holds out) and outside it
  * (GNU info manuals of the machine's command-line tools). Prints a Markdown table, and speeds.
  *
- *   node --import tsx scripts/bench-compress.ts [--model DIR] [--data DIR] [--samples N] [--json FILE]
+ *   node --import tsx scripts/bench-compress.ts [--model DIR] [--data DIR] [--samples N] [--sizes 64,256,...] [--json FILE]
  *   node --import tsx scripts/bench-compress.ts --speed-only    (one backend: TEXTVAE_BACKEND)
  *
  * Sizes count every byte a user stores: the lossless binary form with its header, zstd frames,
@@ -32,7 +32,7 @@ const MODEL = arg('--model', path.join(REPO, 'models', 'default'))!;
 /** Default: the python-docs corpus, made by scripts/corpus/build.ts when it is not there yet. */
 const DATA = arg('--data') ?? ensureCorpus('python-docs');
 const SAMPLES = Number(arg('--samples', '6'));
-const SIZES = [64, 256, 1024, 4096, 65536];
+const SIZES = (arg('--sizes') ?? '64,256,1024,4096,65536').split(',').map(Number);
 /** Fewer samples of the large sizes: the 2-core machine is shared. */
 const samplesFor = (size: number) => (size >= 65536 ? 1 : size >= 4096 ? Math.max(1, SAMPLES / 3) : SAMPLES);
 const OOD_FILES = [

@@ -13,7 +13,7 @@ import { weightShapes } from '../../src/core/model';
 import { Tokenizer } from '../../src/core/tokenizer';
 import { encodeWtf8 } from '../../src/core/wtf8';
 import { Random } from '../../src/core/random';
-import { LosslessCoder, SEGMENT_BYTES } from '../../src/core/lossless/codec';
+import { LosslessCoder, SEGMENT_BYTES, decodeUniform, encodeUniform } from '../../src/core/lossless/codec';
 import { RangeDecoder, RangeEncoder, TOTAL } from '../../src/core/lossless/rangeCoder';
 import { expNeg } from '../../src/core/lossless/detMath';
 import {
@@ -298,6 +298,23 @@ describe('building blocks', () => {
     const one = new RangeEncoder();
     one.encode(0, TOTAL - 3);
     assert.equal(one.finish().length, 0, 'a near-certain symbol costs no byte');
+  });
+
+  test('token counts: uniform over any range, and out-of-range values are refused', async () => {
+    const cases: [number, number][] = [];
+    for (const m of [1, 2, 64, 4096, 4097, 40000, 65537, 1 << 20, (1 << 20) + 1])
+      for (const v of [0, 1, Math.floor(m / 2), m - 2, m - 1]) if (v >= 0 && v < m) cases.push([v, m]);
+    const enc = new RangeEncoder();
+    for (const [v, m] of cases) encodeUniform(enc, v, m);
+    const dec = new RangeDecoder(enc.finish());
+    for (const [v, m] of cases) assert.equal(decodeUniform(dec, m), v, `${v} of ${m}`);
+    // Values past the range (a damaged code) are refused.
+    const past = new RangeEncoder();
+    past.encode(TOTAL - 1, 1); // above 3 * floor(TOTAL / 3)
+    expectReason(() => decodeUniform(new RangeDecoder(past.finish()), 3), 'corrupt');
+    const over = new RangeEncoder();
+    encodeUniform(over, 40191, 40192); // low byte 255, then 156: 40191 >= 40000
+    expectReason(() => decodeUniform(new RangeDecoder(over.finish()), 40000), 'corrupt');
   });
 
   test('expNeg follows e^x closely', async () => {

@@ -28,7 +28,6 @@ import {
   readSegment,
   readVarint,
   writeSegment,
-  writeVarint,
   type Segment,
 } from './format';
 
@@ -331,8 +330,9 @@ export class LosslessCoder {
   }
 
   /**
-   * Arithmetic code of `raw` under the model, or null once it passes `limitBits`. Body: varint token
-   * count; then, in one range code, each block's length, each block's latent flag and grid indices,
+   * Arithmetic code of `raw` under the model, or null once it passes `limitBits`. Body: one range
+   * code of a one-block flag; where there are more blocks, the token count and each block's length
+   * (one block's length follows from the raw length); each block's latent flag and grid indices;
    * then the tokens, step by step over the blocks (longest first). Each block gets z from the
    * encoder when that makes it shorter (z's own bits included), else the prior's centre: both are
    * tried side by side.
@@ -379,19 +379,25 @@ export class LosslessCoder {
     );
     if (!ok) return null;
     const enc = new RangeEncoder();
+    // One block (short snippets): no count, saving a byte; the decoder stops once the tokens spell
+    // the segment's raw length, and every token spells at least one byte.
+    const single = blocks <= 1;
+    enc.encode(single ? 0 : ONE_BLOCK, single ? ONE_BLOCK : TOTAL - ONE_BLOCK);
+    if (!single) encodeUniform(enc, tokens.length - 1, raw.length);
     // Block lengths: where the rest fits one block, a flag (7/8 yes) says whether it is the last (its
     // length then follows from the count); other lengths are uniform over 1..maxTokens.
     const L = this.lm.maxTokens;
     const lengthFreq = Math.floor(TOTAL / L);
     let rest = tokens.length;
-    for (const n of lengths) {
-      if (rest <= L) {
-        enc.encode(n === rest ? 0 : LAST, n === rest ? LAST : TOTAL - LAST);
-        if (n === rest) break;
+    if (!single)
+      for (const n of lengths) {
+        if (rest <= L) {
+          enc.encode(n === rest ? 0 : LAST, n === rest ? LAST : TOTAL - LAST);
+          if (n === rest) break;
+        }
+        enc.encode((n - 1) * lengthFreq, lengthFreq);
+        rest -= n;
       }
-      enc.encode((n - 1) * lengthFreq, lengthFreq);
-      rest -= n;
-    }
     const choice = Array.from({ length: blocks }, (_, b) =>
       per === 2 && rowBits[2 * b] < rowBits[2 * b + 1] ? 0 : per - 1,
     );
@@ -404,25 +410,26 @@ export class LosslessCoder {
       const c = idx * per + choice[b];
       enc.encode(symStart[c], symFreq[c]);
     });
-    const head: number[] = [];
-    writeVarint(head, tokens.length);
-    return concat([Uint8Array.from(head), enc.finish()]);
+    return enc.finish();
   }
 
   private modelDecode(body: Uint8Array, rawLength: number, onProgress?: Progress): Uint8Array {
-    const count = readVarint(body, 0);
-    if (!count || count.value > rawLength || (count.value === 0) !== (rawLength === 0)) {
-      throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its token count does not fit its length');
-    }
     const S = this.lm.symbols;
     const L = this.lm.maxTokens;
-    const tokens = new Int32Array(count.value);
+    let tokens: Int32Array;
     let dec: RangeDecoder;
     try {
-      dec = new RangeDecoder(body, count.next);
+      dec = new RangeDecoder(body, 0);
+      const single = dec.target() < ONE_BLOCK;
+      dec.consume(single ? 0 : ONE_BLOCK, single ? ONE_BLOCK : TOTAL - ONE_BLOCK);
       const lengths: number[] = [];
+      // One block: at most L tokens, until they spell rawLength bytes (checked below).
+      if (single && rawLength > 0) lengths.push(Math.min(L, rawLength));
+      if (!single && rawLength < 2) {
+        throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its blocks do not fit its length');
+      }
       const lengthFreq = Math.floor(TOTAL / L);
-      for (let rest = count.value; rest > 0;) {
+      for (let rest = single ? 0 : decodeUniform(dec, rawLength) + 1; rest > 0;) {
         if (rest <= L) {
           const last = dec.target() < LAST;
           dec.consume(last ? 0 : LAST, last ? LAST : TOTAL - LAST);
@@ -455,6 +462,9 @@ export class LosslessCoder {
         }
         zs.push(latentOf(q, this.frame));
       }
+      tokens = new Int32Array(lengths.reduce((a, n) => a + n, 0));
+      let count = 0;
+      let bytes = 0;
       this.lockstep(
         lengths,
         zs,
@@ -463,9 +473,13 @@ export class LosslessCoder {
           const s = find(cum, S - 1, base, dec.target());
           dec.consume(cum[base + s], cum[base + s + 1] - cum[base + s]);
           tokens[idx] = s + FIRST_BYTE_ID;
+          count++;
+          bytes += this.tokenBytes[tokens[idx]].length;
           return tokens[idx];
         },
+        () => !single || bytes < rawLength,
       );
+      tokens = tokens.subarray(0, count);
     } catch (err) {
       if (err instanceof RangeDecoderError) {
         throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its model-coded part is not a valid code');
@@ -533,6 +547,35 @@ export class LosslessCoder {
 }
 
 const HALF = TOTAL / 2;
+/** Frequency of "the segment is one block": every short snippet. */
+const ONE_BLOCK = (TOTAL / 4) * 3;
+/** Largest range coded as one uniform symbol; larger ones go a byte at a time first. */
+const UNIFORM_MAX = 1 << 12;
+
+/** Codes v, uniform over 0..m-1 (1 <= m). */
+export function encodeUniform(enc: RangeEncoder, v: number, m: number): void {
+  for (; m > UNIFORM_MAX; m = Math.ceil(m / 256), v = Math.floor(v / 256)) enc.encode((v % 256) * 256, 256);
+  const f = Math.floor(TOTAL / m);
+  enc.encode(v * f, f);
+}
+
+export function decodeUniform(dec: RangeDecoder, m: number): number {
+  const max = m;
+  let v = 0;
+  let scale = 1;
+  for (; m > UNIFORM_MAX; m = Math.ceil(m / 256), scale *= 256) {
+    const low = Math.floor(dec.target() / 256);
+    dec.consume(low * 256, 256);
+    v += low * scale;
+  }
+  const f = Math.floor(TOTAL / m);
+  const high = Math.floor(dec.target() / f);
+  if (high >= m || v + high * scale >= max) {
+    throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its token count does not fit its length');
+  }
+  dec.consume(high * f, f);
+  return v + high * scale;
+}
 /** Frequency of "this block is the last" where the rest fits one block: usually so. */
 const LAST = (TOTAL / 8) * 7;
 
