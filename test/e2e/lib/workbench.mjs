@@ -153,8 +153,21 @@ export class Workbench {
     return this.page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents();
   }
 
-  /** Opens a workspace file with Quick Open (Ctrl+P), as a user would. */
+  /**
+   * Opens a workspace file with Quick Open (Ctrl+P), as a user would. A preview that was still
+   * opening (Model Info's markdown preview) can take the focus back once: then it opens it again.
+   */
   async openFile(rel) {
+    try {
+      await this.openFileOnce(rel);
+    } catch (e) {
+      if (!/Timeout .* exceeded/.test(String(e && e.message))) throw e;
+      this.log(`${rel} lost the focus while opening; opening it again`);
+      await this.openFileOnce(rel);
+    }
+  }
+
+  async openFileOnce(rel) {
     const page = this.page;
     const base = path.basename(rel);
     const input = page.locator('.quick-input-widget .quick-input-box input');
@@ -314,6 +327,18 @@ export class Workbench {
       .catch(() => {});
   }
 
+  /**
+   * Closes the notification center if it is open. Its Hide command is listed only while the center
+   * is visible, and the center can close by itself (e.g. when the palette takes the focus).
+   */
+  async hideNotificationCenter() {
+    const center = this.page.locator('.notifications-center.visible');
+    if (!(await center.isVisible().catch(() => false))) return;
+    await this.runCommand('Notifications: Hide Notifications', { timeout: 5000 }).catch(() =>
+      this.page.keyboard.press('Escape'),
+    );
+  }
+
   /** Texts of the status bar items (aria-label or text). */
   async statusBarTexts() {
     return this.page
@@ -355,12 +380,13 @@ export class Workbench {
       }
       await this.closeQuickInput();
     }
-    // Revert dirty editors so that closing them asks nothing.
+    // Revert and close dirty editors so that closing the rest asks nothing ("Revert File" leaves an
+    // untitled editor dirty, such as the walkthrough's sample text).
     for (let i = 0; i < 10; i++) {
       const dirty = page.locator('.tabs-container .tab.dirty').first();
       if (!(await dirty.count())) break;
       await dirty.click();
-      await this.runCommand('File: Revert File').catch(() => {});
+      await this.runCommand('View: Revert and Close Editor', { timeout: 10_000 }).catch(() => {});
       await sleep(200);
     }
     await this.runCommand('View: Close All Editors').catch(() => {});

@@ -63,7 +63,7 @@ async function clickNotificationButton(wb, re, label) {
   const item = wb.page.locator('.notifications-center .notification-list-item').filter({ hasText: re }).first();
   await item.locator('.monaco-button', { hasText: label }).first().click({ timeout: 15_000 });
   // With the center open, new notifications would not show as toasts.
-  await wb.runCommand('Notifications: Hide Notifications');
+  await wb.hideNotificationCenter();
 }
 
 /** A screenshot with the notification matching `re` in view (as a toast, else in the center). */
@@ -79,7 +79,7 @@ async function screenshotWith(wb, re, name) {
   await wb.page.mouse.move(600, 300);
   await sleep(300);
   await wb.screenshot(name);
-  if (!shown) await wb.runCommand('Notifications: Hide Notifications');
+  if (!shown) await wb.hideNotificationCenter();
 }
 
 export default {
