@@ -91,20 +91,8 @@ export function words(text: string): string[] {
 
 /** F1 of the words of `output` against those of `reference`, as multisets (1 when both have none). */
 export function wordF1(reference: string, output: string): number {
-  const ref = words(reference);
-  const got = words(output);
-  if (ref.length + got.length === 0) return 1;
-  const left = new Map<string, number>();
-  for (const w of ref) left.set(w, (left.get(w) ?? 0) + 1);
-  let common = 0;
-  for (const w of got) {
-    const n = left.get(w) ?? 0;
-    if (n > 0) {
-      common++;
-      left.set(w, n - 1);
-    }
-  }
-  return (2 * common) / (ref.length + got.length);
+  // F1 of two multisets is their Dice coefficient.
+  return bagSimilarity(words(reference), words(output));
 }
 
 export interface RoundTrip {
