@@ -24,7 +24,7 @@ import { Tokenizer } from '../../src/core/tokenizer';
 import { Random } from '../../src/core/random';
 import { sampleTexts, TRAIN_DEFAULTS } from '../../src/core/train';
 import { DEFAULT_CONFIG, TextVaeModel, makeBatch, weightShapes } from '../../src/core/model';
-import { objective } from '../../src/core/objective';
+import { elboOptions, objective } from '../../src/core/objective';
 import { loadBundle } from '../../src/core/bundle';
 import { replaceDirAtomic } from '../../src/core/atomicFs';
 
@@ -103,13 +103,7 @@ async function main(): Promise<void> {
       bundle.config.maxTokens,
     );
     const figures = tf.tidy(() => {
-      const o = objective(model, batch, {
-        beta: 1,
-        freeNatsPerDim: 0,
-        l1Weight: 0,
-        noise: null,
-        autoencoderPhase: false,
-      });
+      const o = objective(model, batch, elboOptions());
       return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
     });
     model.dispose();

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
 import { loadBundle, saveBundle, validateModelConfig } from '../../src/core/bundle';
 import { TextVaeModel, makeBatch, parameterCount, weightShapes } from '../../src/core/model';
-import { objective } from '../../src/core/objective';
+import { elboOptions, objective } from '../../src/core/objective';
 import type { NamedWeights } from '../../src/core/types';
 
 interface RunResult {
@@ -87,13 +87,7 @@ async function main(): Promise<void> {
   const { tokens, bytes } = readTokens(values.data, 'val', config.maxTokens, result.check.examples);
   const batch = makeBatch(tokens, bytes, config.maxTokens);
   const [recon, kl, correct, targetTokens] = tf.tidy(() => {
-    const o = objective(model, batch, {
-      beta: 1,
-      freeNatsPerDim: 0,
-      l1Weight: 0,
-      noise: null,
-      autoencoderPhase: false,
-    });
+    const o = objective(model, batch, elboOptions());
     return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
   });
   model.dispose();

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatch, type TextVaeModel } from './model';
 import type { Example } from './dataset';
-import { objective } from './objective';
+import { elboOptions, objective } from './objective';
 import { Random } from './random';
 import type { EvalMetrics } from './types';
 
@@ -34,7 +34,7 @@ export async function evaluate(
     );
     const noise = rng.normals(part.length * Z);
     const values = tf.tidy(() => {
-      const o = objective(model, batch, { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise, autoencoderPhase: false });
+      const o = objective(model, batch, elboOptions(noise));
       const { logvar } = model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32'));
       return [o.reconNats, o.klNats, o.correct, o.targetTokens, o.mu, logvar].map((t) => tf.keep(t));
     });

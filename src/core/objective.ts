@@ -18,6 +18,14 @@ export interface ObjectiveOptions {
   dropout?: Dropout;
 }
 
+/**
+ * The plain negative ELBO (full KL, no free bits, no L1, no dropout), decoded from the posterior
+ * mean: what evaluation and the GPU route's parity checks measure. Evaluation passes its own noise.
+ */
+export function elboOptions(noise: Float32Array | null = null): ObjectiveOptions {
+  return { beta: 1, freeNatsPerDim: 0, l1Weight: 0, noise, autoencoderPhase: false };
+}
+
 export interface ObjectiveTensors {
   /** The scalar that is minimised, per target token. */
   loss: tf.Scalar;

@@ -15,7 +15,7 @@ import { SENTENCES, setupBackend } from '../helpers/engine';
 import { makeTempDir, writeFiles } from '../helpers/tmp';
 import { Tokenizer } from '../../src/core/tokenizer';
 import { TextVaeModel, makeBatch } from '../../src/core/model';
-import { objective } from '../../src/core/objective';
+import { elboOptions, objective } from '../../src/core/objective';
 import { loadBundle, saveBundle } from '../../src/core/bundle';
 import type { ModelConfig } from '../../src/core/types';
 
@@ -120,13 +120,7 @@ test('import writes a loadable bundle when the engine reproduces the trainer los
   const { rows, bytes } = readRows(dataDir, 'val', config.maxTokens);
   const batch = makeBatch(rows, bytes, config.maxTokens);
   const [recon, kl, correct, targetTokens] = tf.tidy(() => {
-    const o = objective(model, batch, {
-      beta: 1,
-      freeNatsPerDim: 0,
-      l1Weight: 0,
-      noise: null,
-      autoencoderPhase: false,
-    });
+    const o = objective(model, batch, elboOptions());
     return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
   });
   model.dispose();
