@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, NamedWeights } from './types';
 import { Random } from './random';
-import { matMul, matMulTransposed } from './ops';
+import { matMul, matMulTransposed, relu, rmsNorm } from './ops';
 import { BOS, EOS, MASK, PAD } from './tokenizer';
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -177,8 +177,7 @@ export class TextVaeModel {
   }
 
   private rmsNorm(x: tf.Tensor, gain: tf.Tensor): tf.Tensor {
-    const ms = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, 1e-5))), gain);
+    return rmsNorm(x, gain as tf.Tensor1D);
   }
 
   /** Shifts a [B, T, D] tensor right by `shift` along time, zero-filling (causal taps). */
@@ -220,7 +219,7 @@ export class TextVaeModel {
   ): tf.Tensor2D {
     let u: tf.Tensor = tf.add(matMul(taps, this.vars[`${prefix}.w`] as tf.Tensor2D), this.vars[`${prefix}.b`]);
     if (addBias) u = addBias(u);
-    let branch = tf.relu(u);
+    let branch = relu(u);
     if (dropout && dropout.rate > 0) branch = tf.dropout(branch, dropout.rate, undefined, dropout.seed());
     return this.rmsNorm(tf.add(residual, branch), this.vars[`${prefix}.norm`]) as tf.Tensor2D;
   }

@@ -1,0 +1,80 @@
+/**
+ * The training step's hand-written gradients (src/core/ops.ts) against tfjs's autodiff of the same
+ * functions: same forward values, same gradients. Runs on the default backend (TEXTVAE_BACKEND, else auto).
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+
+import { relu, rmsNorm } from '../../src/core/ops';
+import { Random } from '../../src/core/random';
+import { setupBackend } from '../helpers/engine';
+
+before(async () => {
+  await setupBackend();
+});
+
+/** Largest |a − b| relative to the largest |b|. */
+function relativeError(a: tf.Tensor, b: tf.Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  assert.deepEqual(a.shape, b.shape);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < y.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    scale = Math.max(scale, Math.abs(y[i]));
+  }
+  return diff / scale;
+}
+
+function randomTensor(rng: Random, shape: number[], scale = 1): tf.Tensor {
+  return tf.tensor(
+    rng.normals(
+      shape.reduce((a, b) => a * b, 1),
+      scale,
+    ),
+    shape,
+  );
+}
+
+/** Value and gradients of sum(f(inputs) · weights) with respect to every input. */
+function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], weights: tf.Tensor) {
+  const value = f(...inputs);
+  const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), weights)))(inputs);
+  return { value, grads };
+}
+
+test('rmsNorm: the same values as the plain ops, and the same gradients for x and gain', () => {
+  const rng = new Random(3);
+  const plain = (x: tf.Tensor, gain: tf.Tensor) =>
+    tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-5))), gain);
+  for (const shape of [
+    [7, 16],
+    [3, 5, 16],
+  ]) {
+    tf.tidy(() => {
+      const x = randomTensor(rng, shape, 2);
+      const gain = tf.add(randomTensor(rng, [16], 0.5), 1);
+      const w = randomTensor(rng, shape);
+      const ours = valueAndGrads((a, g) => rmsNorm(a, g as tf.Tensor1D), [x, gain], w);
+      const ref = valueAndGrads(plain, [x, gain], w);
+      assert.deepEqual(ours.value.dataSync(), ref.value.dataSync(), `forward, shape [${shape}]`);
+      assert.ok(relativeError(ours.grads[0], ref.grads[0]) < 1e-5, `d/dx, shape [${shape}]`);
+      assert.ok(relativeError(ours.grads[1], ref.grads[1]) < 1e-5, `d/dgain, shape [${shape}]`);
+    });
+  }
+});
+
+test('relu: the same values and gradient as tf.relu, zero where the input is not positive', () => {
+  const rng = new Random(4);
+  tf.tidy(() => {
+    // Exact zeros too: the gradient there is 0, as tf.relu's.
+    const x = tf.mul(randomTensor(rng, [6, 10]), tf.cast(tf.greater(randomTensor(rng, [6, 10]), -0.5), 'float32'));
+    const w = randomTensor(rng, [6, 10]);
+    const ours = valueAndGrads((a) => relu(a), [x], w);
+    const ref = valueAndGrads((a) => tf.relu(a), [x], w);
+    assert.deepEqual(ours.value.dataSync(), ref.value.dataSync());
+    assert.deepEqual(ours.grads[0].dataSync(), ref.grads[0].dataSync());
+  });
+});
