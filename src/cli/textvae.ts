@@ -98,6 +98,8 @@ const TRAINING: OptionSet = {
   'decoder-dilations': { kind: 'list', arg: '1,2,4,...', ...DILATIONS, help: 'one decoder layer per dilation' },
   'encoder-dilations': { kind: 'list', arg: '1,2,...', ...DILATIONS, help: 'one encoder layer per dilation' },
   'encoder-positions': { kind: 'flag', help: 'codes depend on word order, not only on local n-grams' },
+  'pool-slots': { kind: 'number', arg: 'N', range: RANGES.slots, help: 'encoder pools by N attention queries' },
+  'memory-slots': { kind: 'number', arg: 'N', range: RANGES.slots, help: 'decoder layers attend to z as N slots' },
   'batch-size': { kind: 'number', arg: 'N', range: RANGES.batchSize, help: 'examples per step' },
   lr: { kind: 'number', arg: 'X', range: RANGES.learningRate, help: 'peak learning rate' },
   'free-bits': {
@@ -357,6 +359,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
           decoderDilations: o.list('decoder-dilations'),
           encoderDilations: o.list('encoder-dilations'),
           encoderPositions: o.flag('encoder-positions'),
+          poolSlots: o.number('pool-slots'),
+          memorySlots: o.number('memory-slots'),
         },
         seed: o.number('seed'),
         batchSize: o.number('batch-size'),

@@ -23,7 +23,7 @@ import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { recoverDirAtomic, replaceDirAtomic } from './atomicFs';
 import type { ModelConfig, NamedWeights } from './types';
-import { RANGES, VARIANTS, isOneOf } from './choices';
+import { RANGES, VARIANTS, isOneOf, type NumberRange } from './choices';
 import { normalizeTrainingFacts } from './provenance';
 
 export const BUNDLE_FORMAT = 'textvae-bundle';
@@ -174,7 +174,10 @@ export function computeFingerprint(
 // ---------------------------------------------------------------- config validation
 
 const CONFIG_LIMITS: Record<
-  Exclude<keyof ModelConfig, 'variant' | 'decoderDilations' | 'encoderDilations' | 'encoderPositions'>,
+  Exclude<
+    keyof ModelConfig,
+    'variant' | 'decoderDilations' | 'encoderDilations' | 'encoderPositions' | 'poolSlots' | 'memorySlots'
+  >,
   [number, number]
 > = {
   vocabSize: [1, 65536],
@@ -184,6 +187,8 @@ const CONFIG_LIMITS: Record<
   encoderLayers: [1, 64],
   kernelSize: [1, 64],
 };
+/** Optional integer fields: absent means the feature is off. */
+const OPTIONAL_SLOTS = { poolSlots: RANGES.slots, memorySlots: RANGES.slots } as const;
 const MAX_DECODER_LAYERS = RANGES.dilationLayers.max;
 const MAX_DILATION = RANGES.dilation.max;
 
@@ -195,6 +200,7 @@ export function validateModelConfig(value: unknown): ModelConfig {
     'decoderDilations',
     'encoderDilations',
     'encoderPositions',
+    ...Object.keys(OPTIONAL_SLOTS),
     ...Object.keys(CONFIG_LIMITS),
   ]);
   for (const key of Object.keys(value)) {
@@ -232,8 +238,16 @@ export function validateModelConfig(value: unknown): ModelConfig {
   if (value.encoderPositions !== undefined && typeof value.encoderPositions !== 'boolean') {
     throw new Error(`encoderPositions must be true or false, got ${describe(value.encoderPositions)}`);
   }
+  const slots: Partial<Pick<ModelConfig, keyof typeof OPTIONAL_SLOTS>> = {};
+  for (const [key, range] of Object.entries(OPTIONAL_SLOTS) as [keyof typeof OPTIONAL_SLOTS, NumberRange][]) {
+    if (value[key] === undefined) continue;
+    if (!isIntIn(value[key], range.min, range.max))
+      throw new Error(`${key} must be an integer in ${range.min}..${range.max}, got ${describe(value[key])}`);
+    slots[key] = value[key] as number;
+  }
   return {
     ...(encDil !== undefined ? { encoderDilations: [...(encDil as number[])] } : {}),
+    ...slots,
     ...(value.encoderPositions !== undefined ? { encoderPositions: value.encoderPositions as boolean } : {}),
     variant: value.variant,
     vocabSize: value.vocabSize as number,

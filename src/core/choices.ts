@@ -91,6 +91,8 @@ export const RANGES = {
   /** One dilation of a convolution layer, and how many layers a list may give. */
   dilation: int(1, 4096),
   dilationLayers: int(1, 64),
+  /** Encoder attention-pooling queries and decoder memory slots. */
+  slots: int(1, 64),
 } as const satisfies Record<string, NumberRange>;
 
 /**

@@ -2,9 +2,10 @@
  * The text VAE, written against tfjs-core ops only so it runs on every backend.
  *
  * Encoder: token embeddings (+ positions, if configured) -> residual non-causal convolutions
- * (dilated, if configured) -> masked mean+max pool -> (mu, logvar).
+ * (dilated, if configured) -> masked mean+max pool, or attention pooling by learned queries -> (mu, logvar).
  * Decoder: token embeddings + positions -> residual causal dilated convolutions, each layer biased
- * by a projection of z (so z conditions every layer, not only the first step) -> tied softmax.
+ * by a projection of z (so z conditions every layer, not only the first step) and, if configured,
+ * attending to z projected into memory slots (so each position can read the part of z it needs) -> tied softmax.
  *
  * Convolutions are written as "shift, concatenate, one matmul": tfjs has no gradient for dilated
  * conv2d, and a single [N, K*D] x [K*D, D] matmul is the fastest op on the wasm backend.
@@ -30,12 +31,13 @@ export const DEFAULT_CONFIG: ModelConfig = {
 export function weightShapes(c: ModelConfig): Record<string, number[]> {
   const D = c.modelDim;
   const K = c.kernelSize;
+  const pooled = pooledWidth(c);
   const shapes: Record<string, number[]> = {
     embed: [c.vocabSize, D],
     position: [c.maxTokens + 1, D],
-    'enc.mu.w': [2 * D, c.latentDim],
+    'enc.mu.w': [pooled, c.latentDim],
     'enc.mu.b': [c.latentDim],
-    'enc.logvar.w': [2 * D, c.latentDim],
+    'enc.logvar.w': [pooled, c.latentDim],
     'enc.logvar.b': [c.latentDim],
     'dec.z.w': [c.latentDim, c.decoderDilations.length * D],
     'dec.z.b': [c.decoderDilations.length * D],
@@ -45,6 +47,11 @@ export function weightShapes(c: ModelConfig): Record<string, number[]> {
     'latent.mean': [c.latentDim],
     'latent.std': [c.latentDim],
   };
+  if (c.poolSlots) shapes['enc.pool.q'] = [c.poolSlots, D];
+  if (c.memorySlots) {
+    shapes['dec.mem.w'] = [c.latentDim, c.memorySlots * D];
+    shapes['dec.mem.b'] = [c.memorySlots * D];
+  }
   for (let i = 0; i < c.encoderLayers; i++) {
     shapes[`enc.${i}.w`] = [K * D, D];
     shapes[`enc.${i}.b`] = [D];
@@ -54,15 +61,24 @@ export function weightShapes(c: ModelConfig): Record<string, number[]> {
     shapes[`dec.${i}.w`] = [K * D, D];
     shapes[`dec.${i}.b`] = [D];
     shapes[`dec.${i}.norm`] = [D];
+    if (c.memorySlots) {
+      shapes[`dec.${i}.mk`] = [D, D];
+      shapes[`dec.${i}.mv`] = [D, D];
+    }
   });
   return shapes;
+}
+
+/** Width of the encoder's pooled summary: mean and max, or one vector per attention slot. */
+function pooledWidth(c: ModelConfig): number {
+  return (c.poolSlots ?? 2) * c.modelDim;
 }
 
 export function parameterCount(c: ModelConfig): number {
   return Object.values(weightShapes(c)).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
 }
 
-function initialWeights(c: ModelConfig, seed: number): NamedWeights {
+export function initialWeights(c: ModelConfig, seed: number): NamedWeights {
   const rng = new Random(seed);
   const out: NamedWeights = {};
   for (const [name, shape] of Object.entries(weightShapes(c))) {
@@ -74,7 +90,10 @@ function initialWeights(c: ModelConfig, seed: number): NamedWeights {
     else {
       // Scaled so residual branches start small; keeps deep stacks stable without warm-up tricks.
       const fanIn = shape[0];
-      const gain = name.startsWith('enc.logvar') || name.startsWith('dec.z') ? 0.1 : 1;
+      const gain =
+        name.startsWith('enc.logvar') || name.startsWith('dec.z') || name.endsWith('.mv') || name === 'dec.mem.w'
+          ? 0.1
+          : 1;
       data = rng.normals(size, gain / Math.sqrt(fanIn));
     }
     out[name] = { shape, data };
@@ -250,11 +269,7 @@ export class TextVaeModel {
       );
       h = tf.mul(tf.reshape(out, [B, T, D]), mask) as tf.Tensor3D;
     }
-    const count = tf.maximum(tf.sum(mask, 1), 1);
-    const meanPool = tf.div(tf.sum(h, 1), count);
-    // Padding positions get a large negative value so they never win the max.
-    const maxPool = tf.max(tf.add(h, tf.mul(tf.sub(mask, 1), 1e4)), 1);
-    const pooled = tf.concat([meanPool, maxPool], 1) as tf.Tensor2D;
+    const pooled = c.poolSlots ? this.attentionPool(h, mask) : this.meanMaxPool(h, mask);
     const mu = tf.add(matMul(pooled, this.vars['enc.mu.w'] as tf.Tensor2D), this.vars['enc.mu.b']) as tf.Tensor2D;
     if (c.variant !== 'vae') {
       // Deterministic codes; 'sparse' uses ReLU so the L1 penalty can make exact zeros.
@@ -267,6 +282,49 @@ export class TextVaeModel {
       6,
     ) as tf.Tensor2D;
     return { mu, logvar };
+  }
+
+  private meanMaxPool(h: tf.Tensor3D, mask: tf.Tensor): tf.Tensor2D {
+    const count = tf.maximum(tf.sum(mask, 1), 1);
+    const meanPool = tf.div(tf.sum(h, 1), count);
+    // Padding positions get a large negative value so they never win the max.
+    const maxPool = tf.max(tf.add(h, tf.mul(tf.sub(mask, 1), 1e4)), 1);
+    return tf.concat([meanPool, maxPool], 1) as tf.Tensor2D;
+  }
+
+  /** Each learned query takes a softmax-weighted average of the positions: [B, slots * D]. */
+  private attentionPool(h: tf.Tensor3D, mask: tf.Tensor): tf.Tensor2D {
+    const [B, T, D] = h.shape;
+    const S = this.config.poolSlots ?? 1;
+    const scores = tf.reshape(
+      matMulTransposed(tf.reshape(h, [B * T, D]) as tf.Tensor2D, this.vars['enc.pool.q'] as tf.Tensor2D),
+      [B, T, S],
+    );
+    // [B, S, T], padding pushed out of the softmax.
+    const masked = tf.transpose(tf.add(tf.mul(scores, 1 / Math.sqrt(D)), tf.mul(tf.sub(mask, 1), 1e4)), [0, 2, 1]);
+    const pooled = tf.matMul(tf.softmax(masked), h);
+    return tf.reshape(pooled, [B, S * D]);
+  }
+
+  /** z's memory as each decoder layer reads it: keys and values [B, slots, D] per layer (none without memory). */
+  private memory(z: tf.Tensor2D): MemoryKeysValues {
+    const c = this.config;
+    if (!c.memorySlots) return { keys: [], values: [] };
+    const B = z.shape[0];
+    const D = c.modelDim;
+    const slots = tf.add(matMul(z, this.vars['dec.mem.w'] as tf.Tensor2D), this.vars['dec.mem.b']);
+    const flat = tf.reshape(slots, [B * c.memorySlots, D]) as tf.Tensor2D;
+    const read = (w: string) => tf.reshape(matMul(flat, this.vars[w] as tf.Tensor2D), [B, c.memorySlots!, D]);
+    return {
+      keys: c.decoderDilations.map((_, i) => read(`dec.${i}.mk`) as tf.Tensor3D),
+      values: c.decoderDilations.map((_, i) => read(`dec.${i}.mv`) as tf.Tensor3D),
+    };
+  }
+
+  /** Attention from the layer input h [B, T, D] to layer i's memory: the read-out [B, T, D]. */
+  private readMemory(h: tf.Tensor3D, memory: MemoryKeysValues, i: number): tf.Tensor3D {
+    const scores = tf.mul(tf.matMul(h, memory.keys[i], false, true), 1 / Math.sqrt(this.config.modelDim));
+    return tf.matMul(tf.softmax(scores), memory.values[i]);
   }
 
   /** Per-layer z biases: [B, L, D]. */
@@ -291,11 +349,13 @@ export class TextVaeModel {
     const pos = tf.slice(this.vars.position, [0, 0], [T1, D]);
     let h = tf.add(this.embed(decoderInput), pos) as tf.Tensor3D;
     const zb = this.zBiases(z);
+    const memory = this.memory(z);
     c.decoderDilations.forEach((d, i) => {
       const taps: tf.Tensor3D[] = [];
       for (let k = 0; k < c.kernelSize; k++) taps.push(this.shiftRight(h, k * d));
       // Broadcast z's bias over time rather than tiling it.
-      const zBias = tf.slice(zb, [0, i, 0], [B, 1, D]);
+      let zBias: tf.Tensor = tf.slice(zb, [0, i, 0], [B, 1, D]);
+      if (memory.keys.length) zBias = tf.add(zBias, this.readMemory(h, memory, i));
       const addBias = (u: tf.Tensor) => tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), zBias), [B * T1, D]);
       const out = this.convLayer(
         `dec.${i}`,
@@ -323,7 +383,7 @@ export class TextVaeModel {
   }
 
   /** @internal used by IncrementalDecoder */
-  stepInternal(history: tf.Tensor2D[][], zb: tf.Tensor3D, tokens: tf.Tensor1D, t: number): tf.Tensor2D {
+  stepInternal(history: tf.Tensor2D[][], cond: Conditioning, tokens: tf.Tensor1D, t: number): tf.Tensor2D {
     const c = this.config;
     const B = tokens.shape[0];
     const D = c.modelDim;
@@ -336,27 +396,42 @@ export class TextVaeModel {
         const idx = t - k * d;
         taps.push(idx >= 0 ? history[i][idx] : tf.zeros([B, D]));
       }
-      const bias = tf.reshape(tf.slice(zb, [0, i, 0], [B, 1, D]), [B, D]);
+      let bias: tf.Tensor = tf.reshape(tf.slice(cond.zb, [0, i, 0], [B, 1, D]), [B, D]);
+      if (cond.keys.length) bias = tf.add(bias, tf.reshape(this.readMemory(tf.reshape(h, [B, 1, D]), cond, i), [B, D]));
       h = this.convLayer(`dec.${i}`, tf.concat(taps, 1) as tf.Tensor2D, h, (u) => tf.add(u, bias));
     });
     return this.outputLogits(h);
   }
 
-  zBiasesInternal(z: tf.Tensor2D): tf.Tensor3D {
-    return this.zBiases(z);
+  conditioningInternal(z: tf.Tensor2D): Conditioning {
+    return { zb: this.zBiases(z), ...this.memory(z) };
   }
+}
+
+interface MemoryKeysValues extends tf.TensorContainerObject {
+  keys: tf.Tensor3D[];
+  values: tf.Tensor3D[];
+}
+
+/** What a code gives the decoder, computed once per sequence. */
+interface Conditioning extends MemoryKeysValues {
+  zb: tf.Tensor3D;
+}
+
+function conditioningTensors(c: Conditioning): tf.Tensor[] {
+  return [c.zb, ...c.keys, ...c.values];
 }
 
 export class IncrementalDecoder {
   private readonly history: tf.Tensor2D[][];
-  private zb: tf.Tensor3D;
+  private cond: Conditioning;
   private step = 0;
 
   constructor(
     private readonly model: TextVaeModel,
     z: tf.Tensor2D,
   ) {
-    this.zb = tf.keep(tf.tidy(() => model.zBiasesInternal(z)));
+    this.cond = tf.tidy(() => model.conditioningInternal(z));
     this.history = model.config.decoderDilations.map(() => []);
   }
 
@@ -366,7 +441,7 @@ export class IncrementalDecoder {
     if (t > this.model.config.maxTokens) throw new Error('decoder ran past maxTokens');
     return tf.tidy(() => {
       const before = this.history.map((h) => h.length);
-      const logits = this.model.stepInternal(this.history, this.zb, tf.tensor1d(tokens, 'int32'), t);
+      const logits = this.model.stepInternal(this.history, this.cond, tf.tensor1d(tokens, 'int32'), t);
       // Keep the new history entries alive beyond this tidy.
       this.history.forEach((h, i) => {
         for (let j = before[i]; j < h.length; j++) tf.keep(h[j]);
@@ -385,14 +460,15 @@ export class IncrementalDecoder {
         old.dispose();
       }
     }
-    const oldZb = this.zb;
-    this.zb = tf.keep(tf.gather(oldZb, idx));
-    oldZb.dispose();
+    const old = this.cond;
+    const pick = <T extends tf.Tensor>(t: T): T => tf.keep(tf.gather(t, idx));
+    this.cond = { zb: pick(old.zb), keys: old.keys.map(pick), values: old.values.map(pick) };
+    conditioningTensors(old).forEach((t) => t.dispose());
     idx.dispose();
   }
 
   dispose(): void {
     for (const layer of this.history) for (const h of layer) h.dispose();
-    this.zb.dispose();
+    conditioningTensors(this.cond).forEach((t) => t.dispose());
   }
 }

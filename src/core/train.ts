@@ -118,6 +118,7 @@ export function fineTuneConfig(parent: ModelConfig, requested: Partial<ModelConf
     if (key === 'encoderDilations' && c.encoderDilations === undefined && c.encoderLayers !== undefined)
       return new Array(c.encoderLayers).fill(1);
     if (key === 'encoderPositions') return c.encoderPositions ?? false;
+    if (key === 'poolSlots' || key === 'memorySlots') return c[key] ?? 0;
     return c[key];
   };
   const conflicts = (Object.keys(requested) as (keyof ModelConfig)[])

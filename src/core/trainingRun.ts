@@ -24,6 +24,8 @@ export interface ArchitectureOptions {
   decoderDilations?: number[];
   encoderDilations?: number[];
   encoderPositions?: boolean;
+  poolSlots?: number;
+  memorySlots?: number;
 }
 
 export function modelConfigFrom(a: ArchitectureOptions): Partial<ModelConfig> {
@@ -39,6 +41,8 @@ export function modelConfigFrom(a: ArchitectureOptions): Partial<ModelConfig> {
     config.encoderLayers = a.encoderDilations.length;
   }
   if (a.encoderPositions) config.encoderPositions = true;
+  if (a.poolSlots !== undefined) config.poolSlots = a.poolSlots;
+  if (a.memorySlots !== undefined) config.memorySlots = a.memorySlots;
   return config;
 }
 

@@ -19,6 +19,16 @@ export interface ModelConfig {
   encoderPositions?: boolean;
   /** One decoder layer per entry: causal taps at t, t-d, t-2d... */
   decoderDilations: number[];
+  /**
+   * Encoder pooling by attention: this many learned queries each read the whole text, and the code is
+   * made from their concatenation. Absent: masked mean and max pooling (bundles before 2026-11-30).
+   */
+  poolSlots?: number;
+  /**
+   * z as memory: z is projected to this many slots, and every decoder layer attends to them from each
+   * position. Absent: z reaches the decoder only as one bias per layer.
+   */
+  memorySlots?: number;
   kernelSize: number;
 }
 

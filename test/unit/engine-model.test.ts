@@ -24,6 +24,10 @@ const CONFIG: ModelConfig = {
   kernelSize: 3,
 };
 
+/** The same model with attention pooling and z as decoder memory. */
+const MEMORY_CONFIG: ModelConfig = { ...CONFIG, poolSlots: 3, memorySlots: 4 };
+const BIAS_CONFIG = CONFIG;
+
 /** Random non-special token ids. */
 function randomTokens(rng: Random, n: number, vocab: number): number[] {
   return Array.from({ length: n }, () => FIRST_BYTE_ID + rng.int(vocab - FIRST_BYTE_ID));
@@ -60,118 +64,126 @@ before(async () => {
   await setupBackend();
 });
 
-describe('incremental decoder', () => {
-  /** Teacher-forced log-probabilities [B, T1, V] for the given decoder inputs. */
-  async function teacherForced(model: TextVaeModel, z: tf.Tensor2D, inputs: number[][]): Promise<Float64Array> {
-    const B = inputs.length;
-    const T1 = inputs[0].length;
-    const logits = tf.tidy(() => model.decodeLogits(z, tf.tensor2d(inputs.flat(), [B, T1], 'int32')));
-    const data = (await logits.data()) as Float32Array;
-    logits.dispose();
-    return logSoftmaxRows(data, model.config.vocabSize);
-  }
+for (const [label, CONFIG] of [
+  ['bias only', BIAS_CONFIG],
+  ['with memory', MEMORY_CONFIG],
+] as const) {
+  describe(`incremental decoder (${label})`, () => {
+    /** Teacher-forced log-probabilities [B, T1, V] for the given decoder inputs. */
+    async function teacherForced(model: TextVaeModel, z: tf.Tensor2D, inputs: number[][]): Promise<Float64Array> {
+      const B = inputs.length;
+      const T1 = inputs[0].length;
+      const logits = tf.tidy(() => model.decodeLogits(z, tf.tensor2d(inputs.flat(), [B, T1], 'int32')));
+      const data = (await logits.data()) as Float32Array;
+      logits.dispose();
+      return logSoftmaxRows(data, model.config.vocabSize);
+    }
 
-  test('matches teacher-forced decodeLogits (log-softmax) at every step, to 1e-4', async () => {
-    const rng = new Random(11);
-    const model = new TextVaeModel(CONFIG, undefined, 3);
-    const B = 3;
-    const T1 = CONFIG.maxTokens + 1; // the longest input the decoder accepts: taps reach far back
-    const V = CONFIG.vocabSize;
-    const inputs = Array.from({ length: B }, () => [BOS, ...randomTokens(rng, T1 - 1, V)]);
-    const z = tf.tensor2d(rng.normals(B * CONFIG.latentDim), [B, CONFIG.latentDim]);
-    const full = await teacherForced(model, z, inputs);
-    const decoder = model.startDecoding(z);
-    let worst = 0;
-    let stepVsNext = 0;
-    for (let t = 0; t < T1; t++) {
-      const lp = decoder.next(Int32Array.from(inputs, (row) => row[t]));
-      assert.deepEqual(lp.shape, [B, V]);
-      const row = await lp.data();
-      lp.dispose();
-      for (let b = 0; b < B; b++) {
-        const ref = full.subarray((b * T1 + t) * V, (b * T1 + t + 1) * V);
-        worst = Math.max(worst, maxAbsDiff(row.subarray(b * V, (b + 1) * V), ref));
-        if (t + 1 < T1) {
-          // Sensitivity: the next position's distribution is clearly different.
-          stepVsNext = Math.max(
-            stepVsNext,
-            maxAbsDiff(row.subarray(b * V, (b + 1) * V), full.subarray((b * T1 + t + 1) * V, (b * T1 + t + 2) * V)),
-          );
+    test('matches teacher-forced decodeLogits (log-softmax) at every step, to 1e-4', async () => {
+      const rng = new Random(11);
+      const model = new TextVaeModel(CONFIG, undefined, 3);
+      const B = 3;
+      const T1 = CONFIG.maxTokens + 1; // the longest input the decoder accepts: taps reach far back
+      const V = CONFIG.vocabSize;
+      const inputs = Array.from({ length: B }, () => [BOS, ...randomTokens(rng, T1 - 1, V)]);
+      const z = tf.tensor2d(rng.normals(B * CONFIG.latentDim), [B, CONFIG.latentDim]);
+      const full = await teacherForced(model, z, inputs);
+      const decoder = model.startDecoding(z);
+      let worst = 0;
+      let stepVsNext = 0;
+      for (let t = 0; t < T1; t++) {
+        const lp = decoder.next(Int32Array.from(inputs, (row) => row[t]));
+        assert.deepEqual(lp.shape, [B, V]);
+        const row = await lp.data();
+        lp.dispose();
+        for (let b = 0; b < B; b++) {
+          const ref = full.subarray((b * T1 + t) * V, (b * T1 + t + 1) * V);
+          worst = Math.max(worst, maxAbsDiff(row.subarray(b * V, (b + 1) * V), ref));
+          if (t + 1 < T1) {
+            // Sensitivity: the next position's distribution is clearly different.
+            stepVsNext = Math.max(
+              stepVsNext,
+              maxAbsDiff(row.subarray(b * V, (b + 1) * V), full.subarray((b * T1 + t + 1) * V, (b * T1 + t + 2) * V)),
+            );
+          }
         }
       }
-    }
-    assert.ok(worst <= 1e-4, `max |incremental - teacher forced| = ${worst}`);
-    assert.ok(stepVsNext > 1e-2, `positions should differ (got ${stepVsNext}); the comparison would be vacuous`);
-    assert.throws(() => decoder.next(new Int32Array(B).fill(EOS)), /maxTokens/);
-    decoder.dispose();
-    z.dispose();
-    model.dispose();
-  });
-
-  test('the output depends on z and on earlier tokens, never on later ones', async () => {
-    const rng = new Random(5);
-    const model = new TextVaeModel(CONFIG, undefined, 4);
-    const T1 = 12;
-    const base = [BOS, ...randomTokens(rng, T1 - 1, CONFIG.vocabSize)];
-    const changed = base.slice();
-    changed[6] = base[6] === 100 ? 101 : 100;
-    const zv = rng.normals(CONFIG.latentDim);
-    const z = tf.tensor2d([...zv, ...zv], [2, CONFIG.latentDim]);
-    const lp = await teacherForced(model, z, [base, changed]);
-    const V = CONFIG.vocabSize;
-    for (let t = 0; t < T1; t++) {
-      const d = maxAbsDiff(lp.subarray(t * V, (t + 1) * V), lp.subarray((T1 + t) * V, (T1 + t + 1) * V));
-      if (t < 6) assert.ok(d < 1e-5, `position ${t} sees a later token (diff ${d})`);
-      else assert.ok(d > 1e-3, `position ${t} ignores token 6 (diff ${d})`);
-    }
-    const z2 = tf.tensor2d([...zv, ...rng.normals(CONFIG.latentDim)], [2, CONFIG.latentDim]);
-    const lp2 = await teacherForced(model, z2, [base, base]);
-    assert.ok(maxAbsDiff(lp2.subarray(0, V), lp2.subarray(T1 * V, (T1 + 1) * V)) > 1e-3, 'the first step depends on z');
-    tf.dispose([z, z2]);
-    model.dispose();
-  });
-
-  test('reorder permutes the cached state like a reordered teacher-forced batch', async () => {
-    const rng = new Random(9);
-    const model = new TextVaeModel(CONFIG, undefined, 5);
-    const V = CONFIG.vocabSize;
-    const T1 = 8;
-    const inputs = [0, 1].map(() => [BOS, ...randomTokens(rng, T1 - 1, V)]);
-    const zv = rng.normals(2 * CONFIG.latentDim);
-    const z = tf.tensor2d(zv, [2, CONFIG.latentDim]);
-    // Reference: row 0 follows sequence 1 and row 1 follows sequence 0 from position 4 on.
-    const full = await teacherForced(model, z, inputs);
-    const decoder = model.startDecoding(z);
-    for (let t = 0; t < 4; t++) decoder.next(Int32Array.from(inputs, (r) => r[t])).dispose();
-    decoder.reorder(Int32Array.from([1, 0]));
-    const lp = decoder.next(Int32Array.from([inputs[1][4], inputs[0][4]]));
-    const row = await lp.data();
-    lp.dispose();
-    assert.ok(maxAbsDiff(row.subarray(0, V), full.subarray((1 * T1 + 4) * V, (1 * T1 + 5) * V)) <= 1e-4);
-    assert.ok(maxAbsDiff(row.subarray(V, 2 * V), full.subarray((0 * T1 + 4) * V, (0 * T1 + 5) * V)) <= 1e-4);
-    decoder.dispose();
-    z.dispose();
-    model.dispose();
-  });
-
-  test('decoding leaves no tensors behind', async () => {
-    const model = new TextVaeModel(CONFIG, undefined, 6);
-    const z = tf.tensor2d(new Random(1).normals(2 * CONFIG.latentDim), [2, CONFIG.latentDim]);
-    const before = tf.memory().numTensors;
-    const decoder = model.startDecoding(z);
-    for (let t = 0; t < 10; t++) decoder.next(Int32Array.from([BOS + t, FIRST_BYTE_ID + t])).dispose();
-    decoder.reorder(Int32Array.from([1, 1]));
-    decoder.next(Int32Array.from([5, 6])).dispose();
-    decoder.dispose();
-    tf.tidy(() => {
-      model.decodeLogits(z, tf.tensor2d([BOS, 7, BOS, 8], [2, 2], 'int32'));
-      model.encode(tf.tensor2d([7, 8, 9, PAD, 7, 8, 9, 10], [2, 4], 'int32'));
+      assert.ok(worst <= 1e-4, `max |incremental - teacher forced| = ${worst}`);
+      assert.ok(stepVsNext > 1e-2, `positions should differ (got ${stepVsNext}); the comparison would be vacuous`);
+      assert.throws(() => decoder.next(new Int32Array(B).fill(EOS)), /maxTokens/);
+      decoder.dispose();
+      z.dispose();
+      model.dispose();
     });
-    assert.equal(tf.memory().numTensors, before);
-    z.dispose();
-    model.dispose();
+
+    test('the output depends on z and on earlier tokens, never on later ones', async () => {
+      const rng = new Random(5);
+      const model = new TextVaeModel(CONFIG, undefined, 4);
+      const T1 = 12;
+      const base = [BOS, ...randomTokens(rng, T1 - 1, CONFIG.vocabSize)];
+      const changed = base.slice();
+      changed[6] = base[6] === 100 ? 101 : 100;
+      const zv = rng.normals(CONFIG.latentDim);
+      const z = tf.tensor2d([...zv, ...zv], [2, CONFIG.latentDim]);
+      const lp = await teacherForced(model, z, [base, changed]);
+      const V = CONFIG.vocabSize;
+      for (let t = 0; t < T1; t++) {
+        const d = maxAbsDiff(lp.subarray(t * V, (t + 1) * V), lp.subarray((T1 + t) * V, (T1 + t + 1) * V));
+        if (t < 6) assert.ok(d < 1e-5, `position ${t} sees a later token (diff ${d})`);
+        else assert.ok(d > 1e-3, `position ${t} ignores token 6 (diff ${d})`);
+      }
+      const z2 = tf.tensor2d([...zv, ...rng.normals(CONFIG.latentDim)], [2, CONFIG.latentDim]);
+      const lp2 = await teacherForced(model, z2, [base, base]);
+      assert.ok(
+        maxAbsDiff(lp2.subarray(0, V), lp2.subarray(T1 * V, (T1 + 1) * V)) > 1e-3,
+        'the first step depends on z',
+      );
+      tf.dispose([z, z2]);
+      model.dispose();
+    });
+
+    test('reorder permutes the cached state like a reordered teacher-forced batch', async () => {
+      const rng = new Random(9);
+      const model = new TextVaeModel(CONFIG, undefined, 5);
+      const V = CONFIG.vocabSize;
+      const T1 = 8;
+      const inputs = [0, 1].map(() => [BOS, ...randomTokens(rng, T1 - 1, V)]);
+      const zv = rng.normals(2 * CONFIG.latentDim);
+      const z = tf.tensor2d(zv, [2, CONFIG.latentDim]);
+      // Reference: row 0 follows sequence 1 and row 1 follows sequence 0 from position 4 on.
+      const full = await teacherForced(model, z, inputs);
+      const decoder = model.startDecoding(z);
+      for (let t = 0; t < 4; t++) decoder.next(Int32Array.from(inputs, (r) => r[t])).dispose();
+      decoder.reorder(Int32Array.from([1, 0]));
+      const lp = decoder.next(Int32Array.from([inputs[1][4], inputs[0][4]]));
+      const row = await lp.data();
+      lp.dispose();
+      assert.ok(maxAbsDiff(row.subarray(0, V), full.subarray((1 * T1 + 4) * V, (1 * T1 + 5) * V)) <= 1e-4);
+      assert.ok(maxAbsDiff(row.subarray(V, 2 * V), full.subarray((0 * T1 + 4) * V, (0 * T1 + 5) * V)) <= 1e-4);
+      decoder.dispose();
+      z.dispose();
+      model.dispose();
+    });
+
+    test('decoding leaves no tensors behind', async () => {
+      const model = new TextVaeModel(CONFIG, undefined, 6);
+      const z = tf.tensor2d(new Random(1).normals(2 * CONFIG.latentDim), [2, CONFIG.latentDim]);
+      const before = tf.memory().numTensors;
+      const decoder = model.startDecoding(z);
+      for (let t = 0; t < 10; t++) decoder.next(Int32Array.from([BOS + t, FIRST_BYTE_ID + t])).dispose();
+      decoder.reorder(Int32Array.from([1, 1]));
+      decoder.next(Int32Array.from([5, 6])).dispose();
+      decoder.dispose();
+      tf.tidy(() => {
+        model.decodeLogits(z, tf.tensor2d([BOS, 7, BOS, 8], [2, 2], 'int32'));
+        model.encode(tf.tensor2d([7, 8, 9, PAD, 7, 8, 9, 10], [2, 4], 'int32'));
+      });
+      assert.equal(tf.memory().numTensors, before);
+      z.dispose();
+      model.dispose();
+    });
   });
-});
+}
 
 describe('weights', () => {
   const configs: ModelConfig[] = [
