@@ -13,7 +13,7 @@ import { initBackend } from '../../src/core/backend';
 import { loadBundle, saveBundle, validateModelConfig } from '../../src/core/bundle';
 import { TextVaeModel, makeBatch, parameterCount, weightShapes } from '../../src/core/model';
 import { elboOptions, objective } from '../../src/core/objective';
-import type { NamedWeights } from '../../src/core/types';
+import { readRunWeights } from './runWeights';
 
 interface RunResult {
   steps: number;
@@ -28,17 +28,6 @@ interface RunResult {
 }
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-
-function readWeights(dir: string): NamedWeights {
-  const index = readJson(path.join(dir, 'weights.json')) as {
-    tensors: { name: string; shape: number[]; offset: number; length: number }[];
-  };
-  const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
-  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-  const out: NamedWeights = {};
-  for (const t of index.tensors) out[t.name] = { shape: t.shape, data: all.slice(t.offset, t.offset + t.length) };
-  return out;
-}
 
 function readTokens(
   dir: string,
@@ -79,7 +68,7 @@ async function main(): Promise<void> {
   const dataset = readJson(path.join(values.data, 'dataset.json')) as Record<string, unknown>;
   const config = validateModelConfig(readJson(path.join(values.run, 'config.json')));
   const tokenizer = readJson(path.join(values.data, 'tokenizer.json'));
-  const weights = readWeights(values.run);
+  const weights = readRunWeights(values.run);
 
   for (const [name, w] of Object.entries(weights))
     if (!w.data.every(Number.isFinite)) throw new Error(`weight ${name} holds NaN or infinite values: not importing`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trains a TextVAE model on a CUDA GPU with PyTorch.
+"""Trains a TextVAE model with PyTorch: on a CUDA GPU, on several under torchrun, or on the CPU.
 
 The architecture and objective mirror src/core/model.ts and src/core/objective.ts weight for
 weight, so the result loads in the extension like any other bundle. The dataset, tokenizer and
@@ -10,6 +10,10 @@ Before training, the script reproduces the engine's loss for a reference model o
 validation examples (dataset.json's "parity") and refuses to train if it differs.
 
   python3 scripts/gpu/train_torch.py --data gpu-data --out run --minutes 9 [--dilations 1,2,4,8,16]
+  torchrun --nproc_per_node 8 scripts/gpu/train_torch.py --data gpu-data --out run --minutes 9
+
+Under torchrun (WORLD_SIZE > 1) it trains with DistributedDataParallel: --batch-size stays the global
+batch, each process takes its rows of it, and the steps equal one process's on that batch.
 """
 import argparse
 import json
@@ -20,6 +24,7 @@ import time
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 
 PAD, BOS, EOS, MASK = 0, 1, 2, 3
@@ -67,11 +72,9 @@ def initial_weights(c, gen):
 
 
 class TextVae(torch.nn.Module):
-    def __init__(self, config, weights, dropout=0.0):
+    def __init__(self, config, weights):
         super().__init__()
         self.c = config
-        # Train-time only (on each residual branch): the engine's inference needs no change.
-        self.dropout = dropout
         # ParameterDict keys cannot hold '.', so names are stored with '/'.
         self.p = torch.nn.ParameterDict({
             k.replace(".", "/"): torch.nn.Parameter(v.clone().float(), requires_grad=not k.startswith("latent."))
@@ -103,16 +106,16 @@ class TextVae(torch.nn.Module):
             return torch.zeros_like(x)
         return F.pad(x[:, s:], (0, 0, 0, s))
 
-    def conv_layer(self, prefix, taps, residual, bias=None):
+    def conv_layer(self, prefix, taps, residual, bias=None, keep=None):
         u = taps @ self.w(f"{prefix}.w") + self.w(f"{prefix}.b")
         if bias is not None:
             u = u + bias
         branch = torch.relu(u)
-        if self.training and self.dropout > 0:
-            branch = F.dropout(branch, self.dropout)
+        if keep is not None:  # train-time dropout: a mask drawn by the caller, scaled by 1/(keep rate)
+            branch = branch * keep[0] * keep[1]
         return self.rms_norm(residual + branch, self.w(f"{prefix}.norm"))
 
-    def encode(self, tokens):
+    def encode(self, tokens, keep=None):
         c = self.c
         mask = (tokens != PAD).float().unsqueeze(-1)
         h = self.w("embed")[tokens]
@@ -126,7 +129,8 @@ class TextVae(torch.nn.Module):
             for k in range(c["kernelSize"]):
                 off = (k - half) * dilations[i]
                 taps.append(self.shift_right(h, -off) if off < 0 else self.shift_left(h, off))
-            h = self.conv_layer(f"enc.{i}", torch.cat(taps, -1), h) * mask
+            k = None if keep is None else (keep[0][i], keep[1])
+            h = self.conv_layer(f"enc.{i}", torch.cat(taps, -1), h, None, k) * mask
         count = mask.sum(1).clamp_min(1)
         mean_pool = h.sum(1) / count
         max_pool = (h + (mask - 1) * 1e4).max(1).values
@@ -137,7 +141,7 @@ class TextVae(torch.nn.Module):
         logvar = (pooled @ self.w("enc.logvar.w") + self.w("enc.logvar.b")).clamp(-12, 6)
         return mu, logvar
 
-    def decode_logits(self, z, dec_in):
+    def decode_logits(self, z, dec_in, keep=None):
         c = self.c
         B, T1 = dec_in.shape
         D, L = c["modelDim"], len(c["decoderDilations"])
@@ -145,16 +149,23 @@ class TextVae(torch.nn.Module):
         zb = (z @ self.w("dec.z.w") + self.w("dec.z.b")).view(B, L, D)
         for i, d in enumerate(c["decoderDilations"]):
             taps = torch.cat([self.shift_right(h, k * d) for k in range(c["kernelSize"])], -1)
-            h = self.conv_layer(f"dec.{i}", taps, h, zb[:, i : i + 1])
+            k = None if keep is None else (keep[0][i], keep[1])
+            h = self.conv_layer(f"dec.{i}", taps, h, zb[:, i : i + 1], k)
         normed = self.rms_norm(h, self.w("out.norm"))
         return normed @ self.w("embed").t() + self.w("out.b")
 
-    def objective(self, tokens, dec_in, targets, noise, beta, free_nats, l1_weight, ae_phase):
-        """objective() of src/core/objective.ts; returns (loss, recon, kl, kl_per_dim, correct, ntok, mu)."""
-        mu, logvar = self.encode(tokens)
+    def objective(self, tokens, dec_in, targets, noise, beta, free_nats, l1_weight, ae_phase,
+                  keep=None, batch=None, batch_tokens=None):
+        """objective() of src/core/objective.ts; returns (loss, recon, kl, kl_per_dim, correct, ntok, mu).
+
+        On one shard of a global batch (DDP): batch and batch_tokens are the global batch's rows and
+        target tokens, and the KL per dimension is all-reduced, so the free-bits clamp sees the global
+        batch. The loss is then this shard's part of the global batch's loss: the parts sum to it.
+        keep: (encoder masks, decoder masks, scale) for dropout on the residual branches."""
+        mu, logvar = self.encode(tokens, None if keep is None else (keep[0], keep[2]))
         is_vae = self.c["variant"] == "vae" and not ae_phase
         z = mu + torch.exp(0.5 * logvar) * noise if (is_vae and noise is not None) else mu
-        logits = self.decode_logits(z, dec_in)
+        logits = self.decode_logits(z, dec_in, None if keep is None else (keep[1], keep[2]))
         V = logits.shape[-1]
         flat_t = targets.reshape(-1)
         mask = (flat_t != PAD).float()
@@ -162,9 +173,17 @@ class TextVae(torch.nn.Module):
         recon = (nll * mask).sum()
         ntok = mask.sum()
         correct = ((logits.reshape(-1, V).argmax(-1) == flat_t).float() * mask).sum()
-        B = tokens.shape[0]
+        B = tokens.shape[0] if batch is None else batch
         if self.c["variant"] == "vae":
-            kl_per_dim = (0.5 * (mu.square() + logvar.exp() - logvar - 1)).mean(0)
+            kl_rows = 0.5 * (mu.square() + logvar.exp() - logvar - 1)
+            if batch is not None:
+                kl_sum = kl_rows.sum(0)
+                kl_all = kl_sum.detach().clone()
+                dist.all_reduce(kl_all)
+                # The global batch's value with this shard's gradient: summed over shards, one process's gradient.
+                kl_per_dim = (kl_sum + (kl_all - kl_sum.detach())) / B
+            else:
+                kl_per_dim = kl_rows.mean(0)
         else:
             kl_per_dim = torch.zeros(mu.shape[1], device=mu.device)
         kl = kl_per_dim.sum() * B
@@ -174,7 +193,10 @@ class TextVae(torch.nn.Module):
             total = total + torch.clamp_min(kl_per_dim, free_nats).sum() * (B * beta)
         if self.c["variant"] == "sparse" and l1_weight > 0:
             total = total + mu.abs().sum() * l1_weight
-        return total / ntok.clamp_min(1), recon, kl, kl_per_dim, correct, ntok, mu
+        norm = ntok if batch_tokens is None else batch_tokens
+        return total / norm.clamp_min(1), recon, kl, kl_per_dim, correct, ntok, mu
+
+    forward = objective  # DistributedDataParallel calls forward
 
 
 def make_batch(tokens, lengths, dropout, gen=None):
@@ -258,7 +280,7 @@ def evaluate(model, toks, lens, nbytes, gen, batch=256):
 def check_parity(meta, data_dir, device):
     p = meta.get("parity")
     if not p:
-        print("train_torch: no parity reference in the dataset; skipping the check", file=sys.stderr)
+        say("train_torch: no parity reference in the dataset; skipping the check", err=True)
         return None
     folder = os.path.join(data_dir, "parity")
     cfg = json.load(open(os.path.join(folder, "config.json")))
@@ -275,19 +297,59 @@ def check_parity(meta, data_dir, device):
     rel = lambda a, b: abs(a - b) / max(1e-9, abs(b))
     ok = (rel(got["recon_nats"], p["recon_nats"]) < 1e-4 and rel(got["kl_nats"], p["kl_nats"]) < 1e-4
           and got["target_tokens"] == p["target_tokens"] and abs(got["correct"] - p["correct"]) <= 2)
-    print(json.dumps({"type": "parity", "ok": ok, "engine": {k: p[k] for k in got}, "torch": got}), flush=True)
+    say(json.dumps({"type": "parity", "ok": ok, "engine": {k: p[k] for k in got}, "torch": got}))
     if not ok:
         raise SystemExit("train_torch: this script's loss differs from the engine's on the parity model; refusing to train")
     return got
 
 
+def setup_processes(request):
+    """(rank, world size, device): one process, or torchrun's (WORLD_SIZE > 1) with its process group."""
+    if request == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("train_torch: --device cuda, but this torch sees no CUDA device")
+    cuda = request == "cuda" or (request == "auto" and torch.cuda.is_available())
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, "cuda" if cuda else "cpu"
+    if not dist.is_available():
+        raise SystemExit("train_torch: started with WORLD_SIZE > 1, but this torch has no torch.distributed")
+    rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if cuda:
+        torch.cuda.set_device(local)
+    dist.init_process_group("nccl" if cuda else "gloo")
+    return rank, world, f"cuda:{local}" if cuda else "cpu"
+
+
+def dropout_masks(config, rows, rate, gen, device):
+    """Keep masks for every residual branch of a whole batch, and their scale 1/(1 - rate).
+
+    Drawn from the data generator for the global batch, so every process of a DDP run draws the
+    same masks and takes its rows: the run sees the dropout one process would."""
+    D, T = config["modelDim"], config["maxTokens"]
+    enc = torch.rand(config["encoderLayers"], rows, T, D, device=device, generator=gen) >= rate
+    dec = torch.rand(len(config["decoderDilations"]), rows, T + 1, D, device=device, generator=gen) >= rate
+    return enc, dec, 1.0 / (1.0 - rate)
+
+
+def say(line, err=False):
+    """Output of the run: from rank 0 only, so a DDP run prints and logs once."""
+    if RANK == 0:
+        print(line, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+RANK = 0
+
+
 def main():
+    global RANK
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--minutes", type=float, required=True)
+    budget_arg = ap.add_mutually_exclusive_group(required=True)
+    budget_arg.add_argument("--minutes", type=float, help="train for this long (the schedules follow the clock)")
+    budget_arg.add_argument("--steps", type=int, help="train for this many steps (the schedules follow the steps)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=128, help="the global batch: under torchrun, shared by all processes")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup-steps", type=int, default=100)
     ap.add_argument("--ae-pretrain", type=float, default=0.1)
@@ -303,9 +365,16 @@ def main():
     ap.add_argument("--dropout", type=float, default=0.0, help="train-time dropout on residual branches")
     ap.add_argument("--eval-seconds", type=float, default=20)
     ap.add_argument("--no-compile", action="store_true")
+    # dest: import-model.ts copies these args into the manifest, where "device" names the GPU.
+    ap.add_argument("--device", dest="device_request", choices=["auto", "cuda", "cpu"], default="auto",
+                    help="auto: CUDA when torch sees a GPU, else the CPU")
     args = ap.parse_args()
+    if args.steps is not None and args.steps < 0:
+        raise SystemExit("train_torch: --steps must be 0 or more")
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    rank, world, device = setup_processes(args.device_request)
+    RANK = rank
+    cuda = device.startswith("cuda")
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.manual_seed(args.seed)
     meta = json.load(open(os.path.join(args.data, "dataset.json")))
@@ -321,23 +390,36 @@ def main():
         config["encoderDilations"] = [int(x) for x in args.encoder_dilations.split(",")]
         config["encoderLayers"] = len(config["encoderDilations"])
     if args.encoder_positions: config["encoderPositions"] = True
+    # The same seed on every process: identical initial weights and data order everywhere.
     gen = torch.Generator().manual_seed(args.seed)
-    model = TextVae(config, initial_weights(config, gen), args.dropout).to(device)
+    model = TextVae(config, initial_weights(config, gen)).to(device)
     params = sum(p.numel() for p in model.parameters())
     train_toks, train_lens, train_bytes = load_examples(args.data, "train", config["maxTokens"], device)
     val_toks, val_lens, val_bytes = load_examples(args.data, "val", config["maxTokens"], device)
     N = train_toks.shape[0]
     trainable = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(trainable, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, fused=device == "cuda")
+    opt = torch.optim.Adam(trainable, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, fused=cuda)
     dgen = torch.Generator(device=device).manual_seed(args.seed)
-    step_fn = model.objective if args.no_compile else torch.compile(model.objective)
-    os.makedirs(args.out, exist_ok=True)
-    log = open(os.path.join(args.out, "train-log.jsonl"), "w")
-    device_name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
-    backend = f"torch-{device}"
-    print(json.dumps({"type": "start", "config": config, "parameters": params, "train_examples": N, "device": device_name, "torch": torch.__version__}), flush=True)
+    net = model.objective
+    if world > 1:
+        # Unused parameters: the log-variance head during AE pre-training.
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[torch.cuda.current_device()] if cuda else None, find_unused_parameters=True)
+    # torch.compile arrived in torch 2.0; older torch (e.g. Debian's 1.13) runs eagerly.
+    step_fn = net if args.no_compile or not hasattr(torch, "compile") else torch.compile(net)
+    log = None
+    if rank == 0:
+        os.makedirs(args.out, exist_ok=True)
+        log = open(os.path.join(args.out, "train-log.jsonl"), "w")
+    device_name = torch.cuda.get_device_name() if cuda else "cpu"
+    backend = f"torch-{'cuda' if cuda else 'cpu'}"
+    say(json.dumps({"type": "start", "config": config, "parameters": params, "train_examples": N, "device": device_name,
+                    "torch": torch.__version__, "world_size": world}))
 
-    bs, budget = min(args.batch_size, N), args.minutes * 60
+    bs, budget = min(args.batch_size, N), (args.minutes or 0) * 60
+    if bs < world:
+        raise SystemExit(f"train_torch: the global batch ({bs}) is smaller than the number of processes ({world})")
+    rows = slice(rank * bs // world, (rank + 1) * bs // world)  # this process's part of each global batch
     step, epoch_pos, order = 0, N, None
     best = None
     started = None
@@ -345,11 +427,20 @@ def main():
     acc = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "tokens": 0, "bytes": 0, "steps": 0, "norm": 0.0}
     window_start = time.time()
     while True:
-        now = time.time()
-        elapsed = 0.0 if started is None else now - started
-        progress = min(1.0, elapsed / budget)
-        if progress >= 1.0:
-            break
+        if args.steps is not None:
+            if step >= args.steps:
+                break
+            progress = step / args.steps
+        else:
+            now = time.time()
+            elapsed = 0.0 if started is None else now - started
+            progress = min(1.0, elapsed / budget)
+            if world > 1:  # rank 0's clock decides, so that every process stops at the same step
+                t = torch.tensor([progress], dtype=torch.float64, device=device)
+                dist.broadcast(t, 0)
+                progress = t.item()
+            if progress >= 1.0:
+                break
         pretraining = config["variant"] == "vae" and progress < args.ae_pretrain
         beta = min(1.0, max(0.0, (progress - args.ae_pretrain) / args.kl_anneal)) if config["variant"] == "vae" else 0.0
         lr = args.lr * (step + 1) / args.warmup_steps if step < args.warmup_steps else args.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
@@ -360,31 +451,49 @@ def main():
             epoch_pos = 0
         idx = order[epoch_pos : epoch_pos + bs]
         epoch_pos += bs
+        # Every random draw is for the global batch (the same on every process), then sliced.
         enc, dec_in, tgt = make_batch(train_toks[idx], train_lens[idx], args.token_dropout, dgen)
         noise = torch.randn(bs, config["latentDim"], device=device, generator=dgen)
+        keep = dropout_masks(config, bs, args.dropout, dgen, device) if args.dropout > 0 else None
         beta_t = torch.tensor(beta, device=device)
+        shard = {}
+        if world > 1:
+            batch_tokens = (tgt != PAD).sum().float()
+            enc, dec_in, tgt, noise = enc[rows], dec_in[rows], tgt[rows], noise[rows]
+            if keep is not None:
+                keep = (keep[0][:, rows], keep[1][:, rows], keep[2])
+            shard = {"batch": bs, "batch_tokens": batch_tokens}
         try:
-            loss, recon, kl, _, _, ntok, _ = step_fn(enc, dec_in, tgt, noise, beta_t, args.free_bits, args.l1_weight, pretraining)
+            loss, recon, kl, _, _, ntok, _ = step_fn(enc, dec_in, tgt, noise, beta_t, args.free_bits, args.l1_weight, pretraining, keep, **shard)
         except Exception as err:  # a compiler failure must not cost the run: fall back to eager mode
-            if step_fn is model.objective:
+            if step_fn is net:
                 raise
-            print(f"train_torch: torch.compile failed ({type(err).__name__}: {err}); running eagerly", file=sys.stderr)
-            step_fn = model.objective
+            say(f"train_torch: torch.compile failed ({type(err).__name__}: {err}); running eagerly", err=True)
+            step_fn = net
             continue
-        if not torch.isfinite(loss):
-            raise SystemExit(f"train_torch: training diverged at step {step} (loss {loss.item()}); try a lower --lr")
+        if world > 1:
+            # Each process holds its part of the global loss; their sum is what one process reports.
+            parts = torch.stack([loss.detach(), recon.detach()])
+            dist.all_reduce(parts)
+            total_loss, recon, ntok = parts[0], parts[1], batch_tokens
+        else:
+            total_loss = loss
+        if not torch.isfinite(total_loss):
+            raise SystemExit(f"train_torch: training diverged at step {step} (loss {total_loss.item()}); try a lower --lr")
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        # DDP averages gradients over the processes: scaled by their number, the parts' gradients add up.
+        (loss * world if world > 1 else loss).backward()
         norm = torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         opt.step()
         step += 1
         if started is None:
-            torch.cuda.synchronize() if device == "cuda" else None
+            torch.cuda.synchronize() if cuda else None
             started = time.time()  # the clock starts after compilation
             window_start = started
-        acc["loss"] += loss.detach(); acc["recon"] += recon.detach(); acc["kl"] += kl.detach(); acc["norm"] += norm.detach()
+        acc["loss"] += total_loss.detach(); acc["recon"] += recon.detach(); acc["kl"] += kl.detach(); acc["norm"] += norm.detach()
         acc["tokens"] += ntok.detach(); acc["bytes"] += train_bytes[idx].sum(); acc["steps"] += 1
-        if time.time() - last_eval >= args.eval_seconds and started is not None and step > 1:
+        # Evaluation and logging on rank 0 only; it uses no collective, so the others simply wait for it.
+        if rank == 0 and time.time() - last_eval >= args.eval_seconds and started is not None and step > 1:
             model.eval()
             val = evaluate(model, val_toks, val_lens, val_bytes, torch.Generator(device=device).manual_seed(args.seed))
             model.train()
@@ -409,7 +518,12 @@ def main():
             acc = {k: 0.0 if k != "steps" else 0 for k in acc}
             window_start = last_eval = time.time()
 
-    model.eval()  # no dropout from here on
+    if world > 1:
+        # The weights are the same on every process: rank 0 alone evaluates and writes them.
+        dist.destroy_process_group()
+        if rank != 0:
+            return
+    model.eval()
     final_val = evaluate(model, val_toks, val_lens, val_bytes, torch.Generator(device=device).manual_seed(args.seed))
     chosen = "final"
     if best is not None and best[0] < final_val["bits_per_byte"] - 0.005:
@@ -436,7 +550,7 @@ def main():
     result = {
         "type": "done", "steps": step, "elapsed_s": round(time.time() - (started or time.time()), 1), "chosen": chosen,
         "parameters": params, "device": device_name, "torch": torch.__version__, "backend": backend,
-        "args": vars(args), "val": final_val, "parity_check": parity,
+        "world_size": world, "args": vars(args), "val": final_val, "parity_check": parity,
         "check": {"examples": n, "recon_nats": r.item(), "kl_nats": k.item(), "correct": c.item(), "target_tokens": ntok.item()},
     }
     json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=2)

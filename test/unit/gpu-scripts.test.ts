@@ -1,16 +1,17 @@
 /**
  * The GPU training path's two ends that run here: the dataset export (it must hold exactly the
  * engine's examples) and the import (it must refuse weights whose loss the engine does not reproduce).
- * The PyTorch trainer in between needs torch and is checked against the engine by its own parity step.
+ * The PyTorch trainer in between needs torch: it checks itself against the engine by its parity step,
+ * and test/slow/gpu-ddp.test.ts runs it on the CPU, as one process and as two under torchrun.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { REPO } from '../helpers/cli';
+import { runGpuScript } from '../helpers/gpu';
 import { SENTENCES, setupBackend } from '../helpers/engine';
 import { makeTempDir, writeFiles } from '../helpers/tmp';
 import { Tokenizer } from '../../src/core/tokenizer';
@@ -18,14 +19,6 @@ import { TextVaeModel, makeBatch } from '../../src/core/model';
 import { elboOptions, objective } from '../../src/core/objective';
 import { loadBundle, saveBundle } from '../../src/core/bundle';
 import type { ModelConfig } from '../../src/core/types';
-
-function runScript(script: string, args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'gpu', script), ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: { ...process.env, TEXTVAE_BACKEND: process.env.TEXTVAE_BACKEND ?? 'auto' },
-  });
-}
 
 function readRows(dir: string, split: string, maxTokens: number): { rows: number[][]; bytes: number[] } {
   const toks = fs.readFileSync(path.join(dir, `${split}.tokens`));
@@ -56,7 +49,7 @@ before(async () => {
   );
   const src = writeFiles(makeTempDir('textvae-gpu-src-'), corpus);
   dataDir = path.join(makeTempDir('textvae-gpu-data-'), 'data');
-  const r = runScript('export-dataset.ts', ['--data', src, '--out', dataDir, '--val-fraction', '0.25']);
+  const r = runGpuScript('export-dataset.ts', ['--data', src, '--out', dataDir, '--val-fraction', '0.25']);
   assert.equal(r.status, 0, r.stderr);
 });
 
@@ -85,7 +78,7 @@ test('the exported dataset holds the corpus as the engine tokenises it: every ro
 test('an export whose parity model has another tokenizer is refused and leaves the earlier export as it was', () => {
   const before = fs.readFileSync(path.join(dataDir, 'dataset.json'), 'utf8');
   const src = writeFiles(makeTempDir('textvae-gpu-src2-'), corpus);
-  const r = runScript('export-dataset.ts', [
+  const r = runGpuScript('export-dataset.ts', [
     '--data',
     src,
     '--out',
@@ -142,7 +135,7 @@ test('import writes a loadable bundle when the engine reproduces the trainer los
 
   const out = path.join(makeTempDir('textvae-gpu-out-'), 'model');
   writeResult(recon);
-  const ok = runScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out]);
+  const ok = runGpuScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out]);
   assert.equal(ok.status, 0, ok.stderr);
   const bundle = await loadBundle(out);
   assert.deepEqual(bundle.config.encoderDilations, [1, 2]);
@@ -150,7 +143,7 @@ test('import writes a loadable bundle when the engine reproduces the trainer los
   const fingerprint = bundle.fingerprint;
 
   writeResult(recon * 1.01);
-  const bad = runScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out]);
+  const bad = runGpuScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out]);
   assert.equal(bad.status, 1);
   assert.match(
     bad.stderr,
