@@ -128,5 +128,10 @@ describe('DDP on the GPU route: torchrun, gloo, two CPU processes', { skip }, ()
     // Rank 0 alone writes and prints.
     assert.deepEqual(fs.readdirSync(two.out).sort(), fs.readdirSync(one.out).sort());
     assert.equal(two.stdout.split('\n').filter((l) => l.startsWith('{"type": "done"')).length, 1);
+    // And the engine takes the DDP run's weights: it reproduces the loss the trainer reports for them.
+    const bundle = path.join(makeTempDir('textvae-ddp-model-'), 'model');
+    const imported = runGpuScript('import-model.ts', ['--run', two.out, '--data', data, '--out', bundle]);
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.ok(fs.existsSync(path.join(bundle, 'manifest.json')));
   });
 });
