@@ -7,13 +7,13 @@
  * by a projection of z (so z conditions every layer, not only the first step) and, if configured,
  * attending to z projected into memory slots (so each position can read the part of z it needs) -> tied softmax.
  *
- * Convolutions are written as "shift, concatenate, one matmul": tfjs has no gradient for dilated
- * conv2d, and a single [N, K*D] x [K*D, D] matmul is the fastest op on the wasm backend.
+ * Convolutions are written as "taps side by side, one matmul" (tapsConv in ops.ts): tfjs has no
+ * gradient for dilated conv2d, and a single [N, K*D] x [K*D, D] matmul is the fastest op on the wasm backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, NamedWeights } from './types';
 import { Random } from './random';
-import { matMul, matMulTransposed, relu, rmsNorm } from './ops';
+import { matMul, matMulTransposed, relu, rmsNorm, tapsConv } from './ops';
 import { BOS, EOS, MASK, PAD } from './tokenizer';
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -199,44 +199,25 @@ export class TextVaeModel {
     return rmsNorm(x, gain as tf.Tensor1D);
   }
 
-  /** Shifts a [B, T, D] tensor right by `shift` along time, zero-filling (causal taps). */
-  private shiftRight(x: tf.Tensor3D, shift: number): tf.Tensor3D {
-    const [B, T, D] = x.shape;
-    if (shift === 0) return x;
-    if (shift >= T) return tf.zeros([B, T, D]);
-    return tf.pad(tf.slice(x, [0, 0, 0], [B, T - shift, D]), [
-      [0, 0],
-      [shift, 0],
-      [0, 0],
-    ]);
-  }
-
-  /** Shifts left (future taps), for the encoder's centred convolution. */
-  private shiftLeft(x: tf.Tensor3D, shift: number): tf.Tensor3D {
-    const [B, T, D] = x.shape;
-    if (shift === 0) return x;
-    if (shift >= T) return tf.zeros([B, T, D]);
-    return tf.pad(tf.slice(x, [0, shift, 0], [B, T - shift, D]), [
-      [0, 0],
-      [0, shift],
-      [0, 0],
-    ]);
-  }
-
   private embed(ids: tf.Tensor2D): tf.Tensor3D {
     const [B, T] = ids.shape;
     return tf.reshape(tf.gather(this.vars.embed, tf.reshape(ids, [-1])), [B, T, this.config.modelDim]);
   }
 
-  /** The shared body of a convolution layer: taps [N, K*D] -> normalised residual output [N, D]. */
+  /**
+   * The shared body of a convolution layer: taps [N, K*D], or h [B, T, D] with the time offsets of
+   * its taps (see tapsConv) -> normalised residual output [N, D].
+   */
   private convLayer(
     prefix: string,
-    taps: tf.Tensor2D,
+    taps: tf.Tensor2D | { h: tf.Tensor3D; offsets: number[] },
     residual: tf.Tensor2D,
     addBias?: (u: tf.Tensor) => tf.Tensor,
     dropout?: Dropout,
   ): tf.Tensor2D {
-    let u: tf.Tensor = tf.add(matMul(taps, this.vars[`${prefix}.w`] as tf.Tensor2D), this.vars[`${prefix}.b`]);
+    const w = this.vars[`${prefix}.w`] as tf.Tensor2D;
+    const product = taps instanceof tf.Tensor ? matMul(taps, w) : tapsConv(taps.h, w, taps.offsets);
+    let u: tf.Tensor = tf.add(product, this.vars[`${prefix}.b`]);
     if (addBias) u = addBias(u);
     let branch = relu(u);
     if (dropout && dropout.rate > 0) branch = tf.dropout(branch, dropout.rate, undefined, dropout.seed());
@@ -255,18 +236,8 @@ export class TextVaeModel {
     const half = Math.floor(c.kernelSize / 2);
     for (let i = 0; i < c.encoderLayers; i++) {
       const dilation = c.encoderDilations?.[i] ?? 1;
-      const taps: tf.Tensor3D[] = [];
-      for (let k = 0; k < c.kernelSize; k++) {
-        const offset = (k - half) * dilation;
-        taps.push(offset < 0 ? this.shiftRight(h, -offset) : this.shiftLeft(h, offset));
-      }
-      const out = this.convLayer(
-        `enc.${i}`,
-        tf.reshape(tf.concat(taps, 2), [B * T, c.kernelSize * D]),
-        tf.reshape(h, [B * T, D]),
-        undefined,
-        dropout,
-      );
+      const offsets = Array.from({ length: c.kernelSize }, (_, k) => (k - half) * dilation);
+      const out = this.convLayer(`enc.${i}`, { h, offsets }, tf.reshape(h, [B * T, D]), undefined, dropout);
       h = tf.mul(tf.reshape(out, [B, T, D]), mask) as tf.Tensor3D;
     }
     const pooled = c.poolSlots ? this.attentionPool(h, mask) : this.meanMaxPool(h, mask);
@@ -351,15 +322,13 @@ export class TextVaeModel {
     const zb = this.zBiases(z);
     const memory = this.memory(z);
     c.decoderDilations.forEach((d, i) => {
-      const taps: tf.Tensor3D[] = [];
-      for (let k = 0; k < c.kernelSize; k++) taps.push(this.shiftRight(h, k * d));
       // Broadcast z's bias over time rather than tiling it.
       let zBias: tf.Tensor = tf.slice(zb, [0, i, 0], [B, 1, D]);
       if (memory.keys.length) zBias = tf.add(zBias, this.readMemory(h, memory, i));
       const addBias = (u: tf.Tensor) => tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), zBias), [B * T1, D]);
       const out = this.convLayer(
         `dec.${i}`,
-        tf.reshape(tf.concat(taps, 2), [B * T1, c.kernelSize * D]),
+        { h, offsets: Array.from({ length: c.kernelSize }, (_, k) => -k * d) },
         tf.reshape(h, [B * T1, D]),
         addBias,
         dropout,

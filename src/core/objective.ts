@@ -1,6 +1,7 @@
 /** The training objective: reconstruction + annealed, free-bits KL (vae), or L1 on codes (sparse). */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, Dropout, TextVaeModel } from './model';
+import { targetLogProbs } from './ops';
 import { PAD } from './tokenizer';
 
 export interface ObjectiveOptions {
@@ -50,11 +51,9 @@ export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOpti
   const z = isVae && opts.noise ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor2d(opts.noise, [B, Z]))) : mu;
   const input = tf.tensor2d(batch.decoderInput, [B, T + 1], 'int32');
   const targetsFlat = tf.tensor1d(batch.targets, 'int32');
-  const logits = tf.reshape(model.decodeLogits(z as tf.Tensor2D, input, opts.dropout), [B * (T + 1), V]);
-  const logp = tf.logSoftmax(logits);
+  const logits = tf.reshape(model.decodeLogits(z as tf.Tensor2D, input, opts.dropout), [B * (T + 1), V]) as tf.Tensor2D;
   const mask = tf.cast(tf.notEqual(targetsFlat, PAD), 'float32');
-  // oneHot is built as int32 and cast: tfjs-backend-wasm 4.22 writes wrong values for a float32 oneHot.
-  const tokenLogp = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(targetsFlat, V), 'float32')), 1);
+  const tokenLogp = targetLogProbs(logits, targetsFlat);
   const reconNats = tf.neg(tf.sum(tf.mul(tokenLogp, mask)));
   const targetTokens = tf.sum(mask);
   const correct = tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(logits, 1), targetsFlat), 'float32'), mask));

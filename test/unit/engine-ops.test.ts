@@ -6,7 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { relu, rmsNorm } from '../../src/core/ops';
+import { matMul, relu, rmsNorm, sliceTaps, tapsConv, targetLogProbs } from '../../src/core/ops';
 import { Random } from '../../src/core/random';
 import { setupBackend } from '../helpers/engine';
 
@@ -77,4 +77,59 @@ test('relu: the same values and gradient as tf.relu, zero where the input is not
     assert.deepEqual(ours.value.dataSync(), ref.value.dataSync());
     assert.deepEqual(ours.grads[0].dataSync(), ref.grads[0].dataSync());
   });
+});
+
+test("targetLogProbs: each row's log-softmax at its target, with the same gradient as autodiff of those ops", () => {
+  const rng = new Random(5);
+  tf.tidy(() => {
+    const logits = randomTensor(rng, [9, 13], 3);
+    const targets = tf.tensor1d(
+      Array.from({ length: 9 }, () => rng.int(13)),
+      'int32',
+    );
+    const w = randomTensor(rng, [9]);
+    const plain = (x: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(x), tf.cast(tf.oneHot(targets, 13), 'float32')), 1);
+    const ours = valueAndGrads((x) => targetLogProbs(x as tf.Tensor2D, targets), [logits], w);
+    const ref = valueAndGrads(plain, [logits], w);
+    assert.deepEqual(ours.value.dataSync(), ref.value.dataSync());
+    assert.ok(relativeError(ours.grads[0], ref.grads[0]) < 1e-5);
+    // Probabilities: every row's values are below 0, and the gradient's rows sum to 0.
+    assert.ok(ours.value.dataSync().every((v) => v < 0));
+    for (const s of tf.sum(ours.grads[0], 1).dataSync()) assert.ok(Math.abs(s) < 1e-5);
+  });
+});
+
+test("tapsConv: each output is the sum over taps of h at its offset (zero outside) times that tap's block, with the same gradients as autodiff", () => {
+  const rng = new Random(6);
+  const [B, T, D, E] = [2, 7, 4, 5];
+  // Causal (decoder), centred (encoder) and offsets reaching past the sequence.
+  for (const offsets of [
+    [0, -2, -4],
+    [-3, 0, 3],
+    [0, -8, 9],
+  ]) {
+    tf.tidy(() => {
+      const h = randomTensor(rng, [B, T, D]) as tf.Tensor3D;
+      const w = randomTensor(rng, [offsets.length * D, E]) as tf.Tensor2D;
+      const dy = randomTensor(rng, [B * T, E]);
+      const ours = valueAndGrads((x, k) => tapsConv(x as tf.Tensor3D, k as tf.Tensor2D, offsets), [h, w], dy);
+      const ref = valueAndGrads((x, k) => matMul(sliceTaps(x as tf.Tensor3D, offsets), k as tf.Tensor2D), [h, w], dy);
+      assert.deepEqual(ours.value.dataSync(), ref.value.dataSync(), `forward, offsets ${offsets}`);
+      assert.ok(relativeError(ours.grads[0], ref.grads[0]) < 1e-5, `d/dh, offsets ${offsets}`);
+      assert.ok(relativeError(ours.grads[1], ref.grads[1]) < 1e-5, `d/dw, offsets ${offsets}`);
+      // Against the definition, in plain arithmetic.
+      const hv = h.arraySync() as number[][][];
+      const wv = w.arraySync() as number[][];
+      const out = ours.value.arraySync() as number[][];
+      for (let b = 0; b < B; b++)
+        for (let t = 0; t < T; t++)
+          for (let e = 0; e < E; e++) {
+            let sum = 0;
+            offsets.forEach((o, k) => {
+              if (t + o >= 0 && t + o < T) for (let d = 0; d < D; d++) sum += hv[b][t + o][d] * wv[k * D + d][e];
+            });
+            assert.ok(Math.abs(out[b * T + t][e] - sum) < 1e-4, `(${b}, ${t}, ${e}) offsets ${offsets}`);
+          }
+    });
+  }
 });
