@@ -176,7 +176,13 @@ export function computeFingerprint(
 const CONFIG_LIMITS: Record<
   Exclude<
     keyof ModelConfig,
-    'variant' | 'decoderDilations' | 'encoderDilations' | 'encoderPositions' | 'poolSlots' | 'memorySlots'
+    | 'variant'
+    | 'decoderDilations'
+    | 'encoderDilations'
+    | 'encoderPositions'
+    | 'poolSlots'
+    | 'memorySlots'
+    | 'codeScheme'
   >,
   [number, number]
 > = {
@@ -201,6 +207,7 @@ export function validateModelConfig(value: unknown): ModelConfig {
     'encoderDilations',
     'encoderPositions',
     ...Object.keys(OPTIONAL_SLOTS),
+    'codeScheme',
     ...Object.keys(CONFIG_LIMITS),
   ]);
   for (const key of Object.keys(value)) {
@@ -238,6 +245,14 @@ export function validateModelConfig(value: unknown): ModelConfig {
   if (value.encoderPositions !== undefined && typeof value.encoderPositions !== 'boolean') {
     throw new Error(`encoderPositions must be true or false, got ${describe(value.encoderPositions)}`);
   }
+  if (value.codeScheme !== undefined) {
+    if (value.codeScheme !== 'precision')
+      throw new Error(`codeScheme must be "precision" or absent, got ${describe(value.codeScheme)}`);
+    if (value.variant !== 'vae')
+      throw new Error(
+        `codeScheme "precision" needs variant vae (its steps follow the posterior), got ${value.variant}`,
+      );
+  }
   const slots: Partial<Pick<ModelConfig, keyof typeof OPTIONAL_SLOTS>> = {};
   for (const [key, range] of Object.entries(OPTIONAL_SLOTS) as [keyof typeof OPTIONAL_SLOTS, NumberRange][]) {
     if (value[key] === undefined) continue;
@@ -248,6 +263,7 @@ export function validateModelConfig(value: unknown): ModelConfig {
   return {
     ...(encDil !== undefined ? { encoderDilations: [...(encDil as number[])] } : {}),
     ...slots,
+    ...(value.codeScheme !== undefined ? { codeScheme: 'precision' as const } : {}),
     ...(value.encoderPositions !== undefined ? { encoderPositions: value.encoderPositions as boolean } : {}),
     variant: value.variant,
     vocabSize: value.vocabSize as number,

@@ -1,7 +1,8 @@
 /**
- * Compact, copy-pasteable latent codes:
+ * Compact, copy-pasteable latent codes, in two versions:
  *
- *     tvae1:<fingerprint8>:<base64url payload>
+ *     tvae1:<fingerprint8>:<base64url payload>    fixed length: int8 per dimension (scheme 1)
+ *     tvae2:<fingerprint8>:<base64url payload>    variable length: precision scheme (scheme 2)
  *
  * - `fingerprint8` is the first 8 lowercase hex characters of the model's
  *   sha256 fingerprint (see bundle.ts).
@@ -23,25 +24,41 @@
  * error is at most half a step, 2/127 ≈ 0.01575. Values outside [-4, 4]
  * (more than 4 standard deviations under the unit Gaussian prior) decode to ±4.
  *
+ * Scheme 2 (tvae2, models whose config says codeScheme 'precision'): the payload is
+ *
+ *       bytes 0..n-1    the range-coded grid indices of every dimension (latentPrecision.ts);
+ *                       the model knows the dimension count and each dimension's step
+ *       bytes n..n+1    CRC-16 (CCITT, big-endian) over "tvae2:<fp8>:" and bytes 0..n-1
+ *
+ *   No header byte: the version in the prefix names the format (older TextVAE reports tvae2 as an
+ *   unsupported version rather than misreading it). Two check bytes, not four: a code is ~20 bytes,
+ *   and CRC-16 still detects every single edited character (any burst of up to 16 bits), the
+ *   fingerprint's included, so a hand-edited prefix stays 'corrupt' and not 'wrong-model'; on top,
+ *   only the exact bytes the encoder writes decode (the decoder re-encodes and compares).
+ *   A scheme-2 code can only be decoded with its model (its steps); without one it can be checked.
+ *
  * No Node- or browser-specific APIs are used, so this module also runs in a webview.
  */
 
 import { codePattern, type FoundCode } from './codePattern';
+import { LatentQuantiser, PrecisionCodeError } from './latentPrecision';
 
 export type LatentCodeReason =
-  'not-a-code' | 'unsupported-version' | 'truncated' | 'corrupt' | 'wrong-model' | 'bad-dimension';
+  'not-a-code' | 'unsupported-version' | 'truncated' | 'corrupt' | 'wrong-model' | 'bad-dimension' | 'needs-model';
 
 export class LatentCodeError extends Error {
   readonly reason: LatentCodeReason;
-  constructor(reason: LatentCodeReason, message: string) {
-    super(message);
+  constructor(reason: LatentCodeReason, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'LatentCodeError';
     this.reason = reason;
   }
 }
 
-/** The only code version this module writes and reads. */
+/** The version of scheme-1 codes (fixed length, int8 per dimension). */
 export const LATENT_CODE_VERSION = 1;
+/** The version of scheme-2 codes (precision-following steps, range-coded). */
+export const PRECISION_CODE_VERSION = 2;
 /** Quantisation scheme id 1: int8, clamp range [-LATENT_CLAMP, LATENT_CLAMP]. */
 export const SCHEME_INT8_CLAMP4 = 1;
 /** Clamp range of scheme 1. */
@@ -53,6 +70,7 @@ export const MAX_LATENT_CODE_DIMS = 255;
 
 const HEADER_BYTES = 2;
 const CRC_BYTES = 4;
+const CRC16_BYTES = 2;
 const FP_LEN = 8;
 
 const LATENT_CODES = codePattern('tvae');
@@ -90,6 +108,18 @@ export function crc32(...parts: Uint8Array[]): number {
     for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   }
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/** CRC-16/CCITT (polynomial 0x1021, initial 0xffff, not reflected) of the concatenated byte arrays. */
+export function crc16(...parts: Uint8Array[]): number {
+  let c = 0xffff;
+  for (const bytes of parts) {
+    for (let i = 0; i < bytes.length; i++) {
+      c ^= bytes[i] << 8;
+      for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+    }
+  }
+  return c;
 }
 
 // ---------------------------------------------------------------- base64url
@@ -187,13 +217,50 @@ export function formatLatentCode(z: ArrayLike<number>, modelFingerprint: string)
   return prefix + base64urlEncode(payload);
 }
 
+/** What a code is checked against: the active model. */
+export interface ExpectedModel {
+  /** The full fingerprint or its 8-character prefix. */
+  fingerprint: string;
+  latentDim: number;
+  /** The model's scheme-2 quantiser; a model that writes scheme-1 codes has none. */
+  quantiser?: LatentQuantiser;
+}
+
 /**
- * Decodes a latent code. Checks, in order: syntax, version, length, checksum
- * (and quantisation scheme), then — when `expected` is given — model
- * fingerprint and dimension count. Throws LatentCodeError.
- * `expected.fingerprint` may be the full fingerprint or its 8-char prefix.
+ * A scheme-2 code of a standardised latent vector (see the top of this file). Each value comes back
+ * within half of its dimension's step, however large (outliers are escaped, not clamped).
  */
-export function parseLatentCode(code: string, expected?: { fingerprint: string; latentDim: number }): Float32Array {
+export function formatPrecisionCode(
+  z: ArrayLike<number>,
+  modelFingerprint: string,
+  quantiser: LatentQuantiser,
+): string {
+  const fp8 = shortFingerprint(modelFingerprint, 'formatPrecisionCode: modelFingerprint');
+  if (z.length !== quantiser.dims) {
+    throw new RangeError(`formatPrecisionCode: the model codes ${quantiser.dims} dimensions, got ${z.length}`);
+  }
+  const prefix = `tvae${PRECISION_CODE_VERSION}:${fp8}:`;
+  let body: Uint8Array;
+  try {
+    body = quantiser.encode(quantiser.indices(z));
+  } catch (err) {
+    throw new RangeError(`formatPrecisionCode: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const payload = new Uint8Array(body.length + CRC16_BYTES);
+  payload.set(body);
+  const crc = crc16(ASCII(prefix), body);
+  payload[body.length] = crc >>> 8;
+  payload[body.length + 1] = crc & 0xff;
+  return prefix + base64urlEncode(payload);
+}
+
+/**
+ * Decodes a latent code of either version to its standardised latent vector. Checks, in order:
+ * syntax, version, length, checksum (and quantisation scheme), then — when `expected` is given —
+ * model fingerprint and dimension count. Throws LatentCodeError. A tvae2 code also needs
+ * `expected.quantiser` to be decoded ('needs-model' without one).
+ */
+export function parseLatentCode(code: string, expected?: ExpectedModel): Float32Array {
   const text = typeof code === 'string' ? code.trim() : '';
   const m = WHOLE_CODE.exec(text);
   if (!m) {
@@ -204,13 +271,13 @@ export function parseLatentCode(code: string, expected?: { fingerprint: string; 
     );
   }
   const [, versionText, fp8, payloadText] = m;
+  if (versionText === String(PRECISION_CODE_VERSION)) return parsePrecisionCode(fp8, payloadText, expected);
   if (versionText !== String(LATENT_CODE_VERSION)) {
     throw new LatentCodeError(
       'unsupported-version',
-      `latent code version tvae${versionText} is not supported by this version of TextVAE (supports tvae${LATENT_CODE_VERSION})`,
+      `latent code version tvae${versionText} is not supported by this version of TextVAE (supports tvae${LATENT_CODE_VERSION} and tvae${PRECISION_CODE_VERSION})`,
     );
   }
-
   const { bytes, leftoverBits, leftover } = base64urlDecode(payloadText);
   if (bytes.length < HEADER_BYTES) {
     throw new LatentCodeError(
@@ -252,18 +319,7 @@ export function parseLatentCode(code: string, expected?: { fingerprint: string; 
     throw new LatentCodeError('bad-dimension', 'latent code has 0 dimensions');
   }
 
-  if (expected) {
-    const activeFp8 = shortFingerprint(expected.fingerprint, 'parseLatentCode: expected.fingerprint');
-    if (activeFp8 !== fp8) {
-      throw new LatentCodeError('wrong-model', `this code was made by model ${fp8}; the active model is ${activeFp8}`);
-    }
-    if (n !== expected.latentDim) {
-      throw new LatentCodeError(
-        'bad-dimension',
-        `this code has ${n} latent dimensions; the active model has ${expected.latentDim}`,
-      );
-    }
-  }
+  if (expected) checkModel(fp8, n, expected);
 
   const z = new Float32Array(n);
   const step = LATENT_CLAMP / 127;
@@ -273,4 +329,69 @@ export function parseLatentCode(code: string, expected?: { fingerprint: string; 
     z[i] = q * step;
   }
   return z;
+}
+
+/** Model before dimension: a code of another model is 'wrong-model' whatever its size. */
+function checkModel(fp8: string, dims: number, expected: ExpectedModel): void {
+  const activeFp8 = shortFingerprint(expected.fingerprint, 'parseLatentCode: expected.fingerprint');
+  if (activeFp8 !== fp8) {
+    throw new LatentCodeError('wrong-model', `this code was made by model ${fp8}; the active model is ${activeFp8}`);
+  }
+  if (dims !== expected.latentDim) {
+    throw new LatentCodeError(
+      'bad-dimension',
+      `this code has ${dims} latent dimensions; the active model has ${expected.latentDim}`,
+    );
+  }
+}
+
+function parsePrecisionCode(fp8: string, payloadText: string, expected?: ExpectedModel): Float32Array {
+  const { bytes, leftoverBits, leftover } = base64urlDecode(payloadText);
+  if (bytes.length < CRC16_BYTES) {
+    throw new LatentCodeError(
+      'truncated',
+      `latent code is truncated: expected at least ${CRC16_BYTES} payload bytes, found ${bytes.length}`,
+    );
+  }
+  if (leftover !== 0 || leftoverBits >= 6) {
+    throw new LatentCodeError(
+      'corrupt',
+      'latent code is corrupt: stray bits after its last byte (was it cut or edited?)',
+    );
+  }
+  const body = bytes.subarray(0, bytes.length - CRC16_BYTES);
+  const stored = (bytes[body.length] << 8) | bytes[body.length + 1];
+  if (stored !== crc16(ASCII(`tvae${PRECISION_CODE_VERSION}:${fp8}:`), body)) {
+    throw new LatentCodeError(
+      'corrupt',
+      'latent code is corrupt: checksum mismatch (was it edited or copied incompletely?)',
+    );
+  }
+  if (!expected) {
+    throw new LatentCodeError(
+      'needs-model',
+      `a tvae${PRECISION_CODE_VERSION} code can only be decoded by its model (${fp8})`,
+    );
+  }
+  const { quantiser } = expected;
+  // A model's fingerprint covers its config, so a model that wrote this code has a quantiser.
+  checkModel(fp8, quantiser?.dims ?? expected.latentDim, expected);
+  if (!quantiser) {
+    throw new LatentCodeError(
+      'unsupported-version',
+      `the active model writes tvae${LATENT_CODE_VERSION} codes and cannot read this tvae${PRECISION_CODE_VERSION} code`,
+    );
+  }
+  try {
+    return quantiser.values(quantiser.decode(body));
+  } catch (err) {
+    if (!(err instanceof PrecisionCodeError)) throw err;
+    throw new LatentCodeError(
+      'corrupt',
+      'latent code is corrupt: its payload codes no latent vector (was it edited?)',
+      {
+        cause: err,
+      },
+    );
+  }
 }

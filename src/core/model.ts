@@ -46,6 +46,8 @@ export function weightShapes(c: ModelConfig): Record<string, number[]> {
     // Statistics of training codes: the sampling distribution for 'ae' and 'sparse'.
     'latent.mean': [c.latentDim],
     'latent.std': [c.latentDim],
+    // Quantisation steps of tvae2 codes (latentStats.ts), only for models that write them.
+    ...(c.codeScheme === 'precision' ? { 'latent.step': [c.latentDim] } : {}),
   };
   if (c.poolSlots) shapes['enc.pool.q'] = [c.poolSlots, D];
   if (c.memorySlots) {
@@ -84,7 +86,8 @@ export function initialWeights(c: ModelConfig, seed: number): NamedWeights {
   for (const [name, shape] of Object.entries(weightShapes(c))) {
     const size = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;
-    if (name.endsWith('.norm') || name === 'latent.std') data = new Float32Array(size).fill(1);
+    if (name.endsWith('.norm') || name === 'latent.std' || name === 'latent.step')
+      data = new Float32Array(size).fill(1);
     else if (shape.length === 1 || name === 'latent.mean') data = new Float32Array(size);
     else if (name === 'embed' || name === 'position') data = rng.normals(size, 0.05);
     else {

@@ -4,7 +4,8 @@ import { TextVaeModel, makeBatch, weightShapes, parameterCount } from './model';
 import { Tokenizer, BOS, EOS } from './tokenizer';
 import { chunkText } from './chunker';
 import { BundleError, loadBundle, type BundleManifest, type LoadedBundle } from './bundle';
-import { formatLatentCode, parseLatentCode } from './latentCode';
+import { formatLatentCode, formatPrecisionCode, parseLatentCode } from './latentCode';
+import { LatentQuantiser } from './latentPrecision';
 import { makeExamples } from './dataset';
 import { evaluate, type EvalMetrics } from './evaluate';
 import type { RoundTrip } from './similarity';
@@ -132,37 +133,42 @@ export class TextVae {
   /**
    * Codes store z standardised by the training codes' mean and spread, so that every variant
    * (an 'ae' code is unbounded) fits the code's clamp range and gets the same relative precision.
+   * Models with codeScheme 'precision' write tvae2 codes, quantised with their latent.step.
    */
-  private latentScale(): { mean: Float32Array; std: Float32Array } {
+  private latentScale(): { mean: Float32Array; std: Float32Array; quantiser?: LatentQuantiser } {
     if (!this.scale) {
-      this.scale = {
-        mean: Float32Array.from(this.model.vars['latent.mean'].dataSync()),
-        std: Float32Array.from(this.model.vars['latent.std'].dataSync(), (s) => Math.max(s, 1e-3)),
-      };
+      const mean = Float32Array.from(this.model.vars['latent.mean'].dataSync());
+      const std = Float32Array.from(this.model.vars['latent.std'].dataSync(), (s) => Math.max(s, 1e-3));
+      const step = this.model.vars['latent.step'];
+      // Steps in standardised units; float32 inputs and one division, so every machine agrees.
+      const quantiser = step
+        ? new LatentQuantiser(Float64Array.from(step.dataSync(), (s, j) => s / std[j]))
+        : undefined;
+      this.scale = { mean, std, quantiser };
     }
     return this.scale;
   }
-  private scale: { mean: Float32Array; std: Float32Array } | null = null;
+  private scale: { mean: Float32Array; std: Float32Array; quantiser?: LatentQuantiser } | null = null;
+
+  /** Latent vectors -> copy-pasteable codes, in the scheme the model writes. */
+  codesOf(zs: Float32Array[]): string[] {
+    const { mean, std, quantiser } = this.latentScale();
+    return zs.map((z) => {
+      const u = z.map((v, j) => (v - mean[j]) / std[j]);
+      return quantiser ? formatPrecisionCode(u, this.fingerprint, quantiser) : formatLatentCode(u, this.fingerprint);
+    });
+  }
 
   /** Text -> one copy-pasteable code per chunk. */
   async encodeToCodes(text: string, options: EncodeOptions = {}): Promise<string[]> {
-    const { mean, std } = this.latentScale();
-    return (await this.encode(text, options)).map((z) =>
-      formatLatentCode(
-        z.map((v, j) => (v - mean[j]) / std[j]),
-        this.fingerprint,
-      ),
-    );
+    return this.codesOf(await this.encode(text, options));
   }
 
   /** Parses codes; throws LatentCodeError (wrong model, corrupt, truncated...) with a clear message. */
   parseCodes(codes: string[]): Float32Array[] {
-    const { mean, std } = this.latentScale();
-    return codes.map((c) =>
-      parseLatentCode(c, { fingerprint: this.fingerprint, latentDim: this.config.latentDim }).map(
-        (v, j) => v * std[j] + mean[j],
-      ),
-    );
+    const { mean, std, quantiser } = this.latentScale();
+    const expected = { fingerprint: this.fingerprint, latentDim: this.config.latentDim, quantiser };
+    return codes.map((c) => parseLatentCode(c, expected).map((v, j) => v * std[j] + mean[j]));
   }
 
   async decodeCodes(codes: string[], options: DecodeRun = {}): Promise<string> {

@@ -15,6 +15,7 @@ import { Random } from './random';
 import { checkBundleTarget, readManifest, saveBundle } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
+import { refreshLatentStatistics, withCodeWeights } from './latentStats';
 
 export type { MetricsLine };
 
@@ -23,6 +24,8 @@ export interface TrainOptions {
   val: string[];
   out: string;
   config?: Partial<ModelConfig>;
+  /** Step of tvae2 codes in posterior standard deviations (models with codeScheme 'precision'). */
+  codeStepFactor?: number;
   seed?: number;
   batchSize?: number;
   learningRate?: number;
@@ -111,7 +114,8 @@ export interface ParentModel {
 
 /**
  * The config of a fine-tuning run: the parent's. A requested field that differs from the parent's is
- * refused, every such field named, since the parent's weights only fit its own shapes.
+ * refused, every such field named, since the parent's weights only fit its own shapes; only the code
+ * scheme may be switched to 'precision'.
  */
 export function fineTuneConfig(parent: ModelConfig, requested: Partial<ModelConfig> = {}): ModelConfig {
   const normal = (c: Partial<ModelConfig>, key: keyof ModelConfig): unknown => {
@@ -122,14 +126,15 @@ export function fineTuneConfig(parent: ModelConfig, requested: Partial<ModelConf
     return c[key];
   };
   const conflicts = (Object.keys(requested) as (keyof ModelConfig)[])
-    .filter((k) => requested[k] !== undefined)
+    .filter((k) => requested[k] !== undefined && k !== 'codeScheme')
     .filter((k) => JSON.stringify(normal(requested, k)) !== JSON.stringify(normal(parent, k)))
     .map((k) => `${k} ${JSON.stringify(requested[k])} (the parent has ${JSON.stringify(normal(parent, k) ?? null)})`);
   if (conflicts.length)
     throw new Error(
       `fine-tuning keeps the parent model's architecture and tokenizer; these settings differ from it: ${conflicts.join('; ')}`,
     );
-  return { ...parent };
+  // Not architecture: a fine-tuned model may start writing tvae2 codes (statistics are taken at save).
+  return { ...parent, ...(requested.codeScheme ? { codeScheme: requested.codeScheme } : {}) };
 }
 
 /** A deterministic sample of texts up to a byte budget, for tokenizer training. */
@@ -186,7 +191,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const bundle = await loadModelBundle(o.from);
     tokenizer = bundle.tokenizer;
     config = fineTuneConfig(bundle.config, o.config);
-    model = new TextVaeModel(config, bundle.weights);
+    model = new TextVaeModel(config, withCodeWeights(config, bundle.weights));
     parent = { fingerprint: bundle.fingerprint, dir: path.resolve(o.from) };
     log(
       `fine-tuning ${o.from} (${bundle.fingerprint.slice(0, 8)}), keeping its ${tokenizer.vocabSize}-token tokenizer`,
@@ -201,6 +206,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     model = new TextVaeModel(config, undefined, o.seed);
   }
 
+  if (config.codeScheme === 'precision' && config.variant !== 'vae') {
+    model.dispose();
+    throw new Error(
+      `the precision code scheme needs variant vae (its steps follow the posterior), not ${config.variant}`,
+    );
+  }
   log('cutting documents into examples');
   const trainExamples = makeExamples(o.train, tokenizer, config.maxTokens);
   const valAll = makeExamples(o.val, tokenizer, config.maxTokens);
@@ -244,7 +255,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 
   const save = async (step: number, elapsed: number, finished: boolean, metrics?: unknown) => {
-    await refreshLatentStatistics(model, trainExamples, new Random(o.seed + 3));
+    await refreshLatentStatistics(model, trainExamples, new Random(o.seed + 3), o.codeStepFactor);
     const res = await saveBundle(o.out, {
       config,
       tokenizer: tokenizer.toJSON(),
@@ -436,38 +447,6 @@ export async function trainStep(
   ]);
   tf.dispose([value, norm, ...captured, ...Object.values(grads)]);
   return { loss: lossV[0], recon: reconV[0], kl: klV[0], gradNorm: normV[0] };
-}
-
-/** Mean and spread of training codes: how 'ae' and 'sparse' models sample (they have no prior). */
-async function refreshLatentStatistics(model: TextVaeModel, examples: Example[], rng: Random): Promise<void> {
-  const picked = rng.shuffle(examples.slice()).slice(0, 512);
-  const Z = model.config.latentDim;
-  const sum = new Float64Array(Z),
-    sq = new Float64Array(Z);
-  for (let i = 0; i < picked.length; i += 64) {
-    const part = picked.slice(i, i + 64);
-    const batch = makeBatch(
-      part.map((e) => e.tokens),
-      part.map((e) => e.bytes),
-      model.config.maxTokens,
-    );
-    const muT = tf.tidy(() => model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')).mu);
-    const mu = await muT.data();
-    muT.dispose();
-    for (let b = 0; b < part.length; b++)
-      for (let j = 0; j < Z; j++) {
-        const v = mu[b * Z + j];
-        sum[j] += v;
-        sq[j] += v * v;
-      }
-  }
-  const n = Math.max(1, picked.length);
-  const mean = Float32Array.from(sum, (s) => s / n);
-  const std = Float32Array.from(sq, (s, j) => Math.sqrt(Math.max(1e-6, s / n - mean[j] ** 2)));
-  tf.tidy(() => {
-    model.vars['latent.mean'].assign(tf.tensor1d(mean));
-    model.vars['latent.std'].assign(tf.tensor1d(std));
-  });
 }
 
 function round(x: number, digits: number): number {

@@ -26,6 +26,8 @@ export interface ArchitectureOptions {
   encoderPositions?: boolean;
   poolSlots?: number;
   memorySlots?: number;
+  /** 'precision': tvae2 codes whose length follows the information they carry (vae only). */
+  codeScheme?: 'int8' | 'precision';
 }
 
 export function modelConfigFrom(a: ArchitectureOptions): Partial<ModelConfig> {
@@ -43,6 +45,7 @@ export function modelConfigFrom(a: ArchitectureOptions): Partial<ModelConfig> {
   if (a.encoderPositions) config.encoderPositions = true;
   if (a.poolSlots !== undefined) config.poolSlots = a.poolSlots;
   if (a.memorySlots !== undefined) config.memorySlots = a.memorySlots;
+  if (a.codeScheme === 'precision') config.codeScheme = 'precision';
   return config;
 }
 

@@ -30,6 +30,12 @@ export interface ModelConfig {
    */
   memorySlots?: number;
   kernelSize: number;
+  /**
+   * How codes are written. 'precision': tvae2 codes, a quantisation step per dimension that follows
+   * the posterior's precision (weight latent.step), range-coded (latentPrecision.ts); 'vae' only.
+   * Absent: tvae1 codes, one int8 per dimension.
+   */
+  codeScheme?: 'precision';
 }
 
 /** Plain weights, independent of any tensor library. */

@@ -12,7 +12,7 @@ import { initBackend, activeBackend } from '../core/backend';
 import { TextVae } from '../core/textVae';
 import { CorpusError } from '../core/corpus';
 import { trainOnDocuments } from '../core/trainingRun';
-import { LatentCodeError, formatLatentCode } from '../core/latentCode';
+import { LatentCodeError } from '../core/latentCode';
 import type { LosslessCoder } from '../core/lossless/codec';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, LosslessCodeError } from '../core/lossless/format';
@@ -165,7 +165,7 @@ const handlers: Handlers = {
     const vae = requireModel();
     const chunks = vae.chunk(p.text);
     const zs = await vae.encodeChunks(chunks, { sample: p.sample, seed: p.seed, signal: signalOf(job) });
-    return { codes: zs.map((z) => formatLatentCode(z, vae.fingerprint)), chunks };
+    return { codes: vae.codesOf(zs), chunks };
   },
 
   async decode(p, job) {

@@ -174,10 +174,11 @@ describe('parseLatentCode rejections', () => {
   });
 
   test('unsupported version', () => {
+    // (tvae2 is the precision scheme: latentPrecision.test.ts.)
     expectCodeError(
-      () => parseLatentCode(good.replace(/^tvae1:/, 'tvae2:')),
+      () => parseLatentCode(good.replace(/^tvae1:/, 'tvae3:')),
       'unsupported-version',
-      /tvae2 is not supported/,
+      /tvae3 is not supported/,
     );
     expectCodeError(() => parseLatentCode(good.replace(/^tvae1:/, 'tvae0:')), 'unsupported-version');
     // Version is checked before length: a cut-off tvae7 code is still an unsupported version.
