@@ -7,6 +7,7 @@ import { TextVae, type DecodeOptions } from '../core/textVae';
 import { collectCorpus, type CorpusFile } from '../core/corpus';
 import { splitForTraining } from '../core/split';
 import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
+import { DEFAULT_STEP_FACTOR } from '../core/latentStats';
 import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { checkBundleTarget, readManifest } from '../core/bundle';
@@ -18,6 +19,7 @@ import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
 import {
   BACKEND_REQUESTS,
+  CODE_SCHEMES,
   DECODE_STRATEGIES,
   EVAL_SPLITS,
   INTERPOLATION_MODES,
@@ -25,6 +27,7 @@ import {
   VARIANTS,
   isOneOf,
   type BackendRequest,
+  type CodeScheme,
   type DecodeStrategy,
   type EvalSplit,
   type InterpolationMode,
@@ -100,6 +103,17 @@ const TRAINING: OptionSet = {
   'encoder-positions': { kind: 'flag', help: 'codes depend on word order, not only on local n-grams' },
   'pool-slots': { kind: 'number', arg: 'N', range: RANGES.slots, help: 'encoder pools by N attention queries' },
   'memory-slots': { kind: 'number', arg: 'N', range: RANGES.slots, help: 'decoder layers attend to z as N slots' },
+  'code-scheme': {
+    kind: 'choice',
+    choices: CODE_SCHEMES,
+    help: "precision: short tvae2 codes (new vae models); int8: fixed-length tvae1; --from keeps the parent's",
+  },
+  'code-step': {
+    kind: 'number',
+    arg: 'F',
+    range: RANGES.codeStep,
+    help: `tvae2 step in posterior standard deviations, ${DEFAULT_STEP_FACTOR} unless given`,
+  },
   'batch-size': { kind: 'number', arg: 'N', range: RANGES.batchSize, help: 'examples per step' },
   lr: { kind: 'number', arg: 'X', range: RANGES.learningRate, help: 'peak learning rate' },
   'free-bits': {
@@ -361,6 +375,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
           encoderPositions: o.flag('encoder-positions'),
           poolSlots: o.number('pool-slots'),
           memorySlots: o.number('memory-slots'),
+          codeScheme: o.given('code-scheme') ? o.choice<CodeScheme>('code-scheme') : undefined,
         },
         seed: o.number('seed'),
         batchSize: o.number('batch-size'),
@@ -371,6 +386,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         resume: o.string('resume'),
         from: o.string('from'),
         freeNatsPerDim: o.number('free-bits'),
+        codeStepFactor: o.number('code-step'),
         tokenDropout: o.number('token-dropout'),
         dropout: o.number('dropout'),
         logEvery: o.number('log-every'),

@@ -13,6 +13,10 @@ export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
 export const VARIANTS = ['vae', 'ae', 'sparse'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
+/** How codes are written: int8, fixed-length tvae1; precision, tvae2 whose length follows the information. */
+export const CODE_SCHEMES = ['int8', 'precision'] as const;
+export type CodeScheme = (typeof CODE_SCHEMES)[number];
+
 export const DECODE_STRATEGIES = ['greedy', 'sample', 'beam'] as const;
 export type DecodeStrategy = (typeof DECODE_STRATEGIES)[number];
 
@@ -93,6 +97,8 @@ export const RANGES = {
   dilationLayers: int(1, 64),
   /** Encoder attention-pooling queries and decoder memory slots. */
   slots: int(1, 64),
+  /** Quantisation step of tvae2 codes, in posterior standard deviations. */
+  codeStep: real(0.01, 100),
 } as const satisfies Record<string, NumberRange>;
 
 /**

@@ -18,7 +18,7 @@ import { loadModelBundle } from './textVae';
  * Step of tvae2 codes, in posterior standard deviations. Chosen by measurement (docs/benchmarks.md,
  * target 1): coarser steps shorten codes, and reconstruction holds up to about this factor.
  */
-export const DEFAULT_STEP_FACTOR = 1;
+export const DEFAULT_STEP_FACTOR = 2;
 
 /** Examples the statistics are taken over (a sample of the training set). */
 const SAMPLE = 512;

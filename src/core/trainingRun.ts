@@ -11,6 +11,7 @@ import { CorpusError, collectDocuments, type CorpusFile, type CorpusOptions, typ
 import { describeSplit, type RunProvenance } from './provenance';
 import { activeBackend } from './backend';
 import type { ModelConfig, Variant } from './types';
+import type { CodeScheme } from './choices';
 
 export const DEFAULT_VAL_FRACTION = 0.05;
 
@@ -26,8 +27,11 @@ export interface ArchitectureOptions {
   encoderPositions?: boolean;
   poolSlots?: number;
   memorySlots?: number;
-  /** 'precision': tvae2 codes whose length follows the information they carry (vae only). */
-  codeScheme?: 'int8' | 'precision';
+  /**
+   * 'precision': tvae2 codes whose length follows the information they carry (vae only). Unset:
+   * precision for a new vae model, the parent's scheme when fine-tuning or resuming.
+   */
+  codeScheme?: CodeScheme;
 }
 
 export function modelConfigFrom(a: ArchitectureOptions): Partial<ModelConfig> {
@@ -47,6 +51,18 @@ export function modelConfigFrom(a: ArchitectureOptions): Partial<ModelConfig> {
   if (a.memorySlots !== undefined) config.memorySlots = a.memorySlots;
   if (a.codeScheme === 'precision') config.codeScheme = 'precision';
   return config;
+}
+
+/**
+ * New vae models write tvae2 codes: half the length of tvae1 at the same reconstruction
+ * (docs/benchmarks.md, target 1). A fine-tuned or resumed model keeps its own scheme.
+ */
+export function defaultCodeScheme(
+  a: ArchitectureOptions,
+  run: { from?: string; resume?: string },
+): CodeScheme | undefined {
+  if (a.codeScheme !== undefined || run.from !== undefined || run.resume !== undefined) return a.codeScheme;
+  return (a.variant ?? 'vae') === 'vae' ? 'precision' : undefined;
 }
 
 export interface CorpusRunOptions extends Omit<TrainOptions, 'train' | 'val' | 'config' | 'provenance'> {
@@ -82,7 +98,7 @@ export async function trainOnCorpus(o: CorpusRunOptions): Promise<CorpusRunResul
     ...rest,
     train: split.train,
     val: split.val,
-    config: modelConfigFrom(architecture),
+    config: modelConfigFrom({ ...architecture, codeScheme: defaultCodeScheme(architecture, rest) }),
     provenance: { ...provenance },
   });
   return { ...result, split, files: files.length };

@@ -210,7 +210,7 @@ export function bundleCases(f: Fixture, inputs: Inputs): Case[] {
       });
       // A refusal must say which bundle; a bundle that loads must work.
       const outcome = judgeCli(r, { mustName: r.code === 1 ? dir : undefined, output: true });
-      if (outcome.verdict === 'handled' && r.code === 0 && !/^tvae1:/.test(r.stdout))
+      if (outcome.verdict === 'handled' && r.code === 0 && !/^tvae[12]:/.test(r.stdout))
         return { verdict: 'unhandled', detail: `loaded but encoded to ${JSON.stringify(r.stdout.slice(0, 100))}` };
       if (outcome.verdict === 'handled' && r.code === 2)
         return { verdict: 'unhandled', detail: 'a usage error for a bad bundle' };

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { TextVae } from '../../src/core/textVae';
 import { recodeBundle } from '../../src/core/latentStats';
 import { LatentCodeError } from '../../src/core/latentCode';
-import { loadBundle } from '../../src/core/bundle';
+import { loadBundle, validateModelConfig } from '../../src/core/bundle';
+import { DEFAULT_CONFIG, weightShapes } from '../../src/core/model';
 import { LEARN_STEPS, SENTENCES, TINY_DOC, once, setupBackend, sharedTiny } from '../helpers/engine';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -75,4 +76,18 @@ describe('precision codes (tvae2)', () => {
       for (const v of [a, b, orig]) v.dispose();
     }
   });
+});
+
+test('config: codeScheme is "precision" or absent, for vae models only; only precision models have latent.step', () => {
+  assert.equal(validateModelConfig({ ...DEFAULT_CONFIG, codeScheme: 'precision' }).codeScheme, 'precision');
+  assert.equal('codeScheme' in validateModelConfig(DEFAULT_CONFIG), false);
+  assert.throws(() => validateModelConfig({ ...DEFAULT_CONFIG, codeScheme: 'int4' }), /codeScheme must be "precision"/);
+  assert.throws(
+    () => validateModelConfig({ ...DEFAULT_CONFIG, variant: 'ae', codeScheme: 'precision' }),
+    /needs variant vae/,
+  );
+  assert.deepEqual(weightShapes({ ...DEFAULT_CONFIG, codeScheme: 'precision' })['latent.step'], [
+    DEFAULT_CONFIG.latentDim,
+  ]);
+  assert.equal(weightShapes(DEFAULT_CONFIG)['latent.step'], undefined);
 });

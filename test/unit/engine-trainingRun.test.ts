@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { modelConfigFrom, trainOnDocuments } from '../../src/core/trainingRun';
+import { defaultCodeScheme, modelConfigFrom, trainOnDocuments } from '../../src/core/trainingRun';
 import { describeSplit, normalizeTrainingFacts } from '../../src/core/provenance';
 import { CorpusError } from '../../src/core/corpus';
 import { TextVae } from '../../src/core/textVae';
@@ -16,6 +16,18 @@ import { makeTempDir, writeFiles } from '../helpers/tmp';
 
 before(async () => {
   await setupBackend();
+});
+
+test('new vae models write precision codes; other variants, fine-tuning and resuming keep theirs', () => {
+  assert.equal(defaultCodeScheme({}, {}), 'precision');
+  assert.equal(defaultCodeScheme({ variant: 'vae' }, {}), 'precision');
+  assert.equal(defaultCodeScheme({ variant: 'ae' }, {}), undefined);
+  assert.equal(defaultCodeScheme({}, { from: 'parent' }), undefined);
+  assert.equal(defaultCodeScheme({}, { resume: 'checkpoint' }), undefined);
+  assert.equal(defaultCodeScheme({ codeScheme: 'int8' }, {}), 'int8');
+  assert.equal(defaultCodeScheme({ codeScheme: 'precision' }, { from: 'parent' }), 'precision');
+  assert.deepEqual(modelConfigFrom({ codeScheme: 'int8' }), {});
+  assert.deepEqual(modelConfigFrom({ codeScheme: 'precision' }), { codeScheme: 'precision' });
 });
 
 test('modelConfigFrom keeps only the choices made; encoder dilations set the encoder depth', () => {
