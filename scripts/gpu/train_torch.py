@@ -33,12 +33,14 @@ PAD, BOS, EOS, MASK = 0, 1, 2, 3
 def weight_shapes(c):
     """Same names, shapes and order as weightShapes() in src/core/model.ts."""
     D, K, L, Z = c["modelDim"], c["kernelSize"], len(c["decoderDilations"]), c["latentDim"]
+    pool, mem = c.get("poolSlots"), c.get("memorySlots")
+    pooled = (pool or 2) * D  # mean and max, or one vector per attention slot
     s = {
         "embed": [c["vocabSize"], D],
         "position": [c["maxTokens"] + 1, D],
-        "enc.mu.w": [2 * D, Z],
+        "enc.mu.w": [pooled, Z],
         "enc.mu.b": [Z],
-        "enc.logvar.w": [2 * D, Z],
+        "enc.logvar.w": [pooled, Z],
         "enc.logvar.b": [Z],
         "dec.z.w": [Z, L * D],
         "dec.z.b": [L * D],
@@ -47,10 +49,16 @@ def weight_shapes(c):
         "latent.mean": [Z],
         "latent.std": [Z],
     }
+    if pool:
+        s["enc.pool.q"] = [pool, D]
+    if mem:
+        s["dec.mem.w"], s["dec.mem.b"] = [Z, mem * D], [mem * D]
     for i in range(c["encoderLayers"]):
         s[f"enc.{i}.w"], s[f"enc.{i}.b"], s[f"enc.{i}.norm"] = [K * D, D], [D], [D]
     for i in range(L):
         s[f"dec.{i}.w"], s[f"dec.{i}.b"], s[f"dec.{i}.norm"] = [K * D, D], [D], [D]
+        if mem:
+            s[f"dec.{i}.mk"], s[f"dec.{i}.mv"] = [D, D], [D, D]
     return s
 
 
@@ -65,7 +73,8 @@ def initial_weights(c, gen):
         elif name in ("embed", "position"):
             t = torch.randn(shape, generator=gen) * 0.05
         else:
-            gain = 0.1 if name.startswith("enc.logvar") or name.startswith("dec.z") else 1.0
+            small = name.startswith(("enc.logvar", "dec.z")) or name.endswith(".mv") or name == "dec.mem.w"
+            gain = 0.1 if small else 1.0
             t = torch.randn(shape, generator=gen) * (gain / math.sqrt(shape[0]))
         out[name] = t
     return out
@@ -131,15 +140,33 @@ class TextVae(torch.nn.Module):
                 taps.append(self.shift_right(h, -off) if off < 0 else self.shift_left(h, off))
             k = None if keep is None else (keep[0][i], keep[1])
             h = self.conv_layer(f"enc.{i}", torch.cat(taps, -1), h, None, k) * mask
-        count = mask.sum(1).clamp_min(1)
-        mean_pool = h.sum(1) / count
-        max_pool = (h + (mask - 1) * 1e4).max(1).values
-        pooled = torch.cat([mean_pool, max_pool], -1)
+        pooled = self.attention_pool(h, mask) if c.get("poolSlots") else self.mean_max_pool(h, mask)
         mu = pooled @ self.w("enc.mu.w") + self.w("enc.mu.b")
         if c["variant"] != "vae":
             return (torch.relu(mu) if c["variant"] == "sparse" else mu), torch.zeros_like(mu)
         logvar = (pooled @ self.w("enc.logvar.w") + self.w("enc.logvar.b")).clamp(-12, 6)
         return mu, logvar
+
+    @staticmethod
+    def mean_max_pool(h, mask):
+        mean_pool = h.sum(1) / mask.sum(1).clamp_min(1)
+        max_pool = (h + (mask - 1) * 1e4).max(1).values  # padding never wins the max
+        return torch.cat([mean_pool, max_pool], -1)
+
+    def attention_pool(self, h, mask):
+        """attentionPool() of model.ts: each learned query averages the positions by softmax, [B, S * D]."""
+        B, T, D = h.shape
+        scores = h @ self.w("enc.pool.q").t() / math.sqrt(D) + (mask - 1) * 1e4  # [B, T, S], padding pushed out
+        return (torch.softmax(scores.transpose(1, 2), -1) @ h).reshape(B, -1)
+
+    def memory(self, z):
+        """memory() of model.ts: z as slots, read by each decoder layer through its keys and values [B, M, D]."""
+        M = self.c.get("memorySlots")
+        if not M:
+            return None
+        B, D = z.shape[0], self.c["modelDim"]
+        slots = (z @ self.w("dec.mem.w") + self.w("dec.mem.b")).view(B, M, D)
+        return [(slots @ self.w(f"dec.{i}.mk"), slots @ self.w(f"dec.{i}.mv")) for i in range(len(self.c["decoderDilations"]))]
 
     def decode_logits(self, z, dec_in, keep=None):
         c = self.c
@@ -147,10 +174,16 @@ class TextVae(torch.nn.Module):
         D, L = c["modelDim"], len(c["decoderDilations"])
         h = self.w("embed")[dec_in] + self.w("position")[:T1]
         zb = (z @ self.w("dec.z.w") + self.w("dec.z.b")).view(B, L, D)
+        memory = self.memory(z)
         for i, d in enumerate(c["decoderDilations"]):
             taps = torch.cat([self.shift_right(h, k * d) for k in range(c["kernelSize"])], -1)
             k = None if keep is None else (keep[0][i], keep[1])
-            h = self.conv_layer(f"dec.{i}", taps, h, zb[:, i : i + 1], k)
+            bias = zb[:, i : i + 1]
+            if memory is not None:
+                # readMemory(): the layer input attends to the slots; the read-out joins z's bias.
+                keys, values = memory[i]
+                bias = bias + torch.softmax(h @ keys.transpose(1, 2) / math.sqrt(D), -1) @ values
+            h = self.conv_layer(f"dec.{i}", taps, h, bias, k)
         normed = self.rms_norm(h, self.w("out.norm"))
         return normed @ self.w("embed").t() + self.w("out.b")
 
@@ -362,6 +395,8 @@ def main():
     ap.add_argument("--dilations", help="comma-separated decoder dilations, one layer each")
     ap.add_argument("--encoder-dilations", help="comma-separated encoder dilations, one layer each")
     ap.add_argument("--encoder-positions", action="store_true", help="add positions to the encoder input")
+    ap.add_argument("--pool-slots", type=int, help="encoder attention pooling with this many learned queries")
+    ap.add_argument("--memory-slots", type=int, help="z as this many memory slots that every decoder layer attends to")
     ap.add_argument("--dropout", type=float, default=0.0, help="train-time dropout on residual branches")
     ap.add_argument("--eval-seconds", type=float, default=20)
     ap.add_argument("--no-compile", action="store_true")
@@ -371,6 +406,9 @@ def main():
     args = ap.parse_args()
     if args.steps is not None and args.steps < 0:
         raise SystemExit("train_torch: --steps must be 0 or more")
+    for flag, n in (("--pool-slots", args.pool_slots), ("--memory-slots", args.memory_slots)):
+        if n is not None and not 1 <= n <= 64:  # RANGES.slots in src/core/choices.ts
+            raise SystemExit(f"train_torch: {flag} must be an integer in 1..64, got {n}")
 
     rank, world, device = setup_processes(args.device_request)
     RANK = rank
@@ -390,6 +428,8 @@ def main():
         config["encoderDilations"] = [int(x) for x in args.encoder_dilations.split(",")]
         config["encoderLayers"] = len(config["encoderDilations"])
     if args.encoder_positions: config["encoderPositions"] = True
+    if args.pool_slots: config["poolSlots"] = args.pool_slots
+    if args.memory_slots: config["memorySlots"] = args.memory_slots
     # The same seed on every process: identical initial weights and data order everywhere.
     gen = torch.Generator().manual_seed(args.seed)
     model = TextVae(config, initial_weights(config, gen)).to(device)

@@ -6,6 +6,10 @@
  * Needs a Python with torch (scripts/setup-torch.sh, run by `npm test`'s pretest, installs Debian's
  * python3-torch as root). Without one the test is skipped with the reason, unless
  * TEXTVAE_REQUIRE_TORCH=1 (CI), where it fails.
+ *
+ * The trainer mirrors every architecture a user can train: its parity check must reproduce the
+ * engine's loss for a model with attention pooling and z as decoder memory, and refuse when its math
+ * leaves either out.
  */
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +22,10 @@ import { fixturePath } from '../helpers/fixtures';
 import { runGpuScript } from '../helpers/gpu';
 import { makeTempDir } from '../helpers/tmp';
 import { readRunWeights } from '../../scripts/gpu/runWeights';
+import { TextVaeModel } from '../../src/core/model';
+import { saveBundle } from '../../src/core/bundle';
+import type { ModelConfig } from '../../src/core/types';
+import { setupBackend } from '../helpers/engine';
 
 const TRAINER = path.join(REPO, 'scripts', 'gpu', 'train_torch.py');
 const REQUIRED = process.env.TEXTVAE_REQUIRE_TORCH === '1';
@@ -50,10 +58,9 @@ const TRAIN = [
 
 let data = '';
 
-/** Trains into a fresh folder, as one process or as `processes` under torchrun; returns the folder and stdout. */
-function train(processes: number, batchSize: number, extra: string[] = []): { out: string; stdout: string } {
+/** Runs the trainer as one process or as `processes` under torchrun; the spawn result and the run folder. */
+function runTrainer(processes: number, args: string[]) {
   const out = path.join(makeTempDir('textvae-ddp-run-'), 'run');
-  const args = [TRAINER, '--data', data, '--out', out, ...TRAIN, '--batch-size', String(batchSize), ...extra];
   // torchrun itself (python -m torch.distributed.run). --redirects/--tee 9:1 touch only a tenth local
   // process: they spell "no redirection" in a way Debian's torch 1.13 parses on Python 3.11, where
   // its default value fails ("'NoneType' object has no attribute 'get'").
@@ -66,13 +73,19 @@ function train(processes: number, batchSize: number, extra: string[] = []): { ou
           '--tee',
           '9:1',
         ]);
-  const r = spawnSync(python, [...launcher, ...args], {
+  const r = spawnSync(python, [...launcher, TRAINER, '--out', out, ...args], {
     cwd: REPO,
     encoding: 'utf8',
     timeout: 180_000,
     // One thread per process: two processes on shared cores.
     env: { ...process.env, OMP_NUM_THREADS: '1' },
   });
+  return { r, out };
+}
+
+/** Trains into a fresh folder, as one process or as `processes` under torchrun; returns the folder and stdout. */
+function train(processes: number, batchSize: number, extra: string[] = []): { out: string; stdout: string } {
+  const { r, out } = runTrainer(processes, ['--data', data, ...TRAIN, '--batch-size', String(batchSize), ...extra]);
   assert.equal(r.status, 0, `train_torch.py (${processes} process(es)) failed:\n${r.stdout}\n${r.stderr}`);
   return { out, stdout: r.stdout };
 }
@@ -133,5 +146,84 @@ describe('DDP on the GPU route: torchrun, gloo, two CPU processes', { skip }, ()
     const imported = runGpuScript('import-model.ts', ['--run', two.out, '--data', data, '--out', bundle]);
     assert.equal(imported.status, 0, imported.stderr);
     assert.ok(fs.existsSync(path.join(bundle, 'manifest.json')));
+  });
+});
+
+describe('the GPU route mirrors attention pooling and z as decoder memory', { skip }, () => {
+  let parityData = '';
+  const SLOTS = { poolSlots: 2, memorySlots: 3 };
+
+  before(async () => {
+    assert.ok(python, `TEXTVAE_REQUIRE_TORCH=1 but there is no PyTorch: ${why}`);
+    await setupBackend();
+    const plain = path.join(makeTempDir('textvae-mirror-data-'), 'data');
+    const exported = (dir: string, extra: string[] = []) =>
+      runGpuScript('export-dataset.ts', [
+        '--data',
+        fixturePath('workspace'),
+        '--out',
+        dir,
+        '--val-fraction',
+        '0.25',
+        ...extra,
+      ]);
+    let r = exported(plain);
+    assert.equal(r.status, 0, r.stderr);
+    // A tiny pool + memory model on the dataset's tokenizer: the parity reference the trainer must reproduce.
+    const meta = JSON.parse(fs.readFileSync(path.join(plain, 'dataset.json'), 'utf8'));
+    const tokenizer = JSON.parse(fs.readFileSync(path.join(plain, 'tokenizer.json'), 'utf8'));
+    const config: ModelConfig = { ...meta.config, modelDim: 16, latentDim: 8, decoderDilations: [1, 2], ...SLOTS };
+    const model = new TextVaeModel(config, undefined, 7);
+    const weights = await model.exportWeights();
+    model.dispose();
+    // Initial memory values are small (gain 0.1): made large, so that the memory's read-out moves the loss.
+    for (const [name, w] of Object.entries(weights))
+      if (name.endsWith('.mv') || name === 'dec.mem.w') w.data = w.data.map((x) => x * 20);
+    const reference = path.join(makeTempDir('textvae-mirror-model-'), 'model');
+    await saveBundle(reference, { config, tokenizer, weights });
+    parityData = path.join(makeTempDir('textvae-mirror-parity-'), 'data');
+    r = exported(parityData, ['--parity-model', reference]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  const TINY = ['--steps', '2', '--model-dim', '16', '--latent-dim', '8', '--dilations', '1,2', '--device', 'cpu'];
+  const SLOT_ARGS = ['--pool-slots', String(SLOTS.poolSlots), '--memory-slots', String(SLOTS.memorySlots)];
+
+  test('the parity check reproduces the engine loss of a pool + memory model, and the engine takes the trained weights', () => {
+    const { r, out } = runTrainer(1, ['--data', parityData, ...TINY, ...SLOT_ARGS, '--batch-size', '4']);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const parity = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{"type": "parity"'))!);
+    assert.equal(parity.ok, true);
+    assert.ok(Math.abs(parity.torch.recon_nats / parity.engine.recon_nats - 1) < 1e-4);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    assert.equal(config.poolSlots, SLOTS.poolSlots);
+    assert.equal(config.memorySlots, SLOTS.memorySlots);
+    // The engine reproduces the loss the trainer reports for its trained pool + memory weights.
+    const bundle = path.join(makeTempDir('textvae-mirror-import-'), 'model');
+    const imported = runGpuScript('import-model.ts', ['--run', out, '--data', parityData, '--out', bundle]);
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')).memorySlots, SLOTS.memorySlots);
+  });
+
+  for (const left of ['poolSlots', 'memorySlots'] as const) {
+    test(`math without ${left} does not pass the parity check: the trainer refuses to train`, () => {
+      // The same dataset, but the trainer reads the reference as if it lacked the feature (the shapes still fit).
+      const copy = path.join(makeTempDir('textvae-mirror-broken-'), 'data');
+      fs.cpSync(parityData, copy, { recursive: true });
+      const file = path.join(copy, 'parity', 'config.json');
+      const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+      delete config[left];
+      fs.writeFileSync(file, JSON.stringify(config));
+      const { r } = runTrainer(1, ['--data', copy, ...TINY, '--batch-size', '4']);
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(r.stderr, /loss differs from the engine's on the parity model; refusing to train/);
+      assert.match(r.stdout, /"type": "parity", "ok": false/);
+    });
+  }
+
+  test('slot counts out of range are refused before anything runs', () => {
+    const { r } = runTrainer(1, ['--data', parityData, ...TINY, '--memory-slots', '0']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--memory-slots must be an integer in 1\.\.64, got 0/);
   });
 });
