@@ -71,11 +71,6 @@ export class Adam {
     });
   }
 
-  /** Moment tensors held (two per group). */
-  get stateTensors(): number {
-    return 2 * this.groups.length;
-  }
-
   private addGroup(vars: tf.Variable[], m: tf.Tensor, v: tf.Tensor, steps: number): void {
     const group: Group = {
       vars,
