@@ -7,6 +7,7 @@
 export const TFJS_CORE_MODULES = [
   'backend',
   'evaluate',
+  'latentStats',
   'lossless/tfMatMul',
   'model',
   'objective',
