@@ -313,6 +313,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
           `variant:     ${vae.config.variant}, latent ${vae.config.latentDim}, width ${vae.config.modelDim}, ${vae.config.decoderDilations.length} decoder layers, ${vae.config.maxTokens} tokens per code`,
           `parameters:  ${info.parameters.toLocaleString('en')} (${(info.sizeBytes / 1e6).toFixed(1)} MB on disk)`,
           `vocabulary:  ${vae.tokenizer.vocabSize} byte-level BPE tokens`,
+          `codes:       ${vae.config.codeScheme === 'precision' ? 'tvae2 (steps follow the posterior, range-coded)' : 'tvae1 (int8 per dimension)'}`,
           `metrics:     ${JSON.stringify(info.metrics ?? {})}`,
         ].join('\n'),
       );

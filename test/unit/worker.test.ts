@@ -11,12 +11,15 @@ import { connectWorker, type WorkerHandle } from '../helpers/worker';
 
 let modelA: string;
 let modelB: string;
+/** Writes tvae2 codes. */
+let modelP: string;
 let handle: WorkerHandle;
 
 before(async () => {
   await setupBackend();
   modelA = (await sharedTiny({ maxSteps: 20, seed: 1 })).dir;
   modelB = (await sharedTiny({ maxSteps: 20, seed: 2 })).dir;
+  modelP = (await sharedTiny({ maxSteps: 20, seed: 3, config: { codeScheme: 'precision' } })).dir;
   handle = connectWorker();
 });
 after(() => handle.connection.dispose());
@@ -38,6 +41,23 @@ describe('engine worker', () => {
       assert.match(err.message, /made by model [0-9a-f]{8}; the active model is [0-9a-f]{8}/);
       return true;
     });
+  });
+
+  test('encode writes the codes the engine writes, and decode reads them back to the same vectors', async () => {
+    const { connection } = handle;
+    for (const dir of [modelA, modelP]) {
+      await connection.request('loadModel', { dir });
+      const made = await connection.request('encode', { text: TINY_DOC });
+      const vae = await TextVae.load(dir);
+      try {
+        assert.deepEqual(made.codes, await vae.encodeToCodes(TINY_DOC));
+        assert.match(made.codes[0], vae.config.codeScheme === 'precision' ? /^tvae2:/ : /^tvae1:/);
+        const back = await connection.request('decode', { codes: made.codes, options: { strategy: 'greedy' } });
+        assert.deepEqual(back.texts, await vae.decode(vae.parseCodes(made.codes), { strategy: 'greedy' }));
+      } finally {
+        vae.dispose();
+      }
+    }
   });
 
   test('a cancelled "Loading model…" leaves host and worker on the same model', async () => {
