@@ -144,8 +144,8 @@ describe('text from a bundle or a model is shown, never interpreted', () => {
       // One title, two section headings; nothing else that a reader did not write.
       assert.deepEqual(injected(html, 3), [], `${JSON.stringify(evil)} rendered as:\n${html}`);
       assert.doesNotMatch(html, /href=|src="http/);
-      // Every value stays on its row: the tables keep their 11 + 1 + 4 rows.
-      assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 11 + (1 + 1) + (1 + 3), html);
+      // Every value stays on its row: the tables keep their 12 + 1 + 4 rows.
+      assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 12 + (1 + 1) + (1 + 3), html);
     }
   });
 

@@ -146,6 +146,7 @@ export interface ModelInfoLike {
     vocabSize: number;
     decoderDilations: number[];
     encoderLayers: number;
+    codeScheme?: string;
   };
   parameters: number;
   sizeBytes: number;
@@ -202,6 +203,10 @@ export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDeta
   row('Width', info.config.modelDim);
   own('Vocabulary', `${fmtValue(info.vocabSize)} tokens`);
   row('Tokens per code', info.config.maxTokens);
+  own(
+    'Codes',
+    info.config.codeScheme === 'precision' ? 'tvae2: length follows the information' : 'tvae1: one byte per dimension',
+  );
   own('Layers', `${fmtValue(info.config.encoderLayers)} encoder, ${info.config.decoderDilations.length} decoder`);
   const metrics = isDict(info.metrics) ? info.metrics : {};
   const mRows = METRIC_LABELS.filter(([k]) => k in metrics);
