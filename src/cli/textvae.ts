@@ -12,6 +12,7 @@ import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { checkBundleTarget, readManifest } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
+import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
 import { runCompress, runDecompress } from './lossless';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, formatLosslessCode } from '../core/lossless/format';
@@ -194,6 +195,60 @@ function decodeOptions(o: Opts): DecodeOptions {
     maxTokens: o.number('max-tokens'),
     noRepeatNgram: o.number('no-repeat-ngram'),
   };
+}
+
+/** `sample`'s decoding: sampling at temperature 0.8 and top-p 0.95 unless the options say otherwise. */
+function sampleDecoding(o: Opts): DecodeOptions {
+  const decoding = decodeOptions(o);
+  return {
+    temperature: 0.8,
+    topP: 0.95,
+    ...stripUndefined(decoding),
+    strategy: decoding.strategy === 'greedy' && !o.given('strategy') ? 'sample' : decoding.strategy,
+  };
+}
+
+/** `eval --samples`: N samples from the prior scored, next to N held-out chunks of --reference text. */
+async function sampleReport(o: Opts, vae: TextVae) {
+  const n = o.number('samples')!;
+  const decoding = sampleDecoding(o);
+  const texts = await vae.sample(n, decoding);
+  const paths = o.strings('reference');
+  const reference = paths?.length
+    ? referenceFor(
+        (await collectCorpus(paths)).files,
+        n,
+        (t) => vae.chunk(t),
+        o.number('val-fraction') ?? DEFAULT_VAL_FRACTION,
+      )
+    : undefined;
+  if (reference && reference.chunks.length === 0)
+    process.stderr.write('the reference has no held-out text: only its words are used\n');
+  return {
+    sample_decoding: {
+      strategy: decoding.strategy,
+      temperature: decoding.temperature,
+      top_p: decoding.topP,
+      no_repeat_ngram: decoding.noRepeatNgram ?? 3,
+      seed: decoding.seed ?? 0,
+    },
+    sample_quality: scoreSamples(texts, reference?.vocabulary),
+    ...(reference?.chunks.length ? { reference_quality: scoreSamples(reference.chunks, reference.vocabulary) } : {}),
+    sample_texts: texts,
+  };
+}
+
+/** The sample scores as a table: one row per score, a column for the samples and one for the reference. */
+function qualityTable(samples: SampleQuality, reference?: SampleQuality): string {
+  const cell = (v: unknown) =>
+    typeof v === 'number' ? String(+v.toFixed(3)) : Array.isArray(v) ? v.slice(0, 6).join(' ') : String(v);
+  const rows = Object.keys(samples).map((k) => {
+    const key = k as keyof SampleQuality;
+    return `  ${k.padEnd(27)} ${cell(samples[key]).padEnd(12)} ${reference ? cell(reference[key]) : ''}`.trimEnd();
+  });
+  return [`  ${'score'.padEnd(27)} ${'samples'.padEnd(12)} ${reference ? 'reference' : ''}`.trimEnd(), ...rows].join(
+    '\n',
+  );
 }
 
 function print(o: Opts, json: unknown, text: string): void {
@@ -411,8 +466,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
   },
 
   eval: {
-    synopsis: '--data PATH... | --sentences F',
-    summary: 'held-out bits per byte, KL, active units; sentences back from codes',
+    synopsis: '--data PATH... | --sentences F | --samples N',
+    summary: 'held-out bits per byte, KL, active units; sentences back from codes; sample quality',
     options: {
       ...COMMON,
       ...MODEL,
@@ -430,9 +485,22 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         arg: 'FILE',
         help: 'reconstruct each line of FILE from its code: exact, char_similarity, word_f1, code_chars_per_text_char',
       },
+      samples: {
+        kind: 'number',
+        arg: 'N',
+        range: RANGES.sampleCount,
+        help: 'score N samples drawn as `sample` draws them: loops, word runs, distinct-n, sentences, markup',
+      },
+      reference: {
+        kind: 'string',
+        arg: 'PATH',
+        multiple: true,
+        help: 'text of the training domain: its training split gives the known words, its held-out split N chunks scored alike',
+      },
     },
     check(o) {
-      if (!o.given('sentences')) requireData(o);
+      if (o.given('reference') && !o.given('samples')) throw new UsageError('--reference applies to --samples N');
+      if (!o.given('sentences') && !o.given('samples')) requireData(o);
     },
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
@@ -454,14 +522,22 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
           strategy: decoding.strategy,
         });
       }
+      const samples = o.given('samples') ? await sampleReport(o, vae) : undefined;
       const result = { model: vae.dir, fingerprint: vae.fingerprint, ...m, backend: backend.name };
-      print(
-        o,
-        result,
-        Object.entries(result)
-          .map(([k, v]) => `${k.padEnd(25)} ${typeof v === 'number' ? +v.toFixed(4) : v}`)
-          .join('\n'),
+      const lines = Object.entries(result).map(
+        ([k, v]) => `${k.padEnd(25)} ${typeof v === 'number' ? +v.toFixed(4) : v}`,
       );
+      if (samples) {
+        const d = samples.sample_decoding;
+        lines.push(
+          '',
+          `samples (${d.strategy}, temperature ${d.temperature}, top-p ${d.top_p}, no-repeat-ngram ${d.no_repeat_ngram}, seed ${d.seed}):`,
+          qualityTable(samples.sample_quality, samples.reference_quality),
+          '',
+          ...samples.sample_texts.slice(0, 3).map((t, i) => `--- sample ${i + 1}\n${t.trimEnd()}`),
+        );
+      }
+      print(o, { ...result, ...samples }, lines.join('\n'));
       return 0;
     },
   },
@@ -534,13 +610,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     check: checkDecoding,
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
-      const decoding = decodeOptions(o);
-      const texts = await vae.sample(o.number('n')!, {
-        temperature: 0.8,
-        topP: 0.95,
-        ...stripUndefined(decoding),
-        strategy: decoding.strategy === 'greedy' && !o.given('strategy') ? 'sample' : decoding.strategy,
-      });
+      const texts = await vae.sample(o.number('n')!, sampleDecoding(o));
       print(o, { samples: texts, backend: backend.name }, texts.map((t, i) => `--- sample ${i + 1}\n${t}`).join('\n'));
       return 0;
     },
