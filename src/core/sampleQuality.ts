@@ -46,6 +46,18 @@ function longestRepeat(count: number, key: (start: number, length: number) => st
 /** Characters past this are not searched for repeats (samples are a few hundred characters). */
 export const MAX_REPEAT_CHARS = 8000;
 
+/**
+ * Words as a reader sees them in a run: whitespace-separated pieces holding a letter, lowercased,
+ * without the punctuation around them. "time.time()" is one piece, so code and markup such as
+ * `datetime.fromtimestamp(time.time())` or ``%s:%s`` make no run; "the, the" does.
+ */
+export function spacedWords(text: string): string[] {
+  return text
+    .split(/\s+/)
+    .map((t) => t.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
+    .filter((t) => /\p{L}/u.test(t));
+}
+
 /** Longest run of one word said again and again ("the the the" is 3); 0 for a text without words. */
 export function longestWordRun(ws: readonly string[]): number {
   let best = ws.length > 0 ? 1 : 0;
@@ -59,7 +71,7 @@ export function longestWordRun(ws: readonly string[]): number {
 /** A loop: some sequence of this many words occurs twice or more in one sample. */
 export const LOOP_WORDS = 4;
 
-/** Verbs a sentence of documentation is likely to carry; with any -ed form they make "verb-ish". */
+/** Verbs and auxiliaries a sentence of documentation is likely to carry. */
 const VERBS = new Set(
   (
     'is are was were be been being am has have had do does did can cannot could may might must shall should will would ' +
@@ -67,20 +79,40 @@ const VERBS = new Set(
     'give gives see provide provides contain contains allow allows need needs run runs read reads write writes add ' +
     'adds remove removes change changes define defines support supports show shows mean means apply applies work ' +
     'works follow follows require requires specify specifies accept accepts pass passes print prints open opens ' +
-    'close closes find finds keep keeps start starts stop stops become becomes include includes refer refers ' +
+    'close closes consult find finds keep keeps start starts stop stops become becomes include includes refer refers ' +
     'describe describes handle handles produce produces let lets note try tries check checks install installs ' +
     'configure configures load loads save saves build builds depend depends exist exists happen happens point ' +
     'points match matches represent represents store stores generate generates implement implements'
   ).split(' '),
 );
 
-const isVerbish = (w: string) => VERBS.has(w) || (w.length > 4 && w.endsWith('ed'));
+/** Words after which an -s word is a plural noun ("the values"), not a verb ("it returns"). */
+const BEFORE_NOUNS = new Set(
+  (
+    'the a an of for in on at to with by from and or nor but as its their his her our your my all some many few ' +
+    'two three four several these those other such no any each every both more most like than into onto per via'
+  ).split(' '),
+);
+
+/**
+ * A word that is likely a verb: a common verb or auxiliary, an -ed form, or an -s form after a word
+ * that does not announce a noun ("it disassembles", "Performs matching"). Lenient by design: it
+ * misses few real sentences and still fails verbless fragments ("The big red dog of the garden.").
+ */
+function hasVerbish(ws: readonly string[]): boolean {
+  return ws.some(
+    (w, i) =>
+      VERBS.has(w) ||
+      (w.length > 4 && w.endsWith('ed')) ||
+      (w.length > 3 && /[^sui]s$/.test(w) && (i === 0 || !BEFORE_NOUNS.has(ws[i - 1]))),
+  );
+}
 
 /** Abbreviations after which a full stop does not end a sentence. */
 const ABBREVIATIONS = /(?:\b(?:e\.g|i\.e|etc|vs|cf|Mr|Mrs|Dr|No|approx|resp|al)|\b\p{Lu})\.$/u;
 
-/** Lines that are markup rather than prose: directives and comments, rules, table borders, prompts. */
-const MARKUP_LINE = /^\s*(?:\.\.(?:\s|$)|([-=~^*+#_'`:])\1{2,}\s*$|\+[-=+]{2,}|\|\s|>>>|\.\.\.\s)/;
+/** Lines that are markup or code rather than prose: directives, rules, table rows, prompts, # comments. */
+const MARKUP_LINE = /^\s*(?:\.\.(?:\s|$)|#\s|([-=~^*+#_'`:])\1{2,}\s*$|\+[-=+]{2,}|\|\s|>>>|\.\.\.\s)/;
 /** Markup anywhere in a line: RST roles and literals, directive or comment starts, rules, HTML tags. */
 const MARKUP = /:[\w.+-]+:`|``|^\s*\.\.(?:\s|$)|^\s*([-=~^*+#_])\1{2,}|\+[-=+]{3,}\+|<\/?[A-Za-z][^<>]*>|&[a-z]+;/m;
 
@@ -107,7 +139,8 @@ export interface Sentence {
 /**
  * The complete sentences of a sample. Markup lines are dropped, paragraphs (blank-line separated)
  * are joined into one line each and cut after . ! ? (not after common abbreviations). A first
- * piece that starts in lower case continues a sentence begun before the sample, and a last piece
+ * piece that does not start with a capital letter or digit most likely continues a sentence begun
+ * before the sample (chunks often start at a line of hard-wrapped text), and a last piece
  * without end punctuation was cut off by the length limit: neither is judged, as neither is a
  * sentence the sample chose to write.
  */
@@ -126,17 +159,18 @@ export function sentences(text: string): Sentence[] {
     .filter((p) => p !== '');
   paragraphs.forEach((paragraph, pi) => {
     const pieces: string[] = [];
-    for (const piece of paragraph.split(/(?<=[.!?]['"’”)\]`*]*)\s+/)) {
+    // A sentence ends at . ! ? (and closing quotes or brackets) before a piece that does not start in lower case.
+    for (const piece of paragraph.split(/(?<=[.!?]['"’”)\]`*]*)\s+(?!\p{Ll})/u)) {
       const last = pieces.length - 1;
       if (last >= 0 && ABBREVIATIONS.test(pieces[last])) pieces[last] += ' ' + piece;
       else pieces.push(piece);
     }
     pieces.forEach((s, si) => {
-      if (pi === 0 && si === 0 && /^[\p{Ll}]/u.test(s)) return;
+      if (pi === 0 && si === 0 && !/^[\p{Lu}\p{N}]/u.test(s)) return;
       if (!/[.!?]['"’”)\]`*]*$/.test(s)) return;
       const ws = words(s);
       const isBalanced = balanced(s);
-      const hasVerb = ws.some(isVerbish);
+      const hasVerb = hasVerbish(ws);
       const capitalised = /^[\p{Lu}\p{N}`'"“(:*]/u.test(s);
       out.push({
         text: s,
@@ -173,7 +207,7 @@ export function scoreSample(text: string): SampleScore {
     words: ws.length,
     longestRepeatWords: longestRepeat(ws.length, (i, n) => ws.slice(i, i + n).join(' ')),
     longestRepeatChars: longestRepeat(flat.length, (i, n) => flat.slice(i, i + n)),
-    longestWordRun: longestWordRun(ws),
+    longestWordRun: longestWordRun(spacedWords(text)),
     sentences: sentences(text),
     lines: lines.length,
     markupLines: lines.filter((l) => MARKUP.test(l)).length,

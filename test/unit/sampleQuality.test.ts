@@ -53,6 +53,12 @@ describe('loops and runs', () => {
     assert.equal(set.longest_word_run, 3);
   });
 
+  test('code and markup make no word run; prose does, punctuation aside', () => {
+    assert.equal(scoreSample('Use datetime.fromtimestamp(time.time()) or ``%s:%s`` here.').longestWordRun, 1);
+    assert.equal(scoreSample('Raise an error; see see the :ref:`detail`.').longestWordRun, 2);
+    assert.equal(scoreSample('Automatic control, control and more.').longestWordRun, 2);
+  });
+
   test('repeated characters are found inside one long word, whitespace runs counting as one', () => {
     assert.ok(scoreSample('PyErr_GeneratorGeneratorGeneratorGenerator').longestRepeatChars >= 18);
     assert.equal(scoreSample('a        b        c').longestRepeatChars, 1);
@@ -105,6 +111,10 @@ describe('sentences', () => {
     const [open] = sentences('Call :func:`len on the list (and its items.');
     assert.equal(open.balanced, false);
     assert.equal(open.wellFormed, false);
+    const [thirdPerson] = sentences('For a module, it disassembles all functions.');
+    assert.equal(thirdPerson.wellFormed, true, 'an -s verb after a pronoun');
+    const [plural] = sentences('The values of the keys.');
+    assert.equal(plural.hasVerb, false, 'an -s word after "the" is a noun');
     const [short] = sentences('It is.');
     assert.equal(short.wellFormed, false, 'fewer than three words');
     assert.equal(balanced('A (b [c] d) "e" `f`.'), true);
