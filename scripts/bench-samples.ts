@@ -45,7 +45,7 @@ interface Row {
 }
 
 function table(rows: Row[]): string {
-  const pct = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100)} %`);
+  const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0)} %`);
   const head =
     '| text | loops | longest repeat (words, max) | word runs | distinct-1 / -2 | known words | sentences / sample | well-formed | balanced | with a verb | markup lines | mean chars |';
   const lines = [head, head.replace(/[^|]+/g, (c) => '-'.repeat(Math.max(3, c.length)))];
