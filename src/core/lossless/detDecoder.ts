@@ -1,8 +1,9 @@
 /**
  * The VAE's decoder as a language model whose probabilities are the same, bit for bit, on every
  * backend and machine (tfjs kernels differ in their last bits between backends). It mirrors
- * TextVaeModel.stepInternal: embeddings + positions, causal dilated convolutions biased by z, RMS
- * norms, tied softmax. Each sequence has its own z: the prior's centre, or a quantised code.
+ * TextVaeModel.stepInternal: embeddings + positions, causal dilated convolutions biased by z (and,
+ * with memorySlots, by each layer's attention read-out of z's memory slots), RMS norms, tied
+ * softmax. Each sequence has its own z: the prior's centre, or a quantised code.
  *
  * Matrix products are integer products: weights are quantised per output column once, activations
  * per row at each step, to at most `levels(K)` steps either side of 0, so that every partial sum
@@ -84,6 +85,12 @@ function quantiseRow(
   return scale;
 }
 
+/** An integer weight matrix prepared by the IntMatMul, with its per-column scales. */
+interface QuantisedMatrix {
+  w: unknown;
+  scale: Float64Array;
+}
+
 interface Layer {
   dilation: number;
   w: unknown; // integer [K*D, D], prepared by the IntMatMul
@@ -91,6 +98,18 @@ interface Layer {
   b: Float32Array; // [D]
   norm: Float32Array; // [D]
   ring: number; // history slots kept: (K-1)*dilation + 1
+  /** Memory key and value projections [D, D] (models with memorySlots). */
+  mk?: QuantisedMatrix;
+  mv?: QuantisedMatrix;
+}
+
+/** What one sequence's z gives the decoder, computed once: z's biases and, with memory, each layer's keys and values. */
+export interface Conditioning {
+  /** z·W + b for every layer: [layers * D]. */
+  zb: Float64Array;
+  /** Per layer, [memorySlots * D]; empty without memory. */
+  keys: Float64Array[];
+  values: Float64Array[];
 }
 
 export class DeterministicDecoder {
@@ -110,8 +129,11 @@ export class DeterministicDecoder {
 
   private readonly zw: Float32Array;
   private readonly zbias: Float32Array;
-  /** z's bias at the prior's centre: [layers * D]. */
-  private readonly priorBias: Float64Array;
+  private readonly memW?: Float32Array;
+  private readonly memB?: Float32Array;
+  private readonly priorZ: Float64Array;
+  /** The conditioning of the prior's centre, made on first use. */
+  private prior?: Conditioning;
 
   constructor(
     readonly config: ModelConfig,
@@ -134,22 +156,32 @@ export class DeterministicDecoder {
     this.outB = get('out.b');
     this.zw = get('dec.z.w');
     this.zbias = get('dec.z.b');
-    this.priorBias = this.zBias(priorCentre(config, get('latent.mean')));
+    this.priorZ = priorCentre(config, get('latent.mean'));
     const KD = this.K * this.D;
     const convLevels = levels(KD);
+    const D = this.D;
+    // Memory projections are products of D-long rows, quantised like the convolutions.
+    const square = (name: string): QuantisedMatrix => {
+      const { q, scale } = quantiseColumns(get(name), D, D, levels(D));
+      return { w: matmul.prepare(q, D, D), scale };
+    };
+    if (config.memorySlots) {
+      this.memW = get('dec.mem.w');
+      this.memB = get('dec.mem.b');
+    }
     this.layers = config.decoderDilations.map((dilation, i) => {
-      const { q, scale } = quantiseColumns(get(`dec.${i}.w`), KD, this.D, convLevels);
+      const { q, scale } = quantiseColumns(get(`dec.${i}.w`), KD, D, convLevels);
       return {
         dilation,
-        w: matmul.prepare(q, KD, this.D),
+        w: matmul.prepare(q, KD, D),
         wScale: scale,
         b: get(`dec.${i}.b`),
         norm: get(`dec.${i}.norm`),
         ring: (this.K - 1) * dilation + 1,
+        ...(config.memorySlots ? { mk: square(`dec.${i}.mk`), mv: square(`dec.${i}.mv`) } : {}),
       };
     });
     const S = this.symbols;
-    const D = this.D;
     const transposed = new Float32Array(D * S);
     for (let s = 0; s < S; s++)
       for (let j = 0; j < D; j++) transposed[j * S + s] = this.embed[(s + FIRST_BYTE_ID) * D + j];
@@ -159,29 +191,68 @@ export class DeterministicDecoder {
   }
 
   dispose(): void {
-    for (const l of this.layers) this.matmul.release?.(l.w);
+    for (const l of this.layers) for (const w of [l.w, l.mk?.w, l.mv?.w]) if (w !== undefined) this.matmul.release?.(w);
     this.matmul.release?.(this.out);
   }
 
   /** State for sequences decoded together, one per z (null: the prior's centre). */
   batch(zs: (Float64Array | null)[]): Lockstep {
+    const given = zs.filter((z): z is Float64Array => z !== null);
+    const made = this.conditioning(given);
+    if (given.length < zs.length) this.prior ??= this.conditioning([this.priorZ])[0];
+    let next = 0;
     return new Lockstep(
       this,
-      zs.map((z) => (z ? this.zBias(z) : this.priorBias)),
+      zs.map((z) => (z ? made[next++] : this.prior!)),
     );
   }
 
-  /** z·W + b for every layer, [layers * D], in a fixed order. */
-  zBias(z: ArrayLike<number>): Float64Array {
-    const n = this.zbias.length;
-    const out = Float64Array.from(this.zbias);
-    for (let j = 0; j < this.config.latentDim; j++) {
-      const zj = z[j];
-      if (zj === 0) continue;
-      for (let c = 0; c < n; c++) out[c] += zj * this.zw[j * n + c];
+  /** The conditioning of each z; the memory's products for all of them together. */
+  conditioning(zs: ArrayLike<number>[]): Conditioning[] {
+    const out = zs.map((z) => ({
+      zb: affine(z, this.zw, this.zbias),
+      keys: [] as Float64Array[],
+      values: [] as Float64Array[],
+    }));
+    const M = this.config.memorySlots;
+    if (!M || !this.memW || !this.memB || zs.length === 0) return out;
+    const D = this.D;
+    const rows = zs.length * M;
+    // z's slots [rows, D], each row quantised on its own, as the convolutions' taps are.
+    const slots = new Float64Array(rows * D);
+    zs.forEach((z, r) => slots.set(affine(z, this.memW!, this.memB!), r * M * D));
+    const q = new Float32Array(rows * D);
+    const rowScale = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) rowScale[r] = quantiseRow(slots, r * D, D, levels(D), q, r * D);
+    const project = (p: QuantisedMatrix, into: (c: Conditioning) => Float64Array[]) => {
+      const prod = this.matmul.multiply(q, rows, p.w);
+      out.forEach((c, r) => {
+        const kv = new Float64Array(M * D);
+        for (let s = 0; s < M; s++) {
+          const row = r * M + s;
+          for (let j = 0; j < D; j++) kv[s * D + j] = prod[row * D + j] * rowScale[row] * p.scale[j];
+        }
+        into(c).push(kv);
+      });
+    };
+    for (const layer of this.layers) {
+      project(layer.mk!, (c) => c.keys);
+      project(layer.mv!, (c) => c.values);
     }
     return out;
   }
+}
+
+/** b + z·W for W [z.length, b.length], in a fixed order. */
+function affine(z: ArrayLike<number>, w: Float32Array, b: Float32Array): Float64Array {
+  const n = b.length;
+  const out = Float64Array.from(b);
+  for (let j = 0; j < z.length; j++) {
+    const zj = z[j];
+    if (zj === 0) continue;
+    for (let c = 0; c < n; c++) out[c] += zj * w[j * n + c];
+  }
+  return out;
 }
 
 /** The prior's centre: 0 for a VAE (prior N(0, I)); the training codes' mean for 'ae' and 'sparse'. */
@@ -209,12 +280,15 @@ export class Lockstep {
   private readonly tmp: Float64Array;
   private readonly rowScale: Float64Array;
   private readonly logits: Float64Array;
+  /** Memory read-out of one row [D], and its attention weights [memorySlots]. */
+  private readonly read: Float64Array;
+  private readonly attention: Float64Array;
 
   constructor(
     private readonly m: DeterministicDecoder,
-    private readonly zb: Float64Array[],
+    private readonly cond: Conditioning[],
   ) {
-    const blocks = (this.blocks = zb.length);
+    const blocks = (this.blocks = cond.length);
     const { D, K, symbols } = m;
     this.rings = m.layers.map((l) => new Float64Array(blocks * l.ring * D));
     this.h = new Float64Array(blocks * D);
@@ -223,6 +297,8 @@ export class Lockstep {
     this.rowScale = new Float64Array(blocks);
     this.logits = new Float64Array(symbols);
     this.cum = new Int32Array(blocks * (symbols + 1));
+    this.read = new Float64Array(D);
+    this.attention = new Float64Array(m.config.memorySlots ?? 0);
   }
 
   get step(): number {
@@ -276,11 +352,15 @@ export class Lockstep {
       }
       const prod = m.matmul.multiply(taps.subarray(0, n * KD), n, layer.w);
       const zo = li * D;
+      const read = this.read;
       for (let b = 0; b < n; b++) {
-        const zb = this.zb[b];
+        const cond = this.cond[b];
+        const zb = cond.zb;
         const s = rowScale[b];
+        if (cond.keys.length) this.readMemory(h, b * D, cond.keys[li], cond.values[li]);
         for (let j = 0; j < D; j++) {
-          const u = prod[b * D + j] * s * layer.wScale[j] + layer.b[j] + zb[zo + j];
+          const bias = cond.keys.length ? zb[zo + j] + read[j] : zb[zo + j];
+          const u = prod[b * D + j] * s * layer.wScale[j] + layer.b[j] + bias;
           tmp[b * D + j] = h[b * D + j] + (u > 0 ? u : 0);
         }
         rmsNorm(tmp, b * D, D, layer.norm, h, b * D);
@@ -293,6 +373,32 @@ export class Lockstep {
     }
     const prod = m.matmul.multiply(taps.subarray(0, n * D), n, m.out);
     for (let b = 0; b < n; b++) this.distribution(prod, b, rowScale[b]);
+  }
+
+  /**
+   * readMemory() of the model for the layer input h[off..off+D): softmax over the slots of
+   * h·key/√D, then the weighted sum of the values, into this.read. Doubles in a fixed order.
+   */
+  private readMemory(h: Float64Array, off: number, keys: Float64Array, values: Float64Array): void {
+    const { D } = this.m;
+    const w = this.attention;
+    const M = w.length;
+    const inv = 1 / Math.sqrt(D);
+    let max = -Infinity;
+    for (let s = 0; s < M; s++) {
+      let dot = 0;
+      for (let j = 0; j < D; j++) dot += h[off + j] * keys[s * D + j];
+      w[s] = dot * inv;
+      if (w[s] > max) max = w[s];
+    }
+    let sum = 0;
+    for (let s = 0; s < M; s++) sum += w[s] = expNeg(w[s] - max);
+    const read = this.read;
+    read.fill(0);
+    for (let s = 0; s < M; s++) {
+      const ws = w[s] / sum;
+      for (let j = 0; j < D; j++) read[j] += ws * values[s * D + j];
+    }
   }
 
   /** Tied softmax over the non-special tokens, quantised to integer frequencies (each >= 1) summing to TOTAL. */
