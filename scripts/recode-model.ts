@@ -5,13 +5,33 @@
  * DIR is only read; the new bundle is written atomically to a new or empty folder.
  *
  *   node --import tsx scripts/recode-model.ts models/default --out /tmp/short --data .corpora/python-docs
- *   ... --step-factor 2 --val-fraction 0.05 --seed 1
+ *   ... --step-factor 2 --val-fraction 0.05 --seed 1 --units chunks|lines
+ *
+ * --units: what the statistics describe. chunks (default): the training examples, as
+ * `textvae train` takes them. lines: single lines of the training files (at least 20 characters),
+ * for models whose codes stand for a sentence or a line: a short text's posterior sits elsewhere
+ * and is broader than a 64-token chunk's (docs/benchmarks.md, target 1).
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/core/backend';
 import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { DEFAULT_STEP_FACTOR, recodeBundle } from '../src/core/latentStats';
+import { Random } from '../src/core/random';
+
+/** Lines the statistics of --units lines are taken over (512 of them are encoded). */
+const LINES = 4096;
+
+/** A seeded sample of the texts' trimmed lines of at least 20 characters, each its own text. */
+function sampleLines(texts: string[], count: number, rng: Random): string[] {
+  const lines = texts.flatMap((t) =>
+    t
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 20),
+  );
+  return rng.shuffle(lines).slice(0, count);
+}
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -22,22 +42,28 @@ async function main(): Promise<void> {
       'step-factor': { type: 'string', default: String(DEFAULT_STEP_FACTOR) },
       'val-fraction': { type: 'string', default: '0.05' },
       seed: { type: 'string', default: '1' },
+      units: { type: 'string', default: 'chunks' },
     },
   });
   if (positionals.length !== 1 || !values.out || !values.data?.length)
     throw new Error('usage: recode-model.ts DIR --out DIR2 --data CORPUS... [--step-factor F]');
   const stepFactor = Number(values['step-factor']);
+  if (values.units !== 'chunks' && values.units !== 'lines') throw new Error('--units must be chunks or lines');
   if (!(stepFactor > 0 && stepFactor <= 100)) throw new Error('--step-factor must be a number in (0, 100]');
   await initBackend('auto');
   const { files } = await collectCorpus(values.data);
   // The statistics are of training text: the held-out files stay unseen, as in `textvae train`.
   const { train } = splitForTraining(files, Number(values['val-fraction']));
+  const seed = Number(values.seed);
+  const texts = values.units === 'lines' ? sampleLines(train, LINES, new Random(seed)) : train;
   const fingerprint = await recodeBundle(positionals[0], values.out, {
-    texts: train,
+    texts,
     stepFactor,
-    seed: Number(values.seed),
+    seed,
   });
-  process.stdout.write(`${values.out}: ${fingerprint.slice(0, 8)} (tvae2 codes, step ${stepFactor} posterior std)\n`);
+  process.stdout.write(
+    `${values.out}: ${fingerprint.slice(0, 8)} (tvae2 codes, step ${stepFactor} posterior std of ${values.units})\n`,
+  );
 }
 
 main().catch((err: unknown) => {
