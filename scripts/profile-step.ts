@@ -10,7 +10,9 @@
  * weights and runs the trainer's own step (trainStep) on batches of random tokens of full length.
  * After a warm-up it alternates, --rounds times, between timing --steps steps and measuring the
  * matmul cases of scripts/matmul-bench.ts (512 and the model's own products), so that both see the
- * same load on a shared machine; it reports the medians and the ratio of each round. Then it
+ * same load on a shared machine; it reports the medians and the ratio of each round, and the
+ * step's CPU time (which load stretches far less than wall time) against the CPU time of the
+ * model's own convolution product. Then it
  * profiles one step with tf.profile: time per kernel, matmul FLOP from the kernels' shapes, the
  * optimizer's share (profiled on its own), and the step's wall time that no kernel accounts for
  * (JavaScript, tensor bookkeeping, gradient tape). A benchmark, not a test: nothing is asserted.
@@ -75,14 +77,34 @@ async function main(): Promise<void> {
   const tokensPerStep = B * (config.maxTokens + 1);
   const flopPerStep = 6 * parameters * tokensPerStep;
   // Rounds of steps and matmuls, alternating: the load of a shared machine changes by the second.
+  // CPU time (all threads of this process) hardly changes with the load that stretches wall time:
+  // the step's GFLOP per CPU-second next to that of the model's own product is the steadier figure.
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const convA = tf.randomNormal([tokensPerStep, config.kernelSize * config.modelDim]) as tf.Tensor2D;
+  const convW = tf.randomNormal([config.kernelSize * config.modelDim, config.modelDim]) as tf.Tensor2D;
+  const convFlop = 2 * convA.shape[0] * convA.shape[1] * convW.shape[1];
   const stepMsPerRound: number[] = [];
+  const stepCpuMsPerRound: number[] = [];
+  const convCpuMsPerRound: number[] = [];
   const peakPerRound: number[] = [];
   const convPerRound: number[] = [];
   let peakLabel = '';
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
+    const c0 = cpuMs();
     for (let i = 0; i < steps; i++) await step();
     stepMsPerRound.push((performance.now() - t0) / steps);
+    stepCpuMsPerRound.push((cpuMs() - c0) / steps);
+    const c1 = cpuMs();
+    for (let i = 0; i < 10; i++) {
+      const y = tf.matMul(convA, convW);
+      await y.data();
+      y.dispose();
+    }
+    convCpuMsPerRound.push((cpuMs() - c1) / 10);
     const rates = await measureMatmuls([512], 0.25);
     const best = rates.reduce((a, b) => (b.gflops > a.gflops ? b : a));
     peakPerRound.push(best.gflops);
@@ -93,6 +115,10 @@ async function main(): Promise<void> {
   const stepMs = median(stepMsPerRound);
   const trainGflops = flopPerStep / (stepMs * 1e6);
   const peak = median(peakPerRound);
+  const stepCpuMs = median(stepCpuMsPerRound);
+  const stepPerCpuS = flopPerStep / (stepCpuMs * 1e6);
+  const convPerCpuS = convFlop / (median(convCpuMsPerRound) * 1e6);
+  tf.dispose([convA, convW]);
 
   const t1 = performance.now();
   const info = await tf.profile(async () => {
@@ -154,6 +180,7 @@ async function main(): Promise<void> {
       `step (median of ${rounds} rounds x ${steps}):  ${f(stepMs)} ms  ->  ${f(tokensPerStep / (stepMs / 1000), 0)} tokens/s, training ${f(trainGflops)} GFLOP/s (6 x parameters x tokens)`,
       `matmul rate, this process:     ${f(peak)} GFLOP/s (median of the rounds' best case; best ${peakLabel}); model conv fwd ${f(median(convPerRound))} GFLOP/s`,
       `training / matmul rate:        ${f(100 * median(ratios), 0)}% (median; rounds ${ratios.map((x) => f(100 * x, 0)).join(', ')}%)`,
+      `per CPU-second (all threads):  step ${f(stepCpuMs)} ms of CPU -> ${f(stepPerCpuS)} GFLOP; model conv fwd product ${f(convPerCpuS)} GFLOP: ${f((100 * stepPerCpuS) / convPerCpuS, 0)}%`,
       `load average: ${f(loadBefore, 2)} before, ${f(os.loadavg()[0], 2)} after (${os.cpus().length} cores)`,
       '',
       `profiled step: ${f(profiledMs)} ms wall, ${kernels.length} kernels, ${f(kernelMs)} ms inside kernels (${f((100 * kernelMs) / profiledMs, 0)}%)`,
