@@ -5,9 +5,11 @@
  *                     files: { <name>: { bytes, sha256 } }, training?, metrics? }
  *   config.json     ModelConfig
  *   tokenizer.json  opaque here (validated by the tokenizer module)
- *   weights.json    { dtype: 'float32', littleEndian: true, tensors: [{ name, shape, offset, length }] }
- *                   (offset/length in float32 elements into weights.bin)
- *   weights.bin     raw little-endian float32
+ *   weights.json    { dtype: 'float32' | 'float16', littleEndian: true,
+ *                     tensors: [{ name, shape, offset, length, dtype? }] }
+ *                   (a tensor's dtype, when given, overrides the index's; offset/length count
+ *                   elements of the tensor's dtype, so byte offset = offset × element size)
+ *   weights.bin     raw little-endian float32 / IEEE half values
  *   optional:       REPORT.md, train-log.jsonl, eval.json, COMMAND.md
  *
  * manifest.files lists every file except manifest.json itself. The fingerprint
@@ -25,6 +27,7 @@ import { recoverDirAtomic, replaceDirAtomic } from './atomicFs';
 import type { ModelConfig, NamedWeights } from './types';
 import { RANGES, VARIANTS, isOneOf, type NumberRange } from './choices';
 import { normalizeTrainingFacts } from './provenance';
+import { readFloat16LE, toFloat16 } from './float16';
 
 export const BUNDLE_FORMAT = 'textvae-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -40,6 +43,11 @@ export const OPTIONAL_BUNDLE_FILES = ['REPORT.md', 'train-log.jsonl', 'eval.json
 export const DEFAULT_MAX_WEIGHTS_BYTES = 256 * 1024 * 1024;
 /** Size cap for every other file (JSON and text). */
 export const DEFAULT_MAX_JSON_BYTES = 32 * 1024 * 1024;
+
+/** How weights.bin stores values. Training always runs in float32; only storage differs. */
+export const WEIGHTS_DTYPES = ['float32', 'float16'] as const;
+export type WeightsDtype = (typeof WEIGHTS_DTYPES)[number];
+const DTYPE_BYTES: Record<WeightsDtype, number> = { float32: 4, float16: 2 };
 
 export interface BundleFileEntry {
   bytes: number;
@@ -59,14 +67,16 @@ export interface BundleManifest {
 export interface WeightsIndexEntry {
   name: string;
   shape: number[];
-  /** In float32 elements from the start of weights.bin. */
+  /** In elements of the tensor's dtype from the start of weights.bin. */
   offset: number;
-  /** In float32 elements; equals the product of shape. */
+  /** In elements; equals the product of shape. */
   length: number;
+  /** Only where it differs from the index's dtype (a float16 bundle keeps out-of-range tensors in float32). */
+  dtype?: WeightsDtype;
 }
 
 export interface WeightsIndex {
-  dtype: 'float32';
+  dtype: WeightsDtype;
   littleEndian: true;
   tensors: WeightsIndexEntry[];
 }
@@ -93,6 +103,8 @@ export interface LoadedBundle {
   fingerprint: string;
   /** Total bytes of all files in the bundle, manifest included. */
   sizeBytes: number;
+  /** The storage dtype of weights.json (saving with it again gives the same fingerprint). */
+  weightsDtype: WeightsDtype;
 }
 
 export interface SaveBundleInput {
@@ -103,6 +115,17 @@ export interface SaveBundleInput {
   metrics?: unknown;
   /** Optional text files by name: REPORT.md, train-log.jsonl, eval.json, COMMAND.md. */
   extras?: Record<string, string>;
+  /**
+   * Storage of weights.bin (default float32). float16 rounds to nearest even and keeps any tensor
+   * with a value beyond the half range (±65504) in float32.
+   */
+  weightsDtype?: WeightsDtype;
+}
+
+export interface SavedBundle {
+  fingerprint: string;
+  /** Tensors of a float16 save that stayed float32 because a value is beyond the half range. */
+  keptFloat32: string[];
 }
 
 export interface LoadBundleOptions {
@@ -328,11 +351,17 @@ function validateManifest(value: unknown): BundleManifest {
   return manifest;
 }
 
-/** Validates weights.json against the number of float32 elements in weights.bin. */
-function validateWeightsIndex(value: unknown, binElements: number): WeightsIndex {
+const DTYPES_TEXT = WEIGHTS_DTYPES.map((d) => `"${d}"`).join(' or ');
+
+/** Validates weights.json against the length of weights.bin. */
+function validateWeightsIndex(value: unknown, binBytes: number): WeightsIndex {
   if (!isPlainObject(value)) throw new Error(`weights.json must hold a JSON object, got ${describe(value)}`);
-  if (value.dtype !== 'float32')
-    throw new Error(`weights.json: dtype ${describe(value.dtype)} is not supported (expected "float32")`);
+  if (!isOneOf(WEIGHTS_DTYPES, value.dtype))
+    throw new Error(`weights.json: dtype ${describe(value.dtype)} is not supported (expected ${DTYPES_TEXT})`);
+  const indexDtype = value.dtype;
+  if (binBytes % DTYPE_BYTES[indexDtype] !== 0) {
+    throw new Error(`weights.bin is ${binBytes} bytes, not a whole number of ${indexDtype} values`);
+  }
   if (value.littleEndian !== true)
     throw new Error(`weights.json: littleEndian must be true, got ${describe(value.littleEndian)}`);
   if (!Array.isArray(value.tensors))
@@ -353,28 +382,46 @@ function validateWeightsIndex(value: unknown, binElements: number): WeightsIndex
     if (!isIntIn(t.offset, 0, Number.MAX_SAFE_INTEGER) || !isIntIn(t.length, 0, Number.MAX_SAFE_INTEGER)) {
       throw new Error(`weights.json: tensor ${name} needs non-negative integer offset and length`);
     }
+    if (t.dtype !== undefined && !isOneOf(WEIGHTS_DTYPES, t.dtype)) {
+      throw new Error(`weights.json: tensor ${name} has dtype ${describe(t.dtype)}, expected ${DTYPES_TEXT}`);
+    }
+    const dtype: WeightsDtype = t.dtype ?? indexDtype;
     const elements = (shape as number[]).reduce((a, b) => a * b, 1);
     if (elements !== t.length) {
       throw new Error(
         `weights.json: tensor ${name} has length ${t.length} but shape ${shapeText(shape as number[])} needs ${elements}`,
       );
     }
-    if (t.offset + t.length > binElements) {
+    const size = DTYPE_BYTES[dtype];
+    if ((t.offset + t.length) * size > binBytes) {
       throw new Error(
-        `weights.json: tensor ${name} (elements ${t.offset}..${t.offset + t.length}) is out of range of weights.bin (${binElements} elements)`,
+        `weights.json: tensor ${name} (${dtype} elements ${t.offset}..${t.offset + t.length}) is out of range of weights.bin (${binBytes} bytes)`,
       );
     }
-    tensors.push({ name, shape: [...(shape as number[])], offset: t.offset, length: t.length });
+    tensors.push({
+      name,
+      shape: [...(shape as number[])],
+      offset: t.offset,
+      length: t.length,
+      ...(dtype !== indexDtype ? { dtype } : {}),
+    });
   });
-  const byOffset = tensors.filter((t) => t.length > 0).sort((a, b) => a.offset - b.offset);
+  const span = (t: WeightsIndexEntry) => {
+    const size = DTYPE_BYTES[t.dtype ?? indexDtype];
+    return { name: t.name, start: t.offset * size, end: (t.offset + t.length) * size };
+  };
+  const byOffset = tensors
+    .filter((t) => t.length > 0)
+    .map(span)
+    .sort((a, b) => a.start - b.start);
   for (let i = 1; i < byOffset.length; i++) {
     const prev = byOffset[i - 1];
     const cur = byOffset[i];
-    if (cur.offset < prev.offset + prev.length) {
+    if (cur.start < prev.end) {
       throw new Error(`weights.json: tensors ${prev.name} and ${cur.name} overlap in weights.bin`);
     }
   }
-  return { dtype: 'float32', littleEndian: true, tensors };
+  return { dtype: indexDtype, littleEndian: true, tensors };
 }
 
 function checkShapes(weights: NamedWeights, expected: Record<string, number[]>): void {
@@ -555,14 +602,15 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
     throw new Error(msg.startsWith('config.json') ? msg : `config.json: ${msg}`, { cause: err });
   }
   const tokenizer = parseJson('tokenizer.json', tokenizerBytes);
-  if (weightsBin.length % 4 !== 0) {
-    throw new Error(`weights.bin is ${weightsBin.length} bytes, not a whole number of float32 values`);
-  }
-  const index = validateWeightsIndex(parseJson('weights.json', weightsJsonBytes), weightsBin.length / 4);
+  const index = validateWeightsIndex(parseJson('weights.json', weightsJsonBytes), weightsBin.length);
 
   const weights: NamedWeights = {};
   for (const t of index.tensors) {
-    const data = readFloat32LE(weightsBin, t.offset, t.length);
+    const dtype = t.dtype ?? index.dtype;
+    const data =
+      dtype === 'float16'
+        ? readFloat16LE(weightsBin, t.offset * 2, t.length)
+        : readFloat32LE(weightsBin, t.offset * 4, t.length);
     // A diverged or tampered model would otherwise load and silently produce empty text.
     let bad = 0;
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
@@ -588,12 +636,20 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
 
   let sizeBytes = 0;
   for (const size of sizes.values()) sizeBytes += size;
-  return { dir: path.resolve(dir), manifest, config, tokenizer, weights, fingerprint, sizeBytes };
+  return {
+    dir: path.resolve(dir),
+    manifest,
+    config,
+    tokenizer,
+    weights,
+    fingerprint,
+    sizeBytes,
+    weightsDtype: index.dtype,
+  };
 }
 
-function readFloat32LE(bin: Uint8Array, offset: number, length: number): Float32Array {
+function readFloat32LE(bin: Uint8Array, start: number, length: number): Float32Array {
   const out = new Float32Array(length);
-  const start = offset * 4;
   if (hostIsLittleEndian) {
     new Uint8Array(out.buffer).set(bin.subarray(start, start + length * 4));
   } else {
@@ -666,11 +722,12 @@ export async function checkBundleTarget(dir: string): Promise<void> {
  * exceed the default load caps, since such a bundle could not be loaded back.
  * Only replaces what checkBundleTarget allows.
  */
-export async function saveBundle(dir: string, input: SaveBundleInput): Promise<{ fingerprint: string }> {
+export async function saveBundle(dir: string, input: SaveBundleInput): Promise<SavedBundle> {
   let files: Map<string, Buffer>;
   let fingerprint: string;
+  let keptFloat32: string[];
   try {
-    ({ files, fingerprint } = serialiseBundle(input));
+    ({ files, fingerprint, keptFloat32 } = serialiseBundle(input));
   } catch (err) {
     throw new BundleError(dir, `cannot save bundle: ${errMessage(err)}`);
   }
@@ -683,10 +740,14 @@ export async function saveBundle(dir: string, input: SaveBundleInput): Promise<{
   } catch (err) {
     throw new BundleError(dir, `cannot save bundle: ${errMessage(err)}`);
   }
-  return { fingerprint };
+  return { fingerprint, keptFloat32 };
 }
 
-function serialiseBundle(input: SaveBundleInput): { files: Map<string, Buffer>; fingerprint: string } {
+function serialiseBundle(input: SaveBundleInput): {
+  files: Map<string, Buffer>;
+  fingerprint: string;
+  keptFloat32: string[];
+} {
   if (!isPlainObject(input)) throw new Error('input must be an object');
   let config: ModelConfig;
   try {
@@ -697,7 +758,13 @@ function serialiseBundle(input: SaveBundleInput): { files: Map<string, Buffer>; 
 
   // Weights: check everything, then lay them out back to back in insertion order.
   if (!isPlainObject(input.weights)) throw new Error('weights must be an object of named tensors');
-  const index: WeightsIndex = { dtype: 'float32', littleEndian: true, tensors: [] };
+  const indexDtype = input.weightsDtype ?? 'float32';
+  if (!isOneOf(WEIGHTS_DTYPES, indexDtype)) {
+    throw new Error(`weightsDtype must be ${WEIGHTS_DTYPES.join(' or ')}, got ${describe(indexDtype)}`);
+  }
+  const index: WeightsIndex = { dtype: indexDtype, littleEndian: true, tensors: [] };
+  const encoded = new Map<string, Uint8Array>();
+  const keptFloat32: string[] = [];
   let total = 0;
   for (const [name, t] of Object.entries(input.weights)) {
     if (name.length === 0) throw new Error('a weight has an empty name');
@@ -710,20 +777,29 @@ function serialiseBundle(input: SaveBundleInput): { files: Map<string, Buffer>; 
     if (t.data.length !== elements) {
       throw new Error(`weight ${name} has ${t.data.length} values but shape ${shapeText(t.shape)} needs ${elements}`);
     }
-    index.tensors.push({ name, shape: [...t.shape], offset: total, length: elements });
-    total += elements;
-  }
-  if (total * 4 > DEFAULT_MAX_WEIGHTS_BYTES) {
-    throw new Error(`weights.bin would be ${total * 4} bytes, over the ${DEFAULT_MAX_WEIGHTS_BYTES}-byte limit`);
-  }
-  const weightsBin = Buffer.alloc(total * 4);
-  for (const t of index.tensors) {
-    const data = input.weights[t.name].data;
-    if (hostIsLittleEndian) {
-      weightsBin.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), t.offset * 4);
-    } else {
-      for (let i = 0; i < data.length; i++) weightsBin.writeFloatLE(data[i], (t.offset + i) * 4);
+    const halves = indexDtype === 'float16' ? toFloat16(t.data) : undefined;
+    if (halves) encoded.set(name, littleEndianBytes(halves));
+    else if (indexDtype === 'float16') keptFloat32.push(name);
+    const dtype: WeightsDtype = halves ? 'float16' : 'float32';
+    // Each tensor starts on a multiple of its own element size.
+    const size = DTYPE_BYTES[dtype];
+    total = Math.ceil(total / size) * size;
+    index.tensors.push({
+      name,
+      shape: [...t.shape],
+      offset: total / size,
+      length: elements,
+      ...(dtype !== indexDtype ? { dtype } : {}),
+    });
+    total += elements * size;
+    if (total > DEFAULT_MAX_WEIGHTS_BYTES) {
+      throw new Error(`weights.bin would be over the ${DEFAULT_MAX_WEIGHTS_BYTES}-byte limit`);
     }
+  }
+  const weightsBin = Buffer.alloc(total);
+  for (const t of index.tensors) {
+    const bytes = encoded.get(t.name) ?? littleEndianBytes(input.weights[t.name].data);
+    weightsBin.set(bytes, t.offset * DTYPE_BYTES[t.dtype ?? indexDtype]);
   }
 
   const files = new Map<string, Buffer>();
@@ -766,5 +842,16 @@ function serialiseBundle(input: SaveBundleInput): { files: Map<string, Buffer>; 
       throw new Error(`${name} would be ${bytes.length} bytes, over the ${DEFAULT_MAX_JSON_BYTES}-byte limit`);
     }
   }
-  return { files, fingerprint };
+  return { files, fingerprint, keptFloat32 };
+}
+
+/** The bytes of a typed array in little-endian order (a view where the host is little-endian). */
+function littleEndianBytes(data: Float32Array | Uint16Array): Uint8Array {
+  if (hostIsLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = Buffer.alloc(data.byteLength);
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float32Array) out.writeFloatLE(data[i], i * 4);
+    else out.writeUInt16LE(data[i], i * 2);
+  }
+  return out;
 }

@@ -565,7 +565,10 @@ describe('loadBundle rejects bad bundles', () => {
 
   test('weights.json: bad dtype, out of range, overlapping, inconsistent', async () => {
     const cases: [(w: any) => void, RegExp][] = [
-      [(w) => void (w.dtype = 'float16'), /weights\.json: dtype "float16" is not supported/],
+      [
+        (w) => void (w.dtype = 'bfloat16'),
+        /weights\.json: dtype "bfloat16" is not supported \(expected "float32" or "float16"\)/,
+      ],
       [(w) => void (w.littleEndian = false), /weights\.json: littleEndian must be true/],
       [(w) => void (w.tensors[2].offset += 1), /tensor enc\.b .* is out of range of weights\.bin/],
       [(w) => void (w.tensors[1].offset -= 1), /weights\.json: tensors embed and decoder\.0\.w overlap/],
@@ -713,4 +716,139 @@ describe('non-finite weights', () => {
       });
     });
   }
+});
+
+describe('16-bit weight storage', () => {
+  const halfError = (x: number) => Math.max(Math.abs(x) * 2 ** -11, 2 ** -25);
+
+  test('float16 round trip: within half precision, half the bytes, out-of-range tensors kept in float32', async () => {
+    const dir = freshDir('f16');
+    const input = makeInput({ weights: makeWeights(3, [3, 3]), weightsDtype: 'float16' });
+    const saved = await saveBundle(dir, input);
+    // enc.b holds -3.4e38, beyond ±65504.
+    assert.deepEqual(saved.keptFloat32, ['enc.b']);
+    const loaded = await loadBundle(dir);
+    assert.equal(loaded.weightsDtype, 'float16');
+    assert.equal(loaded.fingerprint, saved.fingerprint);
+    for (const name of ['embed', 'decoder.0.w']) {
+      const want = input.weights[name].data;
+      const got = loaded.weights[name].data;
+      assert.deepEqual(loaded.weights[name].shape, input.weights[name].shape);
+      let changed = 0;
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(Math.abs(got[i] - want[i]) <= halfError(want[i]), `${name}[${i}]: ${want[i]} -> ${got[i]}`);
+        if (got[i] !== want[i]) changed++;
+      }
+      assert.ok(changed > 0, `${name} should have been rounded`);
+    }
+    assert.deepEqual(bits(loaded.weights['enc.b'].data), bits(input.weights['enc.b'].data));
+    // 120 + 9 halves (258 bytes), padded to 260 for the float32 tensor of 6 values.
+    const index = JSON.parse(await fs.readFile(path.join(dir, 'weights.json'), 'utf8'));
+    assert.deepEqual(index, {
+      dtype: 'float16',
+      littleEndian: true,
+      tensors: [
+        { name: 'embed', shape: [20, 6], offset: 0, length: 120 },
+        { name: 'decoder.0.w', shape: [3, 3], offset: 120, length: 9 },
+        { name: 'enc.b', shape: [6], offset: 65, length: 6, dtype: 'float32' },
+      ],
+    });
+    assert.equal((await fs.stat(path.join(dir, 'weights.bin'))).size, 260 + 24);
+  });
+
+  test('special values: signed zero kept, tiny values flush to zero, large ones round to the half range', async () => {
+    const weights = makeWeights();
+    weights['enc.b'].data.set([-0, 1e-45, -1e-8, 65504, -65519, 1 / 3]);
+    const dir = await savedBundle('f16-special', { weights, weightsDtype: 'float16' });
+    const got = (await loadBundle(dir)).weights['enc.b'].data;
+    assert.ok(Object.is(got[0], -0));
+    assert.ok(Object.is(got[1], 0));
+    assert.ok(Object.is(got[2], -0), 'below half the smallest subnormal');
+    assert.equal(got[3], 65504);
+    assert.equal(got[4], -65504);
+    assert.equal(got[5], 0.333251953125);
+  });
+
+  test('saving a loaded 16-bit bundle again gives the same fingerprint', async () => {
+    const dir = await savedBundle('f16-stable', { weightsDtype: 'float16' });
+    const first = await loadBundle(dir);
+    const again = freshDir('f16-stable-again');
+    const res = await saveBundle(again, {
+      config: first.config,
+      tokenizer: first.tokenizer,
+      weights: first.weights,
+      weightsDtype: first.weightsDtype,
+    });
+    assert.equal(res.fingerprint, first.fingerprint);
+    for (const f of ['weights.json', 'weights.bin']) {
+      assert.ok((await fs.readFile(path.join(dir, f))).equals(await fs.readFile(path.join(again, f))), f);
+    }
+  });
+
+  test('float32 bundles keep the format (and so the fingerprint) they always had', async () => {
+    const input = makeInput();
+    const dir = await savedBundle('f32-legacy', input);
+    const loaded = await loadBundle(dir);
+    assert.equal(loaded.weightsDtype, 'float32');
+    // The layout written before 16-bit storage existed: float32 elements back to back, no per-tensor dtype.
+    let offset = 0;
+    const tensors = Object.entries(input.weights).map(([name, t]) => {
+      const entry = { name, shape: t.shape, offset, length: t.data.length };
+      offset += t.data.length;
+      return entry;
+    });
+    const legacyJson = Buffer.from(JSON.stringify({ dtype: 'float32', littleEndian: true, tensors }) + '\n');
+    const legacyBin = Buffer.concat(Object.values(input.weights).map((t) => Buffer.from(t.data.buffer)));
+    assert.ok((await fs.readFile(path.join(dir, 'weights.json'))).equals(legacyJson));
+    assert.ok((await fs.readFile(path.join(dir, 'weights.bin'))).equals(legacyBin));
+    const files = (n: string) => fs.readFile(path.join(dir, n));
+    assert.equal(
+      loaded.fingerprint,
+      computeFingerprint(await files('config.json'), await files('tokenizer.json'), legacyJson, legacyBin),
+    );
+  });
+
+  test('hostile 16-bit bundles are refused with the file and tensor named', async () => {
+    const f16 = () => savedBundle('f16-bad', { weights: makeWeights(2), weightsDtype: 'float16' });
+    const cases: [(files: Map<string, Buffer>) => void, RegExp][] = [
+      [
+        (files) => files.get('weights.bin')!.writeUInt16LE(0x7e00, 2), // a half NaN in embed
+        /weights\.bin: tensor embed holds 1 non-finite value \(NaN or Infinity\)/,
+      ],
+      [
+        (files) => files.get('weights.bin')!.writeUInt16LE(0xfc00, 240), // -Infinity in decoder.0.w
+        /weights\.bin: tensor decoder\.0\.w holds 1 non-finite value/,
+      ],
+      [
+        (files) => files.set('weights.bin', Buffer.concat([files.get('weights.bin')!, Buffer.alloc(1)])),
+        /weights\.bin is \d+ bytes, not a whole number of float16 values/,
+      ],
+      [
+        (files) => files.set('weights.bin', files.get('weights.bin')!.subarray(0, 250)),
+        /tensor decoder\.0\.w \(float16 elements 120\.\.136\) is out of range of weights\.bin \(250 bytes\)/,
+      ],
+    ];
+    const jsonCases: [(w: any) => void, RegExp][] = [
+      [
+        (w) => void (w.tensors[1].dtype = 'int8'),
+        /tensor decoder\.0\.w has dtype "int8", expected "float32" or "float16"/,
+      ],
+      [(w) => void (w.tensors[0].dtype = 'float32'), /tensor embed \(float32 elements 0\.\.120\) is out of range/],
+      [(w) => void (w.tensors[2].offset = 67), /tensors decoder\.0\.w and enc\.b overlap in weights\.bin/],
+    ];
+    for (const [edit, pattern] of cases) {
+      const dir = await f16();
+      await tamper(dir, edit);
+      await expectLoadError(dir, pattern);
+    }
+    for (const [edit, pattern] of jsonCases) {
+      const dir = await f16();
+      await editJson(dir, 'weights.json', edit);
+      await expectLoadError(dir, pattern);
+    }
+    await assert.rejects(
+      saveBundle(freshDir('f16-bad-dtype'), makeInput({ weightsDtype: 'bfloat16' as never })),
+      /cannot save bundle: weightsDtype must be float32 or float16, got "bfloat16"/,
+    );
+  });
 });
