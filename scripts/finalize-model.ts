@@ -123,6 +123,7 @@ async function main(): Promise<void> {
     config: bundle.config,
     tokenizer: bundle.tokenizer,
     weights: bundle.weights,
+    weightsDtype: bundle.weightsDtype,
     training: bundle.manifest.training,
     metrics: evalJson,
     extras: {

@@ -248,11 +248,20 @@ def make_batch(tokens, lengths, dropout, gen=None):
 
 
 def read_weights(folder, names):
+    """weights.json + weights.bin as src/core/bundle.ts writes them: float32, or float16 (offsets count
+    elements of each tensor's own dtype)."""
     index = json.load(open(os.path.join(folder, "weights.json")))
-    data = np.fromfile(os.path.join(folder, "weights.bin"), dtype="<f4")
+    raw = np.fromfile(os.path.join(folder, "weights.bin"), dtype=np.uint8)
+    kinds = {"float32": "<f4", "float16": "<f2"}
     out = {}
     for t in index["tensors"]:
-        out[t["name"]] = torch.from_numpy(data[t["offset"] : t["offset"] + t["length"]].copy()).view(t["shape"])
+        kind = kinds.get(t.get("dtype", index["dtype"]))
+        if kind is None:
+            raise SystemExit(f"train_torch: {folder}/weights.json: unsupported dtype in tensor {t['name']}")
+        size = np.dtype(kind).itemsize
+        start = t["offset"] * size
+        data = raw[start : start + t["length"] * size].view(kind).astype(np.float32)
+        out[t["name"]] = torch.from_numpy(data).view(t["shape"])
     missing = set(names) - set(out)
     if missing:
         raise SystemExit(f"train_torch: {folder} lacks weights {sorted(missing)}")

@@ -10,7 +10,7 @@ import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
 import { DEFAULT_STEP_FACTOR } from '../core/latentStats';
 import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
-import { checkBundleTarget, readManifest } from '../core/bundle';
+import { WEIGHTS_DTYPES, checkBundleTarget, readManifest, type WeightsDtype } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
 import { runCompress, runDecompress } from './lossless';
@@ -140,6 +140,11 @@ const TRAINING: OptionSet = {
     kind: 'string',
     arg: 'DIR',
     help: "fine-tune: start from this bundle's weights, tokenizer and architecture (DIR is only read)",
+  },
+  'weights-dtype': {
+    kind: 'choice',
+    choices: WEIGHTS_DTYPES,
+    help: 'how the bundle stores weights (float16: half the size; training is float32 either way)',
   },
   log: { kind: 'string', arg: 'FILE', help: 'append the metrics lines to FILE too' },
   'log-every': { kind: 'number', arg: 'N', range: RANGES.logEvery, help: 'steps between metrics lines' },
@@ -441,6 +446,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         epochs: o.number('epochs'),
         resume: o.string('resume'),
         from: o.string('from'),
+        weightsDtype: o.given('weights-dtype') ? o.choice<WeightsDtype>('weights-dtype') : undefined,
         freeNatsPerDim: o.number('free-bits'),
         codeStepFactor: o.number('code-step'),
         tokenDropout: o.number('token-dropout'),

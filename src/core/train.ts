@@ -12,7 +12,7 @@ import { objective, type ObjectiveOptions } from './objective';
 import { Adam, learningRateAt } from './optimizer';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { Random } from './random';
-import { checkBundleTarget, readManifest, saveBundle } from './bundle';
+import { checkBundleTarget, readManifest, saveBundle, type WeightsDtype } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
 import { refreshLatentStatistics, withCodeWeights } from './latentStats';
@@ -55,6 +55,8 @@ export interface TrainOptions {
    * replace the from-scratch defaults of options left unset.
    */
   from?: string;
+  /** How the saved bundles store weights; training itself is float32. Default: the resumed checkpoint's, else float32. */
+  weightsDtype?: WeightsDtype;
   signal?: AbortSignal;
   /**
    * Awaited between steps, after yielding to the event loop: a host that serves other requests
@@ -177,8 +179,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let startStep = 0;
   let priorElapsed = 0;
   let parent: ParentModel | undefined;
+  let weightsDtype: WeightsDtype = o.weightsDtype ?? 'float32';
   if (o.resume) {
     const bundle = await loadModelBundle(o.resume);
+    weightsDtype = o.weightsDtype ?? bundle.weightsDtype;
     tokenizer = bundle.tokenizer;
     config = bundle.config;
     model = new TextVaeModel(config, bundle.weights);
@@ -260,6 +264,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       config,
       tokenizer: tokenizer.toJSON(),
       weights: await model.exportWeights(),
+      weightsDtype,
       training: {
         step,
         elapsedSeconds: elapsed,

@@ -117,6 +117,45 @@ describe('usage errors exit 2, failures exit 1', () => {
     );
   });
 
+  test('train --weights-dtype float16 stores half-size weights that load; other dtypes are usage errors', async () => {
+    const dir = path.join(makeTempDir(), 'm');
+    const run = await runCli([
+      'train',
+      '--data',
+      cleanData,
+      '--out',
+      dir,
+      '--steps',
+      '1',
+      ...TINY_TRAIN_ARGS,
+      '--weights-dtype',
+      'float16',
+    ]);
+    assert.equal(run.code, 0, describeRun(run));
+    const index = JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8'));
+    assert.equal(index.dtype, 'float16');
+    const elements = index.tensors.reduce((n: number, t: { length: number }) => n + t.length, 0);
+    assert.equal(fs.statSync(path.join(dir, 'weights.bin')).size, elements * 2);
+    const encoded = await runCli(['encode', '--model', dir, '--text', 'a short line']);
+    assert.equal(encoded.code, 0, describeRun(encoded));
+    assert.match(encoded.stdout, /^tvae1:/);
+    assertOneLineError(
+      await runCli([
+        'train',
+        '--data',
+        cleanData,
+        '--out',
+        path.join(makeTempDir(), 'm'),
+        '--steps',
+        '1',
+        '--weights-dtype',
+        'int8',
+      ]),
+      2,
+      /--weights-dtype must be one of float32, float16/,
+    );
+  });
+
   test('an option of another command is a usage error naming the option and the command', async () => {
     const out = path.join(makeTempDir(), 'm');
     const to = await runCli(['train', '--data', cleanData, '--out', out, '--steps', '1', '--to', out]);
