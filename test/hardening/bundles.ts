@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { computeFingerprint } from '../../src/core/bundle';
+import { toFloat16 } from '../../src/core/float16';
 import { makeTempDir } from '../helpers/tmp';
 import { copyBundle, type Fixture } from './fixtures';
 import { judgeCli, runCliBounded, type Case, type Inputs } from './harness';
@@ -42,6 +43,18 @@ function fillWeights(dir: string, value: number): void {
   const floats = new Float32Array(bin.buffer, bin.byteOffset, bin.length / 4);
   floats.fill(value, 0, Math.min(floats.length, 1000));
   fs.writeFileSync(p, bin);
+}
+
+/** Rewrites a float32 bundle's weights as float16 (manifest re-hashed), then applies `edit` to the halves. */
+function toFloat16Bundle(dir: string, edit: (halves: Uint16Array) => void = () => undefined): void {
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8'));
+  const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
+  const floats = new Float32Array(bin.buffer, bin.byteOffset, bin.length / 4);
+  const halves = toFloat16(floats)!;
+  edit(halves);
+  fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(halves.buffer));
+  fs.writeFileSync(path.join(dir, 'weights.json'), JSON.stringify({ ...index, dtype: 'float16' }));
+  rehash(dir);
 }
 
 type Mutation = [name: string, apply: (dir: string, inputs: Inputs) => void];
@@ -189,6 +202,27 @@ const HOSTILE: Mutation[] = [
     },
   ],
   ['the bundle folder is a symlink to a good bundle (must load)', () => undefined],
+  ['float16 weights (must load)', (d) => toFloat16Bundle(d)],
+  ['float16 weights with half NaNs', (d) => toFloat16Bundle(d, (h) => h.fill(0x7e00, 0, 1000))],
+  ['float16 weights with half -Infinity', (d) => toFloat16Bundle(d, (h) => h.fill(0xfc00, 0, 1000))],
+  [
+    'float16 weights.bin under an index that says float32',
+    (d) => {
+      toFloat16Bundle(d);
+      editJson(d, 'weights.json', (w) => ({ ...w, dtype: 'float32' }));
+      rehash(d);
+    },
+  ],
+  [
+    'a tensor with an unknown dtype',
+    (d) => {
+      editJson(d, 'weights.json', (w) => ({
+        ...w,
+        tensors: (w.tensors as object[]).map((t, i) => (i === 0 ? { ...t, dtype: 'bfloat16' } : t)),
+      }));
+      rehash(d);
+    },
+  ],
 ];
 
 export function bundleCases(f: Fixture, inputs: Inputs): Case[] {
@@ -212,6 +246,8 @@ export function bundleCases(f: Fixture, inputs: Inputs): Case[] {
       const outcome = judgeCli(r, { mustName: r.code === 1 ? dir : undefined, output: true });
       if (outcome.verdict === 'handled' && r.code === 0 && !/^tvae[12]:/.test(r.stdout))
         return { verdict: 'unhandled', detail: `loaded but encoded to ${JSON.stringify(r.stdout.slice(0, 100))}` };
+      if (name.endsWith('(must load)') && r.code !== 0)
+        return { verdict: 'unhandled', detail: `a good bundle was refused: ${r.stderr.trim().slice(0, 200)}` };
       if (outcome.verdict === 'handled' && r.code === 2)
         return { verdict: 'unhandled', detail: 'a usage error for a bad bundle' };
       return outcome;
