@@ -13,6 +13,7 @@ import { LatentCodeError } from '../../src/core/latentCode';
 import { loadBundle, validateModelConfig } from '../../src/core/bundle';
 import { DEFAULT_CONFIG, weightShapes } from '../../src/core/model';
 import { LEARN_STEPS, SENTENCES, TINY_DOC, once, setupBackend, sharedTiny } from '../helpers/engine';
+import { train } from '../../src/core/train';
 import { makeTempDir } from '../helpers/tmp';
 
 const precisionRun = once(() => sharedTiny({ maxSteps: LEARN_STEPS, config: { codeScheme: 'precision' } }));
@@ -76,6 +77,28 @@ describe('precision codes (tvae2)', () => {
       for (const v of [a, b, orig]) v.dispose();
     }
   });
+});
+
+test('fine-tuning a tvae1 model with codeScheme precision makes a tvae2 model; without it the scheme is kept', async () => {
+  const parent = (await sharedTiny({ maxSteps: 20 })).dir;
+  const root = makeTempDir('textvae-finetune-scheme-');
+  const fineTune = (out: string, config: { codeScheme?: 'precision' }) =>
+    train({ from: parent, train: [TINY_DOC], val: [], out, maxSteps: 2, batchSize: 6, config });
+  await fineTune(path.join(root, 'a'), { codeScheme: 'precision' });
+  await fineTune(path.join(root, 'b'), {});
+  for (const [dir, version] of [
+    [path.join(root, 'a'), 'tvae2'],
+    [path.join(root, 'b'), 'tvae1'],
+  ] as const) {
+    const vae = await TextVae.load(dir);
+    try {
+      const codes = await vae.encodeToCodes(SENTENCES[0]);
+      assert.ok(codes[0].startsWith(`${version}:`), `${dir}: ${codes[0]}`);
+      assert.equal((await vae.decode(vae.parseCodes(codes))).length, 1);
+    } finally {
+      vae.dispose();
+    }
+  }
 });
 
 test('config: codeScheme is "precision" or absent, for vae models only; only precision models have latent.step', () => {
