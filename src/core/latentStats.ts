@@ -109,6 +109,7 @@ export async function recodeBundle(dir: string, out: string, o: RecodeOptions): 
       config,
       tokenizer: bundle.tokenizer.toJSON(),
       weights: await model.exportWeights(),
+      weightsDtype: bundle.weightsDtype,
       training: {
         ...(bundle.manifest.training as object | undefined),
         recodedFrom: { fingerprint: bundle.fingerprint, stepFactor },

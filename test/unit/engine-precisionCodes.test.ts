@@ -15,6 +15,7 @@ import { DEFAULT_CONFIG, weightShapes } from '../../src/core/model';
 import { LEARN_STEPS, SENTENCES, TINY_DOC, once, setupBackend, sharedTiny } from '../helpers/engine';
 import { train } from '../../src/core/train';
 import { makeTempDir } from '../helpers/tmp';
+import { convertWeights } from '../../scripts/convert-weights';
 
 const precisionRun = once(() => sharedTiny({ maxSteps: LEARN_STEPS, config: { codeScheme: 'precision' } }));
 
@@ -76,6 +77,15 @@ describe('precision codes (tvae2)', () => {
     } finally {
       for (const v of [a, b, orig]) v.dispose();
     }
+  });
+
+  test('recoding a float16 model keeps its 16-bit weight storage', async () => {
+    const root = makeTempDir('textvae-recode16-');
+    const half = path.join(root, 'half');
+    await convertWeights((await precisionRun()).dir, half, 'float16');
+    const out = path.join(root, 'recoded');
+    await recodeBundle(half, out, { texts: [TINY_DOC] });
+    assert.equal((await loadBundle(out)).weightsDtype, 'float16');
   });
 });
 
