@@ -62,11 +62,17 @@ const DECODING: OptionSet = {
   strategy: {
     kind: 'choice',
     choices: DECODE_STRATEGIES,
-    help: 'how codes become text (default greedy, beam with --beam, sample for `sample`)',
+    help: 'how codes become text (default greedy, beam with --beam or --rerank, sample for `sample`)',
   },
   temperature: { kind: 'number', arg: 'T', range: RANGES.temperature, help: 'sampling temperature' },
   'top-p': { kind: 'number', arg: 'P', range: RANGES.topP, help: 'nucleus sampling: probability mass kept' },
   beam: { kind: 'number', arg: 'N', range: RANGES.beamWidth, help: 'beam width' },
+  rerank: {
+    kind: 'number',
+    arg: 'L',
+    range: RANGES.rerank,
+    help: 'beam: pick the candidate maximising log p(text|z) + L·log q(z|text re-encoded) (0 = off)',
+  },
   ...SEED,
   'max-tokens': { kind: 'number', arg: 'N', range: RANGES.decodeMaxTokens, help: 'most tokens decoded per code' },
   'no-repeat-ngram': {
@@ -191,11 +197,13 @@ async function readTextInput(o: Opts): Promise<string> {
 
 function decodeOptions(o: Opts): DecodeOptions {
   const beam = o.number('beam');
+  const rerank = o.number('rerank');
   return {
-    strategy: o.choice<DecodeStrategy>('strategy', beam ? 'beam' : 'greedy'),
+    strategy: o.choice<DecodeStrategy>('strategy', beam || rerank !== undefined ? 'beam' : 'greedy'),
     temperature: o.number('temperature'),
     topP: o.number('top-p'),
     beamWidth: beam,
+    rerank,
     seed: o.number('seed'),
     maxTokens: o.number('max-tokens'),
     noRepeatNgram: o.number('no-repeat-ngram'),
@@ -329,8 +337,9 @@ async function decodeSource(o: Opts): Promise<string> {
 /** An option of one strategy given with another would be ignored without a word: bad usage. */
 function checkDecoding(o: Opts): void {
   const strategy = o.given('strategy') ? o.choice<DecodeStrategy>('strategy') : undefined;
-  if (o.given('beam') && strategy !== undefined && strategy !== 'beam')
-    throw new UsageError(`--beam applies to --strategy beam only (got --strategy ${strategy})`);
+  for (const flag of ['beam', 'rerank'])
+    if (o.given(flag) && strategy !== undefined && strategy !== 'beam')
+      throw new UsageError(`--${flag} applies to --strategy beam only (got --strategy ${strategy})`);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -505,6 +514,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       },
     },
     check(o) {
+      checkDecoding(o);
       if (o.given('reference') && !o.given('samples')) throw new UsageError('--reference applies to --samples N');
       if (!o.given('sentences') && !o.given('samples')) requireData(o);
     },

@@ -71,6 +71,7 @@ export const RANGES = {
   temperature: real(0.01, 10),
   topP: real(0.01, 1),
   beamWidth: int(1, 16),
+  rerank: real(0, 100),
   seed: int(0, 2 ** 32 - 1),
   decodeMaxTokens: int(1, 4096),
   noRepeatNgram: int(0, 16),

@@ -14,8 +14,16 @@ import { Random } from './random';
 import { RANGES, describeRange, inRange, type DecodeStrategy, type InterpolationMode } from './choices';
 import type { DecodeOptions, MapDocument, MapPoint, ModelConfig, ModelInfo } from './types';
 import { pca2 } from './projection';
+import { pickReranked } from './rerank';
 
 export type { DecodeOptions, DecodeStrategy, InterpolationMode, ModelInfo };
+
+/** One finished beam: its text, summed log-likelihood given z (nats) and length in tokens. */
+export interface BeamCandidate {
+  text: string;
+  logp: number;
+  tokens: number;
+}
 
 /** Not part of DecodeOptions, which the protocol carries: a signal stays in its process. */
 export interface Interruptible {
@@ -98,32 +106,40 @@ export class TextVae {
 
   /** One latent vector per chunk: the posterior mean, or a posterior sample. */
   async encodeChunks(chunks: string[], options: EncodeOptions = {}): Promise<Float32Array[]> {
-    if (chunks.length === 0) return [];
     const Z = this.config.latentDim;
     const out: Float32Array[] = [];
     const rng = new Random(options.seed ?? 0);
     for (let i = 0; i < chunks.length; i += 64) {
       await pausePoint(options.signal);
-      const part = chunks.slice(i, i + 64).map((c) => this.tokenizer.encode(c));
-      const batch = makeBatch(
-        part,
-        part.map(() => 0),
-        this.config.maxTokens,
-      );
-      const result = tf.tidy(() =>
-        this.model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')),
-      );
-      const [mu, logvar] = await Promise.all([result.mu.data(), result.logvar.data()]);
-      tf.dispose([result.mu, result.logvar]);
-      for (let b = 0; b < part.length; b++) {
-        const z = Float32Array.from(mu.subarray(b * Z, (b + 1) * Z));
+      for (const { mu, logvar } of await this.posteriors(chunks.slice(i, i + 64))) {
         if (options.sample && this.config.variant === 'vae') {
-          for (let j = 0; j < Z; j++) z[j] += Math.exp(0.5 * logvar[b * Z + j]) * rng.normal();
+          for (let j = 0; j < Z; j++) mu[j] += Math.exp(0.5 * logvar[j]) * rng.normal();
         }
-        out.push(z);
+        out.push(mu);
       }
     }
     return out;
+  }
+
+  /** The encoder's posterior (mean, log-variance) for each text, in one encoder call. */
+  async posteriors(texts: string[]): Promise<{ mu: Float32Array; logvar: Float32Array }[]> {
+    if (texts.length === 0) return [];
+    const Z = this.config.latentDim;
+    const part = texts.map((c) => this.tokenizer.encode(c));
+    const batch = makeBatch(
+      part,
+      part.map(() => 0),
+      this.config.maxTokens,
+    );
+    const result = tf.tidy(() =>
+      this.model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')),
+    );
+    const [mu, logvar] = await Promise.all([result.mu.data(), result.logvar.data()]);
+    tf.dispose([result.mu, result.logvar]);
+    return part.map((_, b) => ({
+      mu: Float32Array.from(mu.subarray(b * Z, (b + 1) * Z)),
+      logvar: Float32Array.from(logvar.subarray(b * Z, (b + 1) * Z)),
+    }));
   }
 
   async encode(text: string, options: EncodeOptions = {}): Promise<Float32Array[]> {
@@ -246,7 +262,25 @@ export class TextVae {
     return generated.map((ids) => this.tokenizer.decode(ids));
   }
 
-  private async beamDecode(zVec: Float32Array, options: DecodeRun): Promise<string> {
+  private async beamDecode(z: Float32Array, options: DecodeRun): Promise<string> {
+    const candidates = await this.beamCandidates(z, options);
+    const weight = options.rerank ?? 0;
+    if (weight === 0 || candidates.length < 2) return candidates[0].text;
+    const reencoded = await this.posteriors(candidates.map((c) => c.text));
+    return candidates[
+      pickReranked(
+        candidates.map((c, i) => ({ logp: c.logp, ...reencoded[i] })),
+        z,
+        weight,
+      )
+    ].text;
+  }
+
+  /**
+   * Beam search from one latent vector: up to beamWidth distinct finished texts, best first by
+   * length-normalised log-likelihood (the plain beam's choice is the first).
+   */
+  async beamCandidates(zVec: Float32Array, options: DecodeRun = {}): Promise<BeamCandidate[]> {
     const W = Math.max(1, Math.min(16, options.beamWidth ?? 4));
     const z = this.zTensor(Array.from({ length: W }, () => zVec));
     const decoder = this.model.startDecoding(z);
@@ -295,7 +329,16 @@ export class TextVae {
     }
     const pool = finished.length ? finished : beams;
     pool.sort((a, b) => normalised(b) - normalised(a));
-    return this.tokenizer.decode(pool[0].ids);
+    const out: BeamCandidate[] = [];
+    const seen = new Set<string>();
+    for (const b of pool) {
+      const text = this.tokenizer.decode(b.ids);
+      if (seen.has(text)) continue;
+      seen.add(text);
+      out.push({ text, logp: b.score, tokens: b.ids.length });
+      if (out.length === W) break;
+    }
+    return out;
   }
 
   /** Round trip through the model: encode to the posterior mean, then decode. */

@@ -64,6 +64,11 @@ export interface DecodeOptions {
   /** Nucleus sampling: keep the smallest set of tokens whose probability reaches topP ('sample'). */
   topP?: number;
   beamWidth?: number;
+  /**
+   * Beam: weight of log q(z|candidate) when picking among the finished candidates, each re-encoded
+   * (0 = off: the most likely candidate). Costs one encoder call per code.
+   */
+  rerank?: number;
   seed?: number;
   /** Upper bound on generated tokens per code (at most the model's maxTokens). */
   maxTokens?: number;

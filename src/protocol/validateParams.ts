@@ -45,6 +45,7 @@ export const DecodeOptionsSchema = record({
   temperature: optionalIn(RANGES.temperature),
   topP: optionalIn(RANGES.topP),
   beamWidth: optionalIn(RANGES.beamWidth),
+  rerank: optionalIn(RANGES.rerank),
   seed: optionalIn(RANGES.seed),
   maxTokens: optionalIn(RANGES.decodeMaxTokens),
   noRepeatNgram: optionalIn(RANGES.noRepeatNgram),

@@ -434,6 +434,19 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     for (const r of runs) assertOneLineError(r, 2, /--beam applies to --strategy beam only \(got --strategy \w+\)/);
   });
 
+  test('--rerank is range-checked and applies to beam search only', async () => {
+    const [greedy, sample, negative, word] = await Promise.all([
+      runCli(['decode', '--rerank', '1', '--strategy', 'greedy', 'tvae1:x']),
+      runCli(['eval', '--sentences', 'x.txt', '--rerank', '1', '--strategy', 'sample']),
+      runCli(['reconstruct', '--rerank', '-1', '--text', 'hi']),
+      runCli(['reconstruct', '--rerank', 'lots', '--text', 'hi']),
+    ]);
+    assertOneLineError(greedy, 2, /--rerank applies to --strategy beam only \(got --strategy greedy\)/);
+    assertOneLineError(sample, 2, /--rerank applies to --strategy beam only \(got --strategy sample\)/);
+    assertOneLineError(negative, 2, /--rerank must be a number from 0 to 100 \(got '-1'\)/);
+    assertOneLineError(word, 2, /--rerank must be a number from 0 to 100 \(got 'lots'\)/);
+  });
+
   test('resuming below the checkpoint, or without a bound, is a usage error and leaves the bundle alone', async () => {
     const { dir, data } = await fixture();
     const before = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');

@@ -54,6 +54,10 @@ describe('worker param validation', () => {
     bad(() => validateDecodeOptions({ temperature: 0 }), /temperature must be at least 0.01/);
     bad(() => validateDecodeOptions({ topP: 1.5 }), /topP must be at most 1/);
     bad(() => validateDecodeOptions({ beamWidth: 2.5 }), /beamWidth must be an integer/);
+    assert.deepEqual(validateDecodeOptions({ strategy: 'beam', rerank: 0.5 }), { strategy: 'beam', rerank: 0.5 });
+    bad(() => validateDecodeOptions({ rerank: -1 }), /rerank must be at least 0/);
+    bad(() => validateDecodeOptions({ rerank: 101 }), /rerank must be at most 100/);
+    bad(() => validateDecodeOptions({ rerank: 'on' }), /rerank must be a (finite )?number/);
     bad(() => validateDecodeOptions({ maxTokens: Number.NaN }), /finite number/);
     bad(() => validateParams('reconstruct', { text: 'x', options: 'fast' }), /options must be an object/);
   });
