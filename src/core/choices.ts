@@ -111,6 +111,7 @@ export const SETTING_RANGES = {
   temperature: real(0.05, 3),
   topP: real(0.05, 1),
   beamWidth: RANGES.beamWidth,
+  rerank: RANGES.rerank,
   interpolationSteps: int(2, 32),
   trainingMinutes: real(0.1, 1440),
   /** The generator form's seed and length fields. */

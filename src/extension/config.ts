@@ -45,7 +45,7 @@ export function filesExclude(folder: vscode.Uri): Record<string, unknown> | unde
 /** textvae.decoding.*: how latent codes are decoded back to text. */
 export function decodeOptions(): DecodeOptions {
   return setting('decoding.strategy') === 'beam'
-    ? { strategy: 'beam', beamWidth: setting('decoding.beamWidth') }
+    ? { strategy: 'beam', beamWidth: setting('decoding.beamWidth'), rerank: setting('decoding.rerank') }
     : { strategy: 'greedy' };
 }
 

@@ -241,15 +241,16 @@ export class LatentCodeHoverProvider implements vscode.HoverProvider {
     const range = new vscode.Range(position.line, found.start, position.line, found.end);
     if (isLosslessCode(found.code)) return this.losslessHover(found, range, token);
     const options = decodeOptions();
-    const key = `${this.engine.model?.fingerprint ?? ''}|${options.strategy}|${options.beamWidth ?? ''}|${found.code}`;
-    let text = this.engine.model ? this.cache.get(key) : undefined;
+    // Every decoding option is in the key: a changed setting must not show an old decoding.
+    const key = (fingerprint: string) => `${fingerprint}|${JSON.stringify(options)}|${found.code}`;
+    let text = this.engine.model ? this.cache.get(key(this.engine.model.fingerprint)) : undefined;
     const md = new vscode.MarkdownString();
     if (text === undefined) {
       try {
         text = (await this.engine.request('decode', { codes: [found.code], options }, token)).texts[0] ?? '';
         const model = this.engine.model;
         if (model) {
-          this.cache.set(`${model.fingerprint}|${options.strategy}|${options.beamWidth ?? ''}|${found.code}`, text);
+          this.cache.set(key(model.fingerprint), text);
           if (this.cache.size > 200) this.cache.delete(this.cache.keys().next().value as string);
         }
       } catch (err) {

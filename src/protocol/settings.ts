@@ -79,6 +79,7 @@ export const SETTINGS = {
   'sampling.topP': number(0.95, SETTING_RANGES.topP),
   'decoding.strategy': choice('beam', ['greedy', 'beam'] as const),
   'decoding.beamWidth': number(4, SETTING_RANGES.beamWidth),
+  'decoding.rerank': number(0, SETTING_RANGES.rerank),
   'codes.copyToClipboard': bool(false),
   'interpolation.steps': number(5, SETTING_RANGES.interpolationSteps),
   'interpolation.mode': choice('spherical', INTERPOLATION_MODES),

@@ -38,6 +38,7 @@ test('every ranged setting has the range of SETTING_RANGES', () => {
     ['textvae.sampling.temperature', SETTING_RANGES.temperature],
     ['textvae.sampling.topP', SETTING_RANGES.topP],
     ['textvae.decoding.beamWidth', SETTING_RANGES.beamWidth],
+    ['textvae.decoding.rerank', SETTING_RANGES.rerank],
     ['textvae.interpolation.steps', SETTING_RANGES.interpolationSteps],
     ['textvae.training.minutes', SETTING_RANGES.trainingMinutes],
   ];
