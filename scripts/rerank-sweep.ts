@@ -8,14 +8,17 @@
  *
  * Prints one JSON line per (width, weight): the `eval --sentences` metrics of that choice, plus
  * `oracle_exact`: the fraction of sentences for which some candidate was exact (reranking's ceiling),
- * and `truth_reencodes_closest`: the fraction whose own text re-encodes closer to z (higher
- * log q(z|x)) than every candidate does (whether the re-encoding signal points at the truth).
+ * and `truth_would_win`: the fraction for which the sentence itself, scored the same way, beats
+ * every candidate (at weight 0: how often the beam, not the model, is at fault).
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TextVae } from '../src/core/textVae';
 import { sentenceMetrics, type RoundTrip } from '../src/core/similarity';
-import { pickReranked, reencodeLogDensity, type RerankCandidate } from '../src/core/rerank';
+import * as tf from '@tensorflow/tfjs-core';
+import { pickReranked, rerankScore, type RerankCandidate } from '../src/core/rerank';
+import { makeBatch } from '../src/core/model';
+import { PAD } from '../src/core/tokenizer';
 import { initBackend } from '../src/core/backend';
 
 const { values } = parseArgs({
@@ -37,7 +40,13 @@ async function main(): Promise<void> {
   const weights = values.weight!.map(Number);
 
   const codes = await Promise.all(lines.map((l) => vae.encodeToCodes(l)));
-  const truth = await vae.posteriors(lines);
+  // The sentence itself as a candidate: its re-encoding and its log-likelihood given its own code.
+  const reencodedTruth = await vae.posteriors(lines);
+  const truth: (RerankCandidate | null)[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const zs = vae.parseCodes(codes[i]);
+    truth.push(zs.length === 1 ? { logp: await logLikelihood(vae, lines[i], zs[0]), ...reencodedTruth[i] } : null);
+  }
   for (const width of values.beam!.map(Number)) {
     // Per sentence, per chunk: the candidates with their re-encodings, and the chunk's z.
     const perSentence: { z: Float32Array; candidates: (RerankCandidate & { text: string })[] }[][] = [];
@@ -54,29 +63,43 @@ async function main(): Promise<void> {
       perSentence.filter((chunks, i) =>
         chunks.length === 1 ? chunks[0].candidates.some((x) => x.text.trim() === lines[i].trim()) : false,
       ).length / lines.length;
-    // Does re-encoding point at the truth? The sentence itself re-encodes closer to z than every candidate.
-    const truthCloser =
-      perSentence.filter((chunks, i) => {
-        if (chunks.length !== 1) return false;
-        const { z, candidates } = chunks[0];
-        const own = reencodeLogDensity(z, truth[i].mu, truth[i].logvar);
-        return candidates.every(
-          (x) => x.text.trim() === lines[i].trim() || reencodeLogDensity(z, x.mu, x.logvar) < own,
-        );
-      }).length / lines.length;
     for (const weight of weights) {
       const rows: RoundTrip[] = perSentence.map((chunks, i) => ({
         text: lines[i],
         codes: codes[i],
         output: chunks.map((ch) => ch.candidates[pickReranked(ch.candidates, ch.z, weight)].text).join(''),
       }));
+      // Would the score pick the sentence itself over every other candidate, were it in the pool?
+      const truthWins =
+        perSentence.filter((chunks, i) => {
+          const own = truth[i];
+          if (!own) return false;
+          const { z, candidates } = chunks[0];
+          const bar = rerankScore(own, z, weight);
+          return candidates.every((x) => x.text.trim() === lines[i].trim() || rerankScore(x, z, weight) < bar);
+        }).length / lines.length;
       const m = sentenceMetrics(rows);
-      console.log(
-        JSON.stringify({ beam: width, weight, ...m, oracle_exact: oracle, truth_reencodes_closest: truthCloser }),
-      );
+      console.log(JSON.stringify({ beam: width, weight, ...m, oracle_exact: oracle, truth_would_win: truthWins }));
     }
   }
   vae.dispose();
+}
+
+/** log p(text|z) in nats, EOS included: the quantity a finished beam's score sums. */
+async function logLikelihood(vae: TextVae, text: string, z: Float32Array): Promise<number> {
+  const batch = makeBatch([vae.tokenizer.encode(text)], [0], vae.config.maxTokens);
+  const T1 = batch.length + 1;
+  const logp = tf.tidy(() =>
+    tf.logSoftmax(
+      vae.model.decodeLogits(tf.tensor2d(z, [1, z.length]), tf.tensor2d(batch.decoderInput, [1, T1], 'int32')),
+    ),
+  );
+  const data = await logp.data();
+  logp.dispose();
+  const V = vae.config.vocabSize;
+  let sum = 0;
+  for (let t = 0; t < T1 && batch.targets[t] !== PAD; t++) sum += data[t * V + batch.targets[t]];
+  return sum;
 }
 
 void main();
