@@ -6,7 +6,8 @@
  *   node --import tsx scripts/rerank-sweep.ts --model models/default --sentences /tmp/python-held.txt \
  *     --beam 4 --beam 8 --weight 0 --weight 0.1 --weight 1
  *
- * Prints one JSON line per (width, weight): the `eval --sentences` metrics of that choice, plus
+ * Prints one JSON line per (width, form, weight): the `eval --sentences` metrics of that choice
+ * (form 'normalised' is the engine's score, 'sum' the summed log-likelihood in its place), plus
  * `oracle_exact`: the fraction of sentences for which some candidate was exact (reranking's ceiling),
  * and `truth_would_win`: the fraction for which the sentence itself, scored the same way, beats
  * every candidate (at weight 0: how often the beam, not the model, is at fault).
@@ -16,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { TextVae } from '../src/core/textVae';
 import { sentenceMetrics, type RoundTrip } from '../src/core/similarity';
 import * as tf from '@tensorflow/tfjs-core';
-import { pickReranked, rerankScore, type RerankCandidate } from '../src/core/rerank';
+import { lengthNormalised, pickReranked, rerankScore, type RerankCandidate } from '../src/core/rerank';
 import { makeBatch } from '../src/core/model';
 import { PAD } from '../src/core/tokenizer';
 import { initBackend } from '../src/core/backend';
@@ -29,6 +30,10 @@ const { values } = parseArgs({
     weight: { type: 'string', multiple: true, default: ['0', '0.03', '0.1', '0.3', '1', '3'] },
   },
 });
+/** A candidate (or the sentence itself) with both likelihood forms. */
+type Scored = RerankCandidate & { logp: number };
+const FORMS = ['normalised', 'sum'] as const;
+
 async function main(): Promise<void> {
   if (!values.sentences) throw new Error('give --sentences FILE');
   await initBackend('auto');
@@ -42,14 +47,16 @@ async function main(): Promise<void> {
   const codes = await Promise.all(lines.map((l) => vae.encodeToCodes(l)));
   // The sentence itself as a candidate: its re-encoding and its log-likelihood given its own code.
   const reencodedTruth = await vae.posteriors(lines);
-  const truth: (RerankCandidate | null)[] = [];
+  const truth: (Scored | null)[] = [];
   for (let i = 0; i < lines.length; i++) {
     const zs = vae.parseCodes(codes[i]);
-    truth.push(zs.length === 1 ? { logp: await logLikelihood(vae, lines[i], zs[0]), ...reencodedTruth[i] } : null);
+    const tokens = Math.min(vae.tokenizer.encode(lines[i]).length, vae.config.maxTokens);
+    const logp = zs.length === 1 ? await logLikelihood(vae, lines[i], zs[0]) : NaN;
+    truth.push(zs.length === 1 ? { logp, score: lengthNormalised(logp, tokens), ...reencodedTruth[i] } : null);
   }
   for (const width of values.beam!.map(Number)) {
     // Per sentence, per chunk: the candidates with their re-encodings, and the chunk's z.
-    const perSentence: { z: Float32Array; candidates: (RerankCandidate & { text: string })[] }[][] = [];
+    const perSentence: { z: Float32Array; candidates: (Scored & { text: string })[] }[][] = [];
     for (const c of codes) {
       const chunks = [];
       for (const z of vae.parseCodes(c)) {
@@ -63,11 +70,13 @@ async function main(): Promise<void> {
       perSentence.filter((chunks, i) =>
         chunks.length === 1 ? chunks[0].candidates.some((x) => x.text.trim() === lines[i].trim()) : false,
       ).length / lines.length;
-    for (const weight of weights) {
+    for (const [form, weight] of FORMS.flatMap((f) => weights.map((w) => [f, w] as const))) {
+      // 'normalised' is the engine's score; 'sum' puts the summed log-likelihood in its place.
+      const as = (c: Scored): RerankCandidate => (form === 'sum' ? { ...c, score: c.logp } : c);
       const rows: RoundTrip[] = perSentence.map((chunks, i) => ({
         text: lines[i],
         codes: codes[i],
-        output: chunks.map((ch) => ch.candidates[pickReranked(ch.candidates, ch.z, weight)].text).join(''),
+        output: chunks.map((ch) => ch.candidates[pickReranked(ch.candidates.map(as), ch.z, weight)].text).join(''),
       }));
       // Would the score pick the sentence itself over every other candidate, were it in the pool?
       const truthWins =
@@ -75,11 +84,13 @@ async function main(): Promise<void> {
           const own = truth[i];
           if (!own) return false;
           const { z, candidates } = chunks[0];
-          const bar = rerankScore(own, z, weight);
-          return candidates.every((x) => x.text.trim() === lines[i].trim() || rerankScore(x, z, weight) < bar);
+          const bar = rerankScore(as(own), z, weight);
+          return candidates.every((x) => x.text.trim() === lines[i].trim() || rerankScore(as(x), z, weight) < bar);
         }).length / lines.length;
       const m = sentenceMetrics(rows);
-      console.log(JSON.stringify({ beam: width, weight, ...m, oracle_exact: oracle, truth_would_win: truthWins }));
+      console.log(
+        JSON.stringify({ beam: width, form, weight, ...m, oracle_exact: oracle, truth_would_win: truthWins }),
+      );
     }
   }
   vae.dispose();

@@ -71,7 +71,7 @@ const DECODING: OptionSet = {
     kind: 'number',
     arg: 'L',
     range: RANGES.rerank,
-    help: 'beam: pick the candidate maximising log p(text|z) + L·log q(z|text re-encoded) (0 = off)',
+    help: 'beam: re-encode the candidates, pick the best beam score + L·log q(z|candidate) (0 = off)',
   },
   ...SEED,
   'max-tokens': { kind: 'number', arg: 'N', range: RANGES.decodeMaxTokens, help: 'most tokens decoded per code' },

@@ -1,12 +1,18 @@
 /**
  * Reranking beam candidates by re-encoding: a candidate that is faithful to the code z should encode
- * back to z. Each candidate x' is scored log p(x'|z) + weight · log q(z|x'), where q(·|x') is the
- * encoder's diagonal Gaussian posterior for x'. Pure arithmetic: the engine supplies the numbers.
+ * back to z. Each candidate x' is scored by the beam's own score (its length-normalised
+ * log p(x'|z)) + weight · log q(z|x'), where q(·|x') is the encoder's diagonal Gaussian posterior for
+ * x'. Weight 0 is the plain beam's choice. Pure arithmetic: the engine supplies the numbers.
  */
 
+/** The beam's score of a finished candidate: log p(x|z) over (tokens + 1)^0.7, so length is not penalised. */
+export function lengthNormalised(logp: number, tokens: number): number {
+  return logp / Math.pow(tokens + 1, 0.7);
+}
+
 export interface RerankCandidate {
-  /** Decoder log-likelihood of the candidate given z, in nats (the beam's summed score). */
-  logp: number;
+  /** The beam's score of the candidate: lengthNormalised(log p(x'|z), tokens). */
+  score: number;
   /** The candidate's re-encoding: posterior mean and log-variance. */
   mu: ArrayLike<number>;
   logvar: ArrayLike<number>;
@@ -25,10 +31,10 @@ export function reencodeLogDensity(z: ArrayLike<number>, mu: ArrayLike<number>, 
 }
 
 export function rerankScore(candidate: RerankCandidate, z: ArrayLike<number>, weight: number): number {
-  return candidate.logp + weight * reencodeLogDensity(z, candidate.mu, candidate.logvar);
+  return candidate.score + weight * reencodeLogDensity(z, candidate.mu, candidate.logvar);
 }
 
-/** Index of the best candidate; ties keep the earlier one (the beam's own order). */
+/** Index of the best candidate; ties keep the earlier one. */
 export function pickReranked(candidates: readonly RerankCandidate[], z: ArrayLike<number>, weight: number): number {
   if (candidates.length === 0) throw new Error('no candidates to rerank');
   let best = 0;

@@ -14,15 +14,17 @@ import { Random } from './random';
 import { RANGES, describeRange, inRange, type DecodeStrategy, type InterpolationMode } from './choices';
 import type { DecodeOptions, MapDocument, MapPoint, ModelConfig, ModelInfo } from './types';
 import { pca2 } from './projection';
-import { pickReranked } from './rerank';
+import { lengthNormalised, pickReranked } from './rerank';
 
 export type { DecodeOptions, DecodeStrategy, InterpolationMode, ModelInfo };
 
-/** One finished beam: its text, summed log-likelihood given z (nats) and length in tokens. */
+/** One finished beam: its text, log-likelihood given z (nats, EOS included), tokens and beam score. */
 export interface BeamCandidate {
   text: string;
   logp: number;
   tokens: number;
+  /** lengthNormalised(logp, tokens): what the beam ranks by. */
+  score: number;
 }
 
 /** Not part of DecodeOptions, which the protocol carries: a signal stays in its process. */
@@ -269,7 +271,7 @@ export class TextVae {
     const reencoded = await this.posteriors(candidates.map((c) => c.text));
     return candidates[
       pickReranked(
-        candidates.map((c, i) => ({ logp: c.logp, ...reencoded[i] })),
+        candidates.map((c, i) => ({ score: c.score, ...reencoded[i] })),
         z,
         weight,
       )
@@ -288,7 +290,7 @@ export class TextVae {
     let beams = [{ ids: [] as number[], score: 0 }];
     const finished: { ids: number[]; score: number }[] = [];
     let input = new Int32Array(W).fill(BOS);
-    const normalised = (b: { ids: number[]; score: number }) => b.score / Math.pow(b.ids.length + 1, 0.7);
+    const normalised = (b: { ids: number[]; score: number }) => lengthNormalised(b.score, b.ids.length);
     try {
       for (let t = 0; t < this.maxSteps(options) && beams.length > 0; t++) {
         await pausePoint(options.signal);
@@ -335,7 +337,7 @@ export class TextVae {
       const text = this.tokenizer.decode(b.ids);
       if (seen.has(text)) continue;
       seen.add(text);
-      out.push({ text, logp: b.score, tokens: b.ids.length });
+      out.push({ text, logp: b.score, tokens: b.ids.length, score: normalised(b) });
       if (out.length === W) break;
     }
     return out;

@@ -6,7 +6,13 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { pickReranked, reencodeLogDensity, rerankScore, type RerankCandidate } from '../../src/core/rerank';
+import {
+  lengthNormalised,
+  pickReranked,
+  reencodeLogDensity,
+  rerankScore,
+  type RerankCandidate,
+} from '../../src/core/rerank';
 import { TextVae } from '../../src/core/textVae';
 import { TextVaeModel } from '../../src/core/model';
 import { Tokenizer } from '../../src/core/tokenizer';
@@ -16,7 +22,7 @@ import { SENTENCES, setupBackend } from '../helpers/engine';
 
 const z = [0.5, -1, 2];
 const flat = [0, 0, 0]; // log-variance 0: unit posterior spread
-const at = (mu: number[], logp = -10, logvar = flat): RerankCandidate => ({ logp, mu, logvar });
+const at = (mu: number[], score = -10, logvar = flat): RerankCandidate => ({ score, mu, logvar });
 
 describe('choosing a candidate', () => {
   test('with equal likelihoods, the candidate that re-encodes closest to z wins, wherever it stands', () => {
@@ -28,7 +34,7 @@ describe('choosing a candidate', () => {
     assert.equal(pickReranked([middle, near, far], z, 0.01), 1);
   });
 
-  test('weight 0 is the plain beam: the most likely candidate, ties keeping beam order', () => {
+  test('weight 0 is the plain beam: the best beam score, ties keeping beam order', () => {
     const likely = at([3, 3, 3], -5);
     const faithful = at(z, -9);
     assert.equal(pickReranked([faithful, likely], z, 0), 1);
@@ -86,7 +92,8 @@ describe('beam decoding with rerank', () => {
     const candidates = await vae.beamCandidates(zs[0], { beamWidth: 5, maxTokens: 6 });
     assert.ok(candidates.length >= 1 && candidates.length <= 5);
     assert.equal(new Set(candidates.map((c) => c.text)).size, candidates.length);
-    const norm = candidates.map((c) => c.logp / Math.pow(c.tokens + 1, 0.7));
+    const norm = candidates.map((c) => c.score);
+    candidates.forEach((c) => assert.equal(c.score, lengthNormalised(c.logp, c.tokens)));
     for (let i = 1; i < norm.length; i++) assert.ok(norm[i] <= norm[i - 1]);
     const [plain] = await vae.decode([zs[0]], { strategy: 'beam', beamWidth: 5, maxTokens: 6 });
     assert.equal(plain, candidates[0].text);
@@ -99,7 +106,7 @@ describe('beam decoding with rerank', () => {
       const candidates = await vae.beamCandidates(z, options);
       const reencoded = await vae.posteriors(candidates.map((c) => c.text));
       for (const weight of [0, 0.5, 50]) {
-        const scores = candidates.map((c, i) => rerankScore({ logp: c.logp, ...reencoded[i] }, z, weight));
+        const scores = candidates.map((c, i) => rerankScore({ score: c.score, ...reencoded[i] }, z, weight));
         const best = scores.indexOf(Math.max(...scores));
         const [out] = await vae.decode([z], { ...options, rerank: weight });
         assert.equal(out, candidates[best].text, `weight ${weight}`);
