@@ -10,7 +10,8 @@
  * (form 'normalised' is the engine's score, 'sum' the summed log-likelihood in its place), plus
  * `oracle_exact`: the fraction of sentences for which some candidate was exact (reranking's ceiling),
  * and `truth_would_win`: the fraction for which the sentence itself, scored the same way, beats
- * every candidate (at weight 0: how often the beam, not the model, is at fault).
+ * every candidate (at weight 0: how often the beam, not the model, is at fault); `beam_ms` and
+ * `reencode_ms`: total time in beam search and in re-encoding the candidates.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -56,12 +57,19 @@ async function main(): Promise<void> {
   }
   for (const width of values.beam!.map(Number)) {
     // Per sentence, per chunk: the candidates with their re-encodings, and the chunk's z.
+    // Time in the beam search and in re-encoding its candidates, interleaved so load hits both alike.
+    let beamMs = 0;
+    let reencodeMs = 0;
     const perSentence: { z: Float32Array; candidates: (Scored & { text: string })[] }[][] = [];
     for (const c of codes) {
       const chunks = [];
       for (const z of vae.parseCodes(c)) {
+        const t0 = performance.now();
         const candidates = await vae.beamCandidates(z, { strategy: 'beam', beamWidth: width });
+        const t1 = performance.now();
         const reencoded = await vae.posteriors(candidates.map((x) => x.text));
+        beamMs += t1 - t0;
+        reencodeMs += performance.now() - t1;
         chunks.push({ z, candidates: candidates.map((x, i) => ({ ...x, ...reencoded[i] })) });
       }
       perSentence.push(chunks);
@@ -89,7 +97,16 @@ async function main(): Promise<void> {
         }).length / lines.length;
       const m = sentenceMetrics(rows);
       console.log(
-        JSON.stringify({ beam: width, form, weight, ...m, oracle_exact: oracle, truth_would_win: truthWins }),
+        JSON.stringify({
+          beam: width,
+          form,
+          weight,
+          ...m,
+          oracle_exact: oracle,
+          truth_would_win: truthWins,
+          beam_ms: beamMs,
+          reencode_ms: reencodeMs,
+        }),
       );
     }
   }
