@@ -11,12 +11,13 @@
  * `oracle_exact`: the fraction of sentences for which some candidate was exact (reranking's ceiling),
  * and `truth_would_win`: the fraction for which the sentence itself, scored the same way, beats
  * every candidate (at weight 0: how often the beam, not the model, is at fault); `beam_ms` and
- * `reencode_ms`: total time in beam search and in re-encoding the candidates.
+ * `reencode_ms`: total time in beam search and in re-encoding the candidates; `better_than_plain`,
+ * `worse_than_plain`: sentences whose character similarity rose or fell against the plain beam.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TextVae } from '../src/core/textVae';
-import { sentenceMetrics, type RoundTrip } from '../src/core/similarity';
+import { sentenceMetrics, similarity, type RoundTrip } from '../src/core/similarity';
 import * as tf from '@tensorflow/tfjs-core';
 import { lengthNormalised, pickReranked, rerankScore, type RerankCandidate } from '../src/core/rerank';
 import { makeBatch } from '../src/core/model';
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     .readFileSync(values.sentences, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');
-  const weights = values.weight!.map(Number);
+  // Weight 0 in the engine's form, the plain beam, comes first: the reference of the paired counts.
+  const weights = [0, ...values.weight!.map(Number).filter((w) => w !== 0)];
 
   const codes = await Promise.all(lines.map((l) => vae.encodeToCodes(l)));
   // The sentence itself as a candidate: its re-encoding and its log-likelihood given its own code.
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
       perSentence.filter((chunks, i) =>
         chunks.length === 1 ? chunks[0].candidates.some((x) => x.text.trim() === lines[i].trim()) : false,
       ).length / lines.length;
+    let plain: number[] | undefined;
     for (const [form, weight] of FORMS.flatMap((f) => weights.map((w) => [f, w] as const))) {
       // 'normalised' is the engine's score; 'sum' puts the summed log-likelihood in its place.
       const as = (c: Scored): RerankCandidate => (form === 'sum' ? { ...c, score: c.logp } : c);
@@ -96,6 +99,11 @@ async function main(): Promise<void> {
           return candidates.every((x) => x.text.trim() === lines[i].trim() || rerankScore(as(x), z, weight) < bar);
         }).length / lines.length;
       const m = sentenceMetrics(rows);
+      // Paired against the plain beam's output: sentences whose character similarity rose or fell.
+      const sims = rows.map((r) => similarity(r.text.trim(), r.output.trim()));
+      plain ??= sims;
+      const better = sims.filter((s, i) => s > plain![i]).length;
+      const worse = sims.filter((s, i) => s < plain![i]).length;
       console.log(
         JSON.stringify({
           beam: width,
@@ -104,6 +112,8 @@ async function main(): Promise<void> {
           ...m,
           oracle_exact: oracle,
           truth_would_win: truthWins,
+          better_than_plain: better,
+          worse_than_plain: worse,
           beam_ms: beamMs,
           reencode_ms: reencodeMs,
         }),
