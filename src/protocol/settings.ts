@@ -78,8 +78,9 @@ export const SETTINGS = {
   'sampling.temperature': number(0.8, SETTING_RANGES.temperature),
   'sampling.topP': number(0.95, SETTING_RANGES.topP),
   'decoding.strategy': choice('beam', ['greedy', 'beam'] as const),
-  'decoding.beamWidth': number(4, SETTING_RANGES.beamWidth),
-  'decoding.rerank': number(0, SETTING_RANGES.rerank),
+  // Beam 16 reranked at 0.3: measured in docs/benchmarks.md (Faithful codes, reranking).
+  'decoding.beamWidth': number(16, SETTING_RANGES.beamWidth),
+  'decoding.rerank': number(0.3, SETTING_RANGES.rerank),
   'codes.copyToClipboard': bool(false),
   'interpolation.steps': number(5, SETTING_RANGES.interpolationSteps),
   'interpolation.mode': choice('spherical', INTERPOLATION_MODES),
