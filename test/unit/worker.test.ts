@@ -60,6 +60,24 @@ describe('engine worker', () => {
     }
   });
 
+  test('decode carries rerank to the engine (the extension default: beam 16, rerank 0.3); a bad weight is bad input', async () => {
+    const { connection } = handle;
+    await connection.request('loadModel', { dir: modelA });
+    const codes = (await connection.request('encode', { text: TINY_DOC })).codes.slice(0, 2);
+    const options = { strategy: 'beam', beamWidth: 16, rerank: 0.3 } as const;
+    const vae = await TextVae.load(modelA);
+    try {
+      const back = await connection.request('decode', { codes, options });
+      assert.deepEqual(back.texts, await vae.decode(vae.parseCodes(codes), options));
+    } finally {
+      vae.dispose();
+    }
+    await assert.rejects(
+      connection.request('decode', { codes, options: { ...options, rerank: -0.5 } }),
+      (err: unknown) => err instanceof EngineRequestError && err.code === 'bad-input' && /rerank/.test(err.message),
+    );
+  });
+
   test('a cancelled "Loading model…" leaves host and worker on the same model', async () => {
     const { connection } = handle;
     await connection.request('loadModel', { dir: modelA });
