@@ -112,7 +112,8 @@ export async function recodeBundle(dir: string, out: string, o: RecodeOptions): 
       weightsDtype: bundle.weightsDtype,
       training: {
         ...(bundle.manifest.training as object | undefined),
-        recodedFrom: { fingerprint: bundle.fingerprint, stepFactor },
+        codeStepFactor: stepFactor,
+        recodedFrom: { fingerprint: bundle.fingerprint },
       },
       metrics: bundle.manifest.metrics,
     });

@@ -15,7 +15,7 @@ import { Random } from './random';
 import { checkBundleTarget, readManifest, saveBundle, type WeightsDtype } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
-import { refreshLatentStatistics, withCodeWeights } from './latentStats';
+import { DEFAULT_STEP_FACTOR, refreshLatentStatistics, withCodeWeights } from './latentStats';
 
 export type { MetricsLine };
 
@@ -180,13 +180,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let priorElapsed = 0;
   let parent: ParentModel | undefined;
   let weightsDtype: WeightsDtype = o.weightsDtype ?? 'float32';
+  // tvae2 step factor: given, else a resumed run's own, else the default.
+  let stepFactor = o.codeStepFactor;
   if (o.resume) {
     const bundle = await loadModelBundle(o.resume);
     weightsDtype = o.weightsDtype ?? bundle.weightsDtype;
     tokenizer = bundle.tokenizer;
     config = bundle.config;
     model = new TextVaeModel(config, bundle.weights);
-    const t = (bundle.manifest.training ?? {}) as { step?: number; elapsedSeconds?: number; parent?: ParentModel };
+    const t = (bundle.manifest.training ?? {}) as {
+      step?: number;
+      elapsedSeconds?: number;
+      parent?: ParentModel;
+      codeStepFactor?: number;
+    };
+    stepFactor ??= t.codeStepFactor;
     startStep = t.step ?? 0;
     priorElapsed = t.elapsedSeconds ?? 0;
     parent = t.parent;
@@ -259,7 +267,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 
   const save = async (step: number, elapsed: number, finished: boolean, metrics?: unknown) => {
-    await refreshLatentStatistics(model, trainExamples, new Random(o.seed + 3), o.codeStepFactor);
+    await refreshLatentStatistics(model, trainExamples, new Random(o.seed + 3), stepFactor);
     const res = await saveBundle(o.out, {
       config,
       tokenizer: tokenizer.toJSON(),
@@ -277,6 +285,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         trainExamples: trainExamples.length,
         valExamples: valAll.length,
         parameters: parameterCount(config),
+        ...(config.codeScheme === 'precision' ? { codeStepFactor: stepFactor ?? DEFAULT_STEP_FACTOR } : {}),
         ...(parent ? { parent } : {}),
         ...o.provenance,
       },

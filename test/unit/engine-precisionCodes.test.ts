@@ -64,7 +64,14 @@ describe('precision codes (tvae2)', () => {
       const lengthOf = async (vae: TextVae) => (await vae.encodeToCodes(TINY_DOC)).reduce((s, c) => s + payload(c), 0);
       const [fineChars, coarseChars] = [await lengthOf(a), await lengthOf(b)];
       assert.ok(fineChars > coarseChars, `finer steps: ${fineChars} chars, coarser: ${coarseChars}`);
-      assert.equal((await loadBundle(fine)).config.codeScheme, 'precision');
+      const recoded = await loadBundle(fine);
+      assert.equal(recoded.config.codeScheme, 'precision');
+      assert.equal((recoded.manifest.training as { codeStepFactor?: number }).codeStepFactor, 0.25);
+      // A resumed run keeps the factor its checkpoint was made with.
+      const resumed = path.join(root, 'resumed');
+      await train({ resume: fine, train: [TINY_DOC], val: [], out: resumed, maxSteps: LEARN_STEPS + 1, batchSize: 6 });
+      const again = await loadBundle(resumed);
+      assert.equal((again.manifest.training as { codeStepFactor?: number }).codeStepFactor, 0.25);
       const code = (await a.encodeToCodes(SENTENCES[0]))[0];
       assert.throws(
         () => orig.parseCodes([code]),
