@@ -250,7 +250,15 @@ export class TextVae {
             row = Float32Array.from(row);
             for (const t of banned) row[t] = -Infinity;
           }
-          const tok = strategy === 'greedy' ? argMax(row) : sampleToken(row, temperature, topP, rng);
+          let tok = strategy === 'greedy' ? argMax(row) : sampleToken(row, temperature, topP, rng);
+          // Samples never stutter ("the the"): redraw a token that says the previous word again.
+          // Greedy decoding reconstructs text, which may repeat a word on purpose, so it is left alone.
+          for (let tries = 0; strategy === 'sample' && !done[b] && tries < 8; tries++) {
+            if (!endsWithRepeatedWord(this.tokenizer.decode([...generated[b].slice(-8), tok]))) break;
+            if (tries === 0) row = Float32Array.from(row);
+            row[tok] = -Infinity;
+            tok = sampleToken(row, temperature, topP, rng);
+          }
           nextInput[b] = tok;
           if (done[b]) continue;
           if (tok === EOS) done[b] = true;
@@ -530,6 +538,14 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   const wa = Math.sin((1 - t) * omega) / s,
     wb = Math.sin(t * omega) / s;
   return Float32Array.from(a, (v, i) => wa * v + wb * b[i]);
+}
+
+const REPEATED_WORD = /(?:^|[^\p{L}])(\p{L}+)[,;]?\s+(\p{L}+)$/u;
+
+/** Whether `text` ends by saying its previous word again, case aside ("The the", "it, it"). */
+export function endsWithRepeatedWord(text: string): boolean {
+  const m = REPEATED_WORD.exec(text);
+  return m !== null && m[1].toLowerCase() === m[2].toLowerCase();
 }
 
 /** Tokens that would complete an n-gram already present in `ids` (n-1 tokens of context). */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { DEFAULT_CONFIG, TextVaeModel, makeBatch, parameterCount, weightShapes } from '../../src/core/model';
-import { bannedNextTokens, lerp, sampleToken, slerp } from '../../src/core/textVae';
+import { bannedNextTokens, endsWithRepeatedWord, lerp, sampleToken, slerp } from '../../src/core/textVae';
 import { Random } from '../../src/core/random';
 import { BOS, EOS, FIRST_BYTE_ID, MASK, PAD } from '../../src/core/tokenizer';
 import type { ModelConfig } from '../../src/core/types';
@@ -560,4 +560,19 @@ test('bannedNextTokens forbids exactly the tokens that would repeat an n-gram', 
   assert.deepEqual([...bannedNextTokens([1, 2, 3], 3)], []);
   assert.deepEqual([...bannedNextTokens([9], 3)], []);
   assert.deepEqual([...bannedNextTokens([4, 4, 4], 2)], [4]);
+});
+
+test('endsWithRepeatedWord catches a stutter at the end of a sample, and only that', () => {
+  for (const stutter of ['The the', 'in the the', 'platforms platforms', 'it, it', 'Über über', 'x = 1; then then'])
+    assert.ok(endsWithRepeatedWord(stutter), stutter);
+  for (const fine of [
+    'the theory', // a longer word that starts with the previous one
+    'time.time', // code, not a repeated word
+    'the cat the', // the repeat is not adjacent
+    'the the cat', // an earlier stutter is not this token's doing
+    'the',
+    '',
+    'a1 a1', // the "words" continue a token with digits
+  ])
+    assert.ok(!endsWithRepeatedWord(fine), fine);
 });
