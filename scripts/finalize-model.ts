@@ -16,6 +16,13 @@ import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { wordF1 } from '../src/core/similarity';
 import { proseSentences } from './prose-sentences';
+import { SETTINGS } from '../src/protocol/settings';
+
+/** What "Reconstruct from Code" uses unless the user changed the settings. */
+const EXTENSION_DECODING = {
+  beamWidth: SETTINGS['decoding.beamWidth'].default,
+  rerank: SETTINGS['decoding.rerank'].default,
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,6 +33,8 @@ async function main(): Promise<void> {
       'train-command': { type: 'string' },
       'eval-command': { type: 'string' },
       data: { type: 'string' },
+      // How the model was trained and on what, when it is not the GPU route on the Python docs.
+      about: { type: 'string' },
     },
   });
   const dir = values.model!;
@@ -56,8 +65,11 @@ async function main(): Promise<void> {
   const trainer = training.trainer
     ? `Trained on an ${training.device} by \`${training.trainer}\` (the PyTorch mirror of the engine's model, checked against it before and after training; ${training.step} steps in ${Math.round((training.elapsedSeconds ?? 0) / 60)} min) from a dataset that \`scripts/gpu/export-dataset.ts\` cut and tokenised with the engine's own code`
     : 'Trained by `textvae train`';
+  const about =
+    values.about ??
+    `${trainer}, on the Python 3.11 documentation sources (.corpora/python-docs, made by scripts/corpus/build.ts from Debian's python3.11-doc), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05).`;
   md.push(
-    `${trainer}, on the Python 3.11 documentation sources (.corpora/python-docs, made by scripts/corpus/build.ts from Debian's python3.11-doc), ${heldSplit.heldOutFiles} files held out by a hash of their path (val fraction 0.05). Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`,
+    `${about} Examples below are generated on the **${backend.name}** backend by \`scripts/finalize-model.ts\`.`,
     '',
   );
   md.push('## Held-out figures', '', '| metric | value |', '| --- | --- |');
@@ -83,19 +95,19 @@ async function main(): Promise<void> {
   );
   md.push('## Reconstructions of held-out sentences', '');
   md.push(
-    `Over all ${prose.length} one-line prose sentences of the held-out files (30–90 characters, no markup), greedy reconstruction from the posterior mean keeps a mean word-level F1 of **${meanF1.toFixed(3)}**; ${f1s.filter((f) => f >= 0.5).length} sentences reach 0.5 and ${prose.filter((s, i) => proseOut[i].trim() === s).length} come back exactly. The first eight, encoded to a latent code and decoded with beam search (width 4):`,
+    `Over all ${prose.length} one-line prose sentences of the held-out Python files (30–90 characters, no markup), greedy reconstruction from the posterior mean keeps a mean word-level F1 of **${meanF1.toFixed(3)}**; ${f1s.filter((f) => f >= 0.5).length} sentences reach 0.5 and ${prose.filter((s, i) => proseOut[i].trim() === s).length} come back exactly. The first eight, encoded to a latent code and decoded as the extension does by default (beam ${EXTENSION_DECODING.beamWidth}, reranked by re-encoding at ${EXTENSION_DECODING.rerank}):`,
     '',
   );
   for (const s of sentences) {
     const codes = await vae.encodeToCodes(s);
-    const back = await vae.decodeCodes(codes, { strategy: 'beam', beamWidth: 4 });
+    const back = await vae.decodeCodes(codes, { strategy: 'beam', ...EXTENSION_DECODING });
     md.push(`- original: ${s}`, `  - code: \`${codes.join(' ')}\``, `  - decoded: ${back.replace(/\n/g, ' ')}`);
   }
   md.push('', '## Samples from the prior', '');
   for (const t of [0.6, 0.8, 1.0]) {
     md.push(`Temperature ${t}, top-p 0.95, seed 11:`, '');
     for (const s of await vae.sample(3, { temperature: t, topP: 0.95, seed: 11 }))
-      md.push('```rst', s.trimEnd(), '```');
+      md.push('```text', s.trimEnd(), '```');
     md.push('');
   }
   if (sentences.length >= 2) {
