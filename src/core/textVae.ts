@@ -251,7 +251,7 @@ export class TextVae {
             for (const t of banned) row[t] = -Infinity;
           }
           let tok = strategy === 'greedy' ? argMax(row) : sampleToken(row, temperature, topP, rng);
-          // Samples never stutter ("the the"): redraw a token that says the previous word again.
+          // Samples do not stutter ("the the"): redraw a token that says the previous word again.
           // Greedy decoding reconstructs text, which may repeat a word on purpose, so it is left alone.
           for (let tries = 0; strategy === 'sample' && !done[b] && tries < 8; tries++) {
             if (!endsWithRepeatedWord(this.tokenizer.decode([...generated[b].slice(-8), tok]))) break;

@@ -20,7 +20,7 @@ export const TITLES = {
 export const MSG = {
   // src/extension/editorCommands.ts
   emptySelection: /Select some text to compress\./,
-  noCode: /No code \(tvae1:… or tvz1:…\) under the cursor or in the selection\./,
+  noCode: /No code \(tvae1:…, tvae2:… or tvz1:…\) under the cursor or in the selection\./,
   reconstructEmptySelection: /Select some text to reconstruct\./,
   // src/core/latentCode.ts, through the engine: "latent code is corrupt: checksum mismatch (…)"
   corruptCode: /corrupt.*checksum|checksum.*corrupt/i,
@@ -62,4 +62,4 @@ export const SKIPPED_LINE = (fileName) => new RegExp(`skipped \\S*/${fileName.re
 export const SKIP_REASON = { binary: /binary/i, big: /larger than|too large|maxFileSizeKB/i };
 
 /** A latent code as written by src/core/latentCode.ts. */
-export const CODE_RE = /tvae1:([0-9a-f]{8}):[A-Za-z0-9_-]+/g;
+export const CODE_RE = /tvae[12]:([0-9a-f]{8}):[A-Za-z0-9_-]+/g;
