@@ -5,7 +5,11 @@
  * `textvae train` makes them, so only the optimisation runs in Python.
  *
  *   node --import tsx scripts/gpu/export-dataset.ts --data .corpora/python-docs \
- *     --out gpu-data [--seed 1] [--val-fraction 0.05] [--parity-model models/default]
+ *     --out gpu-data [--seed 1] [--val-fraction 0.05] [--parity-model models/default | --from DIR]
+ *
+ * --from DIR: a warm start. The examples are cut with DIR's tokenizer (no new one is trained), the
+ * dataset takes DIR's config (every field), and DIR is the parity model, so the trainer starts from
+ * its weights after proving that it computes the same loss with them (dataset.json's "from").
  *
  * Writes: dataset.json, tokenizer.json, {train,val}.tokens (uint16 LE, [N, maxTokens], PAD=0
  * after the end), {train,val}.bytes (uint32 LE, UTF-8 bytes per example). With --parity-model,
@@ -27,6 +31,7 @@ import { DEFAULT_CONFIG, TextVaeModel, makeBatch, weightShapes } from '../../src
 import { elboOptions, objective } from '../../src/core/objective';
 import { loadBundle } from '../../src/core/bundle';
 import { replaceDirAtomic } from '../../src/core/atomicFs';
+import type { ModelConfig } from '../../src/core/types';
 
 export const DATASET_FORMAT = 'textvae-dataset';
 export const PARITY_EXAMPLES = 64;
@@ -51,23 +56,29 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'val-fraction': { type: 'string', default: '0.05' },
       'parity-model': { type: 'string' },
+      from: { type: 'string' },
     },
   });
   if (!values.data?.length || !values.out)
     throw new Error(
-      'usage: export-dataset.ts --data PATH... --out DIR [--seed S] [--val-fraction F] [--parity-model DIR]',
+      'usage: export-dataset.ts --data PATH... --out DIR [--seed S] [--val-fraction F] [--parity-model DIR | --from DIR]',
     );
+  if (values.from && values['parity-model'])
+    throw new Error('--from DIR makes DIR the parity model: give --from or --parity-model, not both');
   const seed = Number(values.seed);
   const valFraction = Number(values['val-fraction']);
-  const config = { ...DEFAULT_CONFIG };
   const backend = await initBackend('auto');
+  // Read before the corpus: a bundle that does not load is refused before any work.
+  const parent = values.from ? await loadBundle(values.from, { expectedShapes: weightShapes }) : null;
+  const config: ModelConfig = parent ? { ...parent.config } : { ...DEFAULT_CONFIG };
 
   const { files } = await collectCorpus(values.data);
   const split = splitForTraining(files, valFraction);
-  const tokenizer = Tokenizer.train(
-    sampleTexts(split.train, TRAIN_DEFAULTS.tokenizerSampleBytes, new Random(seed + 1)),
-    { vocabSize: config.vocabSize },
-  );
+  const tokenizer = parent
+    ? Tokenizer.fromJSON(parent.tokenizer)
+    : Tokenizer.train(sampleTexts(split.train, TRAIN_DEFAULTS.tokenizerSampleBytes, new Random(seed + 1)), {
+        vocabSize: config.vocabSize,
+      });
   config.vocabSize = tokenizer.vocabSize;
   const train = makeExamples(split.train, tokenizer, config.maxTokens);
   const val = makeExamples(split.val, tokenizer, config.maxTokens);
@@ -84,9 +95,9 @@ async function main(): Promise<void> {
 
   // Parity first: a refusal must come before anything is written.
   let parity: Record<string, unknown> | null = null;
-  const parityModel = values['parity-model'];
+  const parityModel = values.from ?? values['parity-model'];
   if (parityModel) {
-    const bundle = await loadBundle(parityModel, { expectedShapes: weightShapes });
+    const bundle = parent ?? (await loadBundle(parityModel, { expectedShapes: weightShapes }));
     if (JSON.stringify(bundle.tokenizer) !== tokenizerJson)
       throw new Error(
         `${parityModel} was trained with another tokenizer: parity needs the same corpus, split and seed`,
@@ -131,6 +142,15 @@ async function main(): Promise<void> {
     train: summary(train),
     val: { ...summary(valSample), of: val.length },
     parity,
+    // The trainer starts from parity/ (the parent's weights) when this is set.
+    from: parent
+      ? {
+          model: values.from,
+          fingerprint: parent.manifest.fingerprint,
+          // import-model.ts refreshes latent.step with the parent's factor.
+          codeStepFactor: (parent.manifest.training as { codeStepFactor?: number } | undefined)?.codeStepFactor,
+        }
+      : null,
   };
   // One folder swap: a failed export never leaves new tokens beside an old dataset.json.
   await replaceDirAtomic(out, async (tmp) => {

@@ -3,6 +3,10 @@
  * engine that the weights give the loss the trainer reported (so a mismatch between the two
  * implementations can never ship silently).
  *
+ * A model that writes tvae2 codes (codeScheme 'precision', e.g. a warm start from the default model)
+ * gets its latent statistics, latent.step included, refreshed here on the dataset's training
+ * examples with the parent's step factor: the trainer never updates latent.step.
+ *
  *   node --import tsx scripts/gpu/import-model.ts --run RUN_DIR --data gpu-data --out DIR [--command "..."]
  */
 import * as fs from 'node:fs';
@@ -14,6 +18,8 @@ import { loadBundle, saveBundle, validateModelConfig } from '../../src/core/bund
 import { TextVaeModel, makeBatch, parameterCount, weightShapes } from '../../src/core/model';
 import { elboOptions, objective } from '../../src/core/objective';
 import { readRunWeights } from './runWeights';
+import { DEFAULT_STEP_FACTOR, refreshLatentStatistics } from '../../src/core/latentStats';
+import { Random } from '../../src/core/random';
 
 interface RunResult {
   steps: number;
@@ -33,10 +39,11 @@ function readTokens(
   dir: string,
   split: string,
   maxTokens: number,
-  count: number,
+  count?: number,
 ): { tokens: number[][]; bytes: number[] } {
   const toks = fs.readFileSync(path.join(dir, `${split}.tokens`));
   const bytes = fs.readFileSync(path.join(dir, `${split}.bytes`));
+  count ??= bytes.length / 4;
   const tokens: number[][] = [];
   const byteCounts: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -68,7 +75,7 @@ async function main(): Promise<void> {
   const dataset = readJson(path.join(values.data, 'dataset.json')) as Record<string, unknown>;
   const config = validateModelConfig(readJson(path.join(values.run, 'config.json')));
   const tokenizer = readJson(path.join(values.data, 'tokenizer.json'));
-  const weights = readRunWeights(values.run);
+  let weights = readRunWeights(values.run);
 
   for (const [name, w] of Object.entries(weights))
     if (!w.data.every(Number.isFinite)) throw new Error(`weight ${name} holds NaN or infinite values: not importing`);
@@ -79,7 +86,6 @@ async function main(): Promise<void> {
     const o = objective(model, batch, elboOptions());
     return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
   });
-  model.dispose();
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-9, Math.abs(b));
   const check = {
     engine: { recon_nats: recon, kl_nats: kl, correct, target_tokens: targetTokens },
@@ -92,10 +98,21 @@ async function main(): Promise<void> {
     rel(kl, result.check.kl_nats) > 1e-3 ||
     targetTokens !== result.check.target_tokens
   ) {
+    model.dispose();
     throw new Error(
       `the engine's loss (${recon.toFixed(2)} nats) differs from the trainer's (${result.check.recon_nats.toFixed(2)}): not importing`,
     );
   }
+  const from = dataset.from as { fingerprint: string; codeStepFactor?: number } | null | undefined;
+  const stepFactor = from?.codeStepFactor ?? DEFAULT_STEP_FACTOR;
+  if (config.codeScheme === 'precision') {
+    // The statistics do not enter the loss, so the check above still holds for the saved weights.
+    const train = readTokens(values.data, 'train', config.maxTokens);
+    const examples = train.tokens.map((t, i) => ({ tokens: t, bytes: train.bytes[i] }));
+    await refreshLatentStatistics(model, examples, new Random(Number(dataset.seed ?? 1)), stepFactor);
+    weights = await model.exportWeights();
+  }
+  model.dispose();
 
   const res = await saveBundle(values.out, {
     config,
@@ -118,6 +135,8 @@ async function main(): Promise<void> {
       valFraction: dataset.valFraction,
       parameters: parameterCount(config),
       parityCheck: check,
+      ...(from ? { warmStartFrom: { fingerprint: from.fingerprint } } : {}),
+      ...(config.codeScheme === 'precision' ? { codeStepFactor: stepFactor } : {}),
       command: values.command,
     },
     // A checkpoint chosen on the validation sample makes that sample's figures optimistic: say so.

@@ -9,6 +9,9 @@ turns this script's output into a bundle and re-checks the loss in the engine.
 Before training, the script reproduces the engine's loss for a reference model on the first
 validation examples (dataset.json's "parity") and refuses to train if it differs.
 
+A dataset exported with --from DIR (dataset.json's "from") is a warm start: the model is DIR's
+architecture and training starts from DIR's weights (parity/, the weights the check just ran on).
+
   python3 scripts/gpu/train_torch.py --data gpu-data --out run --minutes 9 [--dilations 1,2,4,8,16]
   torchrun --nproc_per_node 8 scripts/gpu/train_torch.py --data gpu-data --out run --minutes 9
 
@@ -49,6 +52,8 @@ def weight_shapes(c):
         "latent.mean": [Z],
         "latent.std": [Z],
     }
+    if c.get("codeScheme") == "precision":
+        s["latent.step"] = [Z]  # tvae2 codes' quantisation steps: a statistic, like mean and std
     if pool:
         s["enc.pool.q"] = [pool, D]
     if mem:
@@ -66,7 +71,7 @@ def initial_weights(c, gen):
     """The initialisation of initialWeights() in model.ts (same scales, another random stream)."""
     out = {}
     for name, shape in weight_shapes(c).items():
-        if name.endswith(".norm") or name == "latent.std":
+        if name.endswith(".norm") or name in ("latent.std", "latent.step"):
             t = torch.ones(shape)
         elif len(shape) == 1 or name == "latent.mean":
             t = torch.zeros(shape)
@@ -247,7 +252,7 @@ def make_batch(tokens, lengths, dropout, gen=None):
     return tokens, dec_in, targets
 
 
-def read_weights(folder, names):
+def read_weights(folder, shapes):
     """weights.json + weights.bin as src/core/bundle.ts writes them: float32, or float16 (offsets count
     elements of each tensor's own dtype)."""
     index = json.load(open(os.path.join(folder, "weights.json")))
@@ -262,10 +267,21 @@ def read_weights(folder, names):
         start = t["offset"] * size
         data = raw[start : start + t["length"] * size].view(kind).astype(np.float32)
         out[t["name"]] = torch.from_numpy(data).view(t["shape"])
-    missing = set(names) - set(out)
-    if missing:
-        raise SystemExit(f"train_torch: {folder} lacks weights {sorted(missing)}")
+    check_shapes(folder, out, shapes)
     return out
+
+
+def check_shapes(folder, weights, shapes):
+    """Refuses weights that do not fit the model, naming the first tensor that differs (in weight_shapes order)."""
+    for name, shape in shapes.items():
+        if name not in weights:
+            raise SystemExit(f"train_torch: {folder} does not fit the model: it lacks {name} {shape}")
+        if list(weights[name].shape) != list(shape):
+            raise SystemExit(f"train_torch: {folder} does not fit the model: {name} is {list(weights[name].shape)}, "
+                             f"the model's config wants {list(shape)}")
+    extra = sorted(set(weights) - set(shapes))
+    if extra:
+        raise SystemExit(f"train_torch: {folder} does not fit the model: it has {extra[0]}, which the config has no place for")
 
 
 def write_weights(folder, model):
@@ -430,6 +446,14 @@ def main():
     parity = check_parity(meta, args.data, device)
 
     config = dict(meta["config"])
+    warm = meta.get("from")
+    arch_flags = [f for f, v in (("--model-dim", args.model_dim), ("--latent-dim", args.latent_dim),
+                                 ("--dilations", args.dilations), ("--encoder-dilations", args.encoder_dilations),
+                                 ("--encoder-positions", args.encoder_positions), ("--pool-slots", args.pool_slots),
+                                 ("--memory-slots", args.memory_slots)) if v]
+    if warm and arch_flags:
+        raise SystemExit(f"train_torch: {args.data} starts from {warm['model']}, whose architecture is fixed: "
+                         f"drop {arch_flags[0]} (grow the bundle with scripts/grow-model.ts first)")
     if args.model_dim: config["modelDim"] = args.model_dim
     if args.latent_dim: config["latentDim"] = args.latent_dim
     if args.dilations: config["decoderDilations"] = [int(x) for x in args.dilations.split(",")]
@@ -441,7 +465,15 @@ def main():
     if args.memory_slots: config["memorySlots"] = args.memory_slots
     # The same seed on every process: identical initial weights and data order everywhere.
     gen = torch.Generator().manual_seed(args.seed)
-    model = TextVae(config, initial_weights(config, gen)).to(device)
+    if warm:
+        # The parent's weights, as the parity check just read them (float16 storage widens exactly).
+        if not parity:
+            raise SystemExit(f"train_torch: {args.data} starts from {warm['model']} but has no parity reference")
+        weights = read_weights(os.path.join(args.data, "parity"), weight_shapes(config))
+        say(json.dumps({"type": "init", "from": warm["model"], "fingerprint": warm["fingerprint"]}))
+    else:
+        weights = initial_weights(config, gen)
+    model = TextVae(config, weights).to(device)
     params = sum(p.numel() for p in model.parameters())
     train_toks, train_lens, train_bytes = load_examples(args.data, "train", config["maxTokens"], device)
     val_toks, val_lens, val_bytes = load_examples(args.data, "val", config["maxTokens"], device)
@@ -491,7 +523,8 @@ def main():
             if progress >= 1.0:
                 break
         pretraining = config["variant"] == "vae" and progress < args.ae_pretrain
-        beta = min(1.0, max(0.0, (progress - args.ae_pretrain) / args.kl_anneal)) if config["variant"] == "vae" else 0.0
+        beta = (min(1.0, max(0.0, (progress - args.ae_pretrain) / args.kl_anneal)) if args.kl_anneal > 0
+                else float(progress >= args.ae_pretrain)) if config["variant"] == "vae" else 0.0
         lr = args.lr * (step + 1) / args.warmup_steps if step < args.warmup_steps else args.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr

@@ -23,8 +23,8 @@ import { runGpuScript } from '../helpers/gpu';
 import { makeTempDir } from '../helpers/tmp';
 import { readRunWeights } from '../../scripts/gpu/runWeights';
 import { TextVaeModel } from '../../src/core/model';
-import { saveBundle } from '../../src/core/bundle';
-import type { ModelConfig } from '../../src/core/types';
+import { loadBundle, saveBundle } from '../../src/core/bundle';
+import type { ModelConfig, NamedWeights } from '../../src/core/types';
 import { setupBackend } from '../helpers/engine';
 
 const TRAINER = path.join(REPO, 'scripts', 'gpu', 'train_torch.py');
@@ -225,5 +225,131 @@ describe('the GPU route mirrors attention pooling and z as decoder memory', { sk
     const { r } = runTrainer(1, ['--data', parityData, ...TINY, '--memory-slots', '0']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--memory-slots must be an integer in 1\.\.64, got 0/);
+  });
+});
+
+describe('the GPU route warm-starts from a bundle: export --from, train, import', { skip }, () => {
+  let parent = '';
+  let warmData = '';
+  let parentWeights: NamedWeights = {};
+  let parentConfig: ModelConfig;
+
+  before(async () => {
+    assert.ok(python, `TEXTVAE_REQUIRE_TORCH=1 but there is no PyTorch: ${why}`);
+    await setupBackend();
+    const plain = path.join(makeTempDir('textvae-warm-plain-'), 'data');
+    const exported = (dir: string, extra: string[]) =>
+      runGpuScript('export-dataset.ts', [
+        '--data',
+        fixturePath('workspace'),
+        '--out',
+        dir,
+        '--val-fraction',
+        '0.25',
+        ...extra,
+      ]);
+    let r = exported(plain, []);
+    assert.equal(r.status, 0, r.stderr);
+    // The parent: a tiny grown-style model (attention pooling, decoder memory) that writes tvae2 codes,
+    // stored as float16 like models/default, with latent.step values the import must replace.
+    const meta = JSON.parse(fs.readFileSync(path.join(plain, 'dataset.json'), 'utf8'));
+    const tokenizer = JSON.parse(fs.readFileSync(path.join(plain, 'tokenizer.json'), 'utf8'));
+    parentConfig = {
+      ...meta.config,
+      modelDim: 16,
+      latentDim: 8,
+      decoderDilations: [1, 2],
+      poolSlots: 2,
+      memorySlots: 2,
+      codeScheme: 'precision',
+    };
+    const model = new TextVaeModel(parentConfig, undefined, 11);
+    const weights = await model.exportWeights();
+    model.dispose();
+    weights['latent.step'].data.fill(0.5);
+    parent = path.join(makeTempDir('textvae-warm-parent-'), 'model');
+    await saveBundle(parent, {
+      config: parentConfig,
+      tokenizer,
+      weights,
+      weightsDtype: 'float16',
+      training: { codeStepFactor: 3 },
+    });
+    parentWeights = (await loadBundle(parent)).weights;
+    // Another corpus than the parent's tokenizer was trained on would do too: --from never trains one.
+    warmData = path.join(makeTempDir('textvae-warm-data-'), 'data');
+    r = exported(warmData, ['--from', parent]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test("the dataset takes the parent's tokenizer and every config field, and names the parent", () => {
+    const meta = JSON.parse(fs.readFileSync(path.join(warmData, 'dataset.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(parent, 'manifest.json'), 'utf8'));
+    assert.deepEqual(meta.config, parentConfig);
+    assert.equal(meta.from.fingerprint, manifest.fingerprint);
+    assert.equal(meta.parity.fingerprint, manifest.fingerprint);
+    assert.deepEqual(
+      JSON.parse(fs.readFileSync(path.join(warmData, 'tokenizer.json'), 'utf8')),
+      JSON.parse(fs.readFileSync(path.join(parent, 'tokenizer.json'), 'utf8')),
+    );
+  });
+
+  test("training starts from the parent's float16 weights, and import writes a bundle with refreshed code steps", async () => {
+    const base = ['--data', warmData, '--device', 'cpu', '--batch-size', '4', '--eval-seconds', '1e9'];
+    // Zero steps: the parent's weights come back exactly (only latent.mean/std are re-estimated).
+    const zero = runTrainer(1, [...base, '--steps', '0']);
+    assert.equal(zero.r.status, 0, `${zero.r.stdout}\n${zero.r.stderr}`);
+    assert.match(zero.r.stdout, /"type": "parity", "ok": true/);
+    const start = readRunWeights(zero.out);
+    assert.deepEqual(Object.keys(start).sort(), Object.keys(parentWeights).sort());
+    for (const [name, w] of Object.entries(parentWeights))
+      if (name !== 'latent.mean' && name !== 'latent.std') assert.deepEqual(start[name].data, w.data, name);
+
+    const two = runTrainer(1, [...base, '--steps', '2', '--lr', '0.01', '--warmup-steps', '1']);
+    assert.equal(two.r.status, 0, `${two.r.stdout}\n${two.r.stderr}`);
+    const trained = readRunWeights(two.out);
+    const moved = Math.max(
+      ...trained['dec.mem.w'].data.map((x, i) => Math.abs(x - parentWeights['dec.mem.w'].data[i])),
+    );
+    assert.ok(moved > 1e-3, `two steps moved the weights (${moved})`);
+    assert.deepEqual(trained['latent.step'].data, parentWeights['latent.step'].data, 'a statistic, never trained');
+
+    // The engine reproduces the trainer's loss (import refuses otherwise), and the bundle loads.
+    const bundle = path.join(makeTempDir('textvae-warm-import-'), 'model');
+    const imported = runGpuScript('import-model.ts', ['--run', two.out, '--data', warmData, '--out', bundle]);
+    assert.equal(imported.status, 0, imported.stderr);
+    const loaded = await loadBundle(bundle);
+    assert.deepEqual(loaded.config, parentConfig);
+    const steps = Array.from(loaded.weights['latent.step'].data);
+    assert.ok(
+      steps.every((s) => Number.isFinite(s) && s > 0 && s !== 0.5),
+      `latent.step refreshed: ${steps}`,
+    );
+    const training = loaded.manifest.training as { warmStartFrom: { fingerprint: string }; codeStepFactor: number };
+    assert.equal(
+      training.warmStartFrom.fingerprint,
+      JSON.parse(fs.readFileSync(path.join(parent, 'manifest.json'), 'utf8')).fingerprint,
+    );
+    assert.equal(training.codeStepFactor, 3);
+  });
+
+  test('architecture flags and weights that do not fit the config are refused, naming the first mismatch', () => {
+    const flag = runTrainer(1, ['--data', warmData, '--steps', '1', '--device', 'cpu', '--model-dim', '32']);
+    assert.equal(flag.r.status, 1);
+    assert.match(flag.r.stderr, /whose architecture is fixed: drop --model-dim/);
+
+    const copy = path.join(makeTempDir('textvae-warm-broken-'), 'data');
+    fs.cpSync(warmData, copy, { recursive: true });
+    const file = path.join(copy, 'dataset.json');
+    const meta = JSON.parse(fs.readFileSync(file, 'utf8'));
+    meta.config.memorySlots = 3;
+    fs.writeFileSync(file, JSON.stringify(meta));
+    const shape = runTrainer(1, ['--data', copy, '--steps', '1', '--device', 'cpu']);
+    assert.equal(shape.r.status, 1, shape.r.stdout);
+    assert.match(
+      shape.r.stderr,
+      /does not fit the model: dec\.mem\.w is \[8, 32\], the model's config wants \[8, 48\]/,
+    );
+    assert.doesNotMatch(shape.r.stdout, /"type": "done"/);
   });
 });
