@@ -103,20 +103,25 @@ function maxDifference(a: string, b: string): number {
   return worst;
 }
 
+/** export-dataset.ts on the fixture workspace, a quarter held out. */
+const exported = (dir: string, extra: string[] = []) =>
+  runGpuScript('export-dataset.ts', [
+    '--data',
+    fixturePath('workspace'),
+    '--out',
+    dir,
+    '--val-fraction',
+    '0.25',
+    ...extra,
+  ]);
+
 const result = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8'));
 
 describe('DDP on the GPU route: torchrun, gloo, two CPU processes', { skip }, () => {
   before(() => {
     assert.ok(python, `TEXTVAE_REQUIRE_TORCH=1 but there is no PyTorch: ${why}`);
     data = path.join(makeTempDir('textvae-ddp-data-'), 'data');
-    const r = runGpuScript('export-dataset.ts', [
-      '--data',
-      fixturePath('workspace'),
-      '--out',
-      data,
-      '--val-fraction',
-      '0.25',
-    ]);
+    const r = exported(data);
     assert.equal(r.status, 0, r.stderr);
   });
 
@@ -157,16 +162,6 @@ describe('the GPU route mirrors attention pooling and z as decoder memory', { sk
     assert.ok(python, `TEXTVAE_REQUIRE_TORCH=1 but there is no PyTorch: ${why}`);
     await setupBackend();
     const plain = path.join(makeTempDir('textvae-mirror-data-'), 'data');
-    const exported = (dir: string, extra: string[] = []) =>
-      runGpuScript('export-dataset.ts', [
-        '--data',
-        fixturePath('workspace'),
-        '--out',
-        dir,
-        '--val-fraction',
-        '0.25',
-        ...extra,
-      ]);
     let r = exported(plain);
     assert.equal(r.status, 0, r.stderr);
     // A tiny pool + memory model on the dataset's tokenizer: the parity reference the trainer must reproduce.
@@ -238,17 +233,7 @@ describe('the GPU route warm-starts from a bundle: export --from, train, import'
     assert.ok(python, `TEXTVAE_REQUIRE_TORCH=1 but there is no PyTorch: ${why}`);
     await setupBackend();
     const plain = path.join(makeTempDir('textvae-warm-plain-'), 'data');
-    const exported = (dir: string, extra: string[]) =>
-      runGpuScript('export-dataset.ts', [
-        '--data',
-        fixturePath('workspace'),
-        '--out',
-        dir,
-        '--val-fraction',
-        '0.25',
-        ...extra,
-      ]);
-    let r = exported(plain, []);
+    let r = exported(plain);
     assert.equal(r.status, 0, r.stderr);
     // The parent: a tiny grown-style model (attention pooling, decoder memory) that writes tvae2 codes,
     // stored as float16 like models/default, with latent.step values the import must replace.
