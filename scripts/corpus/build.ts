@@ -15,9 +15,7 @@
  *   OUT/<preset>.licenses/<pkg>     each package's Debian copyright file
  * Git's documentation, fortune-cookie databases and the Python standard library's source code are
  * reserved for evaluation and never enter a corpus (scripts/corpus/text.ts).
- *
- * When apt cannot provide a package and ../shared/corpora/<preset> exists beside the repository, that
- * copy is used instead (a cache, never a requirement).
+
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -39,7 +37,6 @@ import {
 } from './text';
 
 const REPO = path.resolve(__dirname, '..', '..');
-const SHARED_CORPORA = path.resolve(REPO, '..', 'shared', 'corpora');
 export const DEFAULT_OUT = path.join(REPO, '.corpora');
 
 interface PackageInfo {
@@ -57,7 +54,7 @@ interface PackageRecord {
   architecture?: string;
   section?: string;
   sha256?: string;
-  source: 'debian' | '../shared/corpora (cache)';
+  source: 'debian';
   licence: string[];
   copyright: string;
   files: number;
@@ -248,37 +245,6 @@ function addPackage(
   };
 }
 
-/** The copy under ../shared/corpora, when apt cannot provide the preset's packages. */
-function fromSharedCache(preset: Preset, outDir: string, licences: string): PackageRecord[] | null {
-  if (!preset.sharedCopy) return null;
-  const src = path.join(SHARED_CORPORA, preset.sharedCopy);
-  const copyrightFile = `${src}.COPYRIGHT`;
-  if (!fs.existsSync(src) || !fs.existsSync(copyrightFile)) return null;
-  log(`using the copy in ${src} (a cache beside the repository)`);
-  fs.cpSync(src, outDir, { recursive: true });
-  const readme = fs.existsSync(path.join(SHARED_CORPORA, 'README.md'))
-    ? fs.readFileSync(path.join(SHARED_CORPORA, 'README.md'), 'utf8')
-    : '';
-  const files = [...walk(outDir)];
-  const bytes = files.reduce((s, f) => s + fs.statSync(path.join(outDir, f)).size, 0);
-  const copyright = fs.readFileSync(copyrightFile, 'utf8');
-  return preset.packages.map((name) => {
-    const version = readme.match(
-      new RegExp(`${name.replace(/\./g, '\\.')}[\\s\\S]{0,80}?version\\s+([\\w.+~:-]+[\\w+~])`),
-    )?.[1];
-    fs.writeFileSync(path.join(licences, name), copyright);
-    return {
-      name,
-      version: version ?? 'unknown',
-      source: '../shared/corpora (cache)' as const,
-      licence: licenceNames(copyright),
-      copyright: path.join(path.basename(licences), name),
-      files: files.length,
-      bytes,
-    };
-  });
-}
-
 export interface BuildOptions {
   /** Where the corpus, its manifest and licences go (default: .corpora in the repository). */
   out?: string;
@@ -327,11 +293,7 @@ export function buildCorpus(name: string, options: BuildOptions = {}): string {
     });
   } catch (e) {
     fs.rmSync(staging, { recursive: true, force: true });
-    fs.mkdirSync(staging, { recursive: true });
-    const cached = fromSharedCache(preset, staging, stagingLicences);
-    if (!cached) fail(`${(e as Error).message}`);
-    log(`apt could not provide the packages (${(e as Error).message})`);
-    records = cached.map((r) => ({ ...r, copyright: `${preset.name}.licenses/${r.name}` }));
+    fail(`${(e as Error).message}`);
   }
 
   // The reserved sources, checked once more on what was written.

@@ -11,8 +11,6 @@ export interface Preset {
   dedupParagraphs: boolean;
   /** Plain-text files are copied byte for byte (no whitespace tidying). */
   verbatim: boolean;
-  /** Under ../shared/corpora (used as a cache when present, never required). */
-  sharedCopy?: string;
 }
 
 /** A Sphinx-built package's reStructuredText sources, laid out as in the documentation tree. */
@@ -28,7 +26,6 @@ const PYTHON_DOCS: Preset = {
   place: sphinxSources('usr/share/doc/python3.11/html/_sources/'),
   dedupParagraphs: false,
   verbatim: true,
-  sharedCopy: 'python-docs',
 };
 
 /**

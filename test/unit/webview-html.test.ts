@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../src/extension/panels/html';
-import { createPoster, handleMessage } from '../../src/webview/shared/post';
+import { createPoster, handleMessage } from '../../src/webview/common/post';
 import { createActions as generatorActions } from '../../src/webview/generator/actions';
 import { createActions as trainingActions } from '../../src/webview/training/actions';
 import { toAction } from '../../src/protocol/trainingState';

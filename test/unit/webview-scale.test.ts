@@ -10,8 +10,8 @@ import {
   formatPercent,
   shortFingerprint,
   truncate,
-} from '../../src/webview/shared/format';
-import { extent, fitPoints, formatTick, linearScale, niceStep, niceTicks } from '../../src/webview/shared/scale';
+} from '../../src/webview/common/format';
+import { extent, fitPoints, formatTick, linearScale, niceStep, niceTicks } from '../../src/webview/common/scale';
 import { computeChart, nearestIndex } from '../../src/webview/training/chart';
 import {
   fileLabels,

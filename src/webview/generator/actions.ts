@@ -1,6 +1,6 @@
 /** Commands the generator webview posts to the host. */
 import type { GeneratorCommands, GeneratorViewState } from '../../protocol/webview';
-import type { Post } from '../shared/post';
+import type { Post } from '../common/post';
 import type { GeneratorAction } from './state';
 
 export interface GeneratorActions {

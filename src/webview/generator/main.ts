@@ -6,10 +6,10 @@ import {
   type GeneratorCommands,
   type GeneratorViewState,
 } from '../../protocol/webview';
-import { byId, clear, h, s, setText } from '../shared/dom';
-import { formatAlpha, formatNumber, shortFingerprint, truncate } from '../shared/format';
-import { createPoster, listen } from '../shared/post';
-import { getVsCodeApi } from '../shared/vscode';
+import { byId, clear, h, s, setText } from '../common/dom';
+import { formatAlpha, formatNumber, shortFingerprint, truncate } from '../common/format';
+import { createPoster, listen } from '../common/post';
+import { getVsCodeApi } from '../common/vscode';
 import { createActions } from './actions';
 import { LIMITS, parseField, type LimitKey } from './limits';
 import { layoutMap, neighbour, placeTooltip, pointLabel, shapePath, type Direction, type MapLayout } from './map';

@@ -1,7 +1,7 @@
 /** DOM-free layout of the latent map: scaling, colours and shapes per file, keyboard moves. */
 import type { MapPoint } from '../../protocol/engine';
-import { baseName, truncate } from '../shared/format';
-import { fitPoints } from '../shared/scale';
+import { baseName, truncate } from '../common/format';
+import { fitPoints } from '../common/scale';
 
 export const COLOURS = 6;
 export const SHAPES = ['circle', 'square', 'triangle', 'diamond'] as const;

@@ -1,6 +1,6 @@
 /** Commands the training webview posts to the host. */
 import type { TrainingCommands } from '../../protocol/webview';
-import type { Post } from '../shared/post';
+import type { Post } from '../common/post';
 import type { TrainingAction } from '../../protocol/trainingState';
 
 export interface TrainingActions {

@@ -1,5 +1,5 @@
 /** DOM-free geometry of a line chart over training steps. */
-import { extent, formatTick, linearScale, niceStep, niceTicks } from '../shared/scale';
+import { extent, formatTick, linearScale, niceStep, niceTicks } from '../common/scale';
 
 export interface ChartSeries {
   key: string;

@@ -13,10 +13,10 @@ import {
   toAction,
   type TrainingAction,
 } from '../../protocol/trainingState';
-import { byId, clear, h, s, setText } from '../shared/dom';
-import { formatCompact, formatDuration, formatNumber, formatPercent } from '../shared/format';
-import { createPoster, listen } from '../shared/post';
-import { getVsCodeApi } from '../shared/vscode';
+import { byId, clear, h, s, setText } from '../common/dom';
+import { formatCompact, formatDuration, formatNumber, formatPercent } from '../common/format';
+import { createPoster, listen } from '../common/post';
+import { getVsCodeApi } from '../common/vscode';
 import { createActions } from './actions';
 import { computeChart, nearestIndex, type ChartGeometry } from './chart';
 
