@@ -9,18 +9,12 @@ import {
   parseLatentCode,
 } from '../../src/core/latentCode';
 import { LatentQuantiser } from '../../src/core/latentPrecision';
+import { Random } from '../../src/core/random';
 
-/** Small seeded PRNG (xorshift32). */
+/** The engine's seeded generator, as a function. */
 function makeRng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 function gaussian(rng: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
