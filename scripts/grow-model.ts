@@ -10,6 +10,7 @@
  * Shapes that shrink along their first axis (the position table for fewer tokens) keep their
  * first rows; a latent projection that grows keeps the parent's rows for its first dimensions.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBundle, saveBundle, validateModelConfig } from '../src/core/bundle';
 import { initialWeights, weightShapes } from '../src/core/model';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     config,
     tokenizer: parent.tokenizer,
     weights,
-    training: { grownFrom: { fingerprint: parent.fingerprint, dir: values.model } },
+    training: { grownFrom: { fingerprint: parent.fingerprint, name: path.basename(path.resolve(values.model)) } },
   });
   process.stdout.write(
     `${report.join('\n')}\ngrown ${values.out} (${fingerprint.slice(0, 8)}) from ${parent.fingerprint.slice(0, 8)}\n`,

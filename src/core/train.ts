@@ -111,7 +111,8 @@ export const FINE_TUNE_DEFAULTS = {
 /** What the manifest of a fine-tuned model records about the model it started from. */
 export interface ParentModel {
   fingerprint: string;
-  dir: string;
+  /** The parent folder's name, as a hint for people; the fingerprint is what identifies it. */
+  name: string;
 }
 
 /**
@@ -204,7 +205,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     tokenizer = bundle.tokenizer;
     config = fineTuneConfig(bundle.config, o.config);
     model = new TextVaeModel(config, withCodeWeights(config, bundle.weights));
-    parent = { fingerprint: bundle.fingerprint, dir: path.resolve(o.from) };
+    // The fingerprint identifies the parent; only the folder's name is kept, since a bundle that is
+    // shared should not carry the trainer's directory layout.
+    parent = { fingerprint: bundle.fingerprint, name: path.basename(path.resolve(o.from)) };
     log(
       `fine-tuning ${o.from} (${bundle.fingerprint.slice(0, 8)}), keeping its ${tokenizer.vocabSize}-token tokenizer`,
     );

@@ -72,10 +72,11 @@ describe('train({ from })', () => {
     );
     const training = (await readManifest(result.out)).training as {
       step: number;
-      parent?: { fingerprint: string; dir: string };
+      parent?: { fingerprint: string; name?: string; dir?: string };
     };
     assert.equal(training.parent?.fingerprint, parent.result.fingerprint);
-    assert.equal(training.parent?.dir, path.resolve(parent.dir));
+    assert.equal(training.parent?.name, path.basename(parent.dir));
+    assert.equal(training.parent?.dir, undefined, 'no absolute path of the trainer leaks into the bundle');
     assert.equal(training.step, 10, 'a fine-tuning run counts its own steps');
     assert.notEqual(result.fingerprint, parent.result.fingerprint);
   });
