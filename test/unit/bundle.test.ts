@@ -14,6 +14,7 @@ import {
   SaveBundleInput,
 } from '../../src/core/bundle';
 import type { ModelConfig, NamedWeights } from '../../src/core/types';
+import { Random } from '../../src/core/random';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -32,16 +33,10 @@ function freshDir(label: string): string {
   return path.join(root, `${label}-${counter}`, 'model');
 }
 
+/** The engine's seeded generator, as a plain function. */
 function makeRng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 const CONFIG: ModelConfig = {

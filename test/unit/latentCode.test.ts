@@ -10,18 +10,12 @@ import {
   LatentCodeReason,
   parseLatentCode,
 } from '../../src/core/latentCode';
+import { Random } from '../../src/core/random';
 
-/** Small seeded PRNG (xorshift32) so the test does not depend on other modules. */
+/** The engine's seeded generator, as a plain function. */
 function makeRng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /**
