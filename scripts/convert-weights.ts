@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { OPTIONAL_BUNDLE_FILES, WEIGHTS_DTYPES, loadBundle, saveBundle, type WeightsDtype } from '../src/core/bundle';
+import { WEIGHTS_DTYPES, loadBundle, readOptionalFiles, saveBundle, type WeightsDtype } from '../src/core/bundle';
 import { isOneOf } from '../src/core/choices';
 import { weightShapes } from '../src/core/model';
 
@@ -38,10 +38,7 @@ export async function convertWeights(
   if (fs.existsSync(out))
     throw new Error(`--out ${out} exists; choose a new folder (the conversion never replaces one)`);
   const source = await loadBundle(model, { expectedShapes: weightShapes });
-  const extras: Record<string, string> = {};
-  for (const name of OPTIONAL_BUNDLE_FILES) {
-    if (source.manifest.files[name]) extras[name] = fs.readFileSync(path.join(model, name), 'utf8');
-  }
+  const extras = await readOptionalFiles(source);
   const command = `node --import tsx scripts/convert-weights.ts --model ${model} --out ${out} --dtype ${dtype}`;
   extras['COMMAND.md'] =
     (extras['COMMAND.md'] ?? '# How this model was made\n').replace(/\n*$/, '\n\n') +

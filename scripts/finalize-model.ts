@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/core/backend';
 import { TextVae } from '../src/core/textVae';
-import { loadBundle, saveBundle } from '../src/core/bundle';
+import { loadBundle, readOptionalFiles, saveBundle } from '../src/core/bundle';
 import { weightShapes } from '../src/core/model';
 import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
@@ -139,6 +139,7 @@ async function main(): Promise<void> {
     training: bundle.manifest.training,
     metrics: evalJson,
     extras: {
+      ...(await readOptionalFiles(bundle)), // prior.json stays
       'REPORT.md': md.join('\n'),
       'train-log.jsonl': fs.readFileSync(values.log!, 'utf8'),
       'eval.json': JSON.stringify(evalJson, null, 2) + '\n',

@@ -10,7 +10,8 @@
  *                   (a tensor's dtype, when given, overrides the index's; offset/length count
  *                   elements of the tensor's dtype, so byte offset = offset × element size)
  *   weights.bin     raw little-endian float32 / IEEE half values
- *   optional:       REPORT.md, train-log.jsonl, eval.json, COMMAND.md
+ *   optional:       REPORT.md, train-log.jsonl, eval.json, COMMAND.md,
+ *                   prior.json (a latent prior fitted after training: latentPrior.ts)
  *
  * manifest.files lists every file except manifest.json itself. The fingerprint
  * is computeFingerprint(config.json, tokenizer.json, weights.json, weights.bin)
@@ -38,7 +39,7 @@ export const REQUIRED_BUNDLE_FILES = [
   'weights.json',
   'weights.bin',
 ] as const;
-export const OPTIONAL_BUNDLE_FILES = ['REPORT.md', 'train-log.jsonl', 'eval.json', 'COMMAND.md'] as const;
+export const OPTIONAL_BUNDLE_FILES = ['REPORT.md', 'train-log.jsonl', 'eval.json', 'COMMAND.md', 'prior.json'] as const;
 /** Default size cap for weights.bin. */
 export const DEFAULT_MAX_WEIGHTS_BYTES = 256 * 1024 * 1024;
 /** Size cap for every other file (JSON and text). */
@@ -105,6 +106,8 @@ export interface LoadedBundle {
   sizeBytes: number;
   /** The storage dtype of weights.json (saving with it again gives the same fingerprint). */
   weightsDtype: WeightsDtype;
+  /** prior.json parsed, where the bundle has one (checked against the model by latentPrior.ts). */
+  prior?: unknown;
 }
 
 export interface SaveBundleInput {
@@ -113,7 +116,7 @@ export interface SaveBundleInput {
   weights: NamedWeights;
   training?: unknown;
   metrics?: unknown;
-  /** Optional text files by name: REPORT.md, train-log.jsonl, eval.json, COMMAND.md. */
+  /** Optional text files by name: REPORT.md, train-log.jsonl, eval.json, COMMAND.md, prior.json. */
   extras?: Record<string, string>;
   /**
    * Storage of weights.bin (default float32). float16 rounds to nearest even and keeps any tensor
@@ -602,6 +605,8 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
     throw new Error(msg.startsWith('config.json') ? msg : `config.json: ${msg}`, { cause: err });
   }
   const tokenizer = parseJson('tokenizer.json', tokenizerBytes);
+  const priorBytes = contents.get('prior.json');
+  const prior = priorBytes ? parseJson('prior.json', priorBytes) : undefined;
   const index = validateWeightsIndex(parseJson('weights.json', weightsJsonBytes), weightsBin.length);
 
   const weights: NamedWeights = {};
@@ -645,6 +650,7 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
     fingerprint,
     sizeBytes,
     weightsDtype: index.dtype,
+    ...(prior !== undefined ? { prior } : {}),
   };
 }
 
@@ -656,6 +662,14 @@ function readFloat32LE(bin: Uint8Array, start: number, length: number): Float32A
     const view = new DataView(bin.buffer, bin.byteOffset + start, length * 4);
     for (let i = 0; i < length; i++) out[i] = view.getFloat32(i * 4, true);
   }
+  return out;
+}
+
+/** The optional text files of a loaded bundle (REPORT.md, COMMAND.md, prior.json...), by name: for a re-save. */
+export async function readOptionalFiles(bundle: LoadedBundle): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of OPTIONAL_BUNDLE_FILES)
+    if (bundle.manifest.files[name]) out[name] = await fs.readFile(path.join(bundle.dir, name), 'utf8');
   return out;
 }
 

@@ -76,6 +76,10 @@ export const RANGES = {
   decodeMaxTokens: int(1, 4096),
   noRepeatNgram: int(0, 16),
   sampleCount: int(1, 256),
+  /** Chunks per sampled paragraph, candidates per sample, and the fitted prior's spread. */
+  paragraphChunks: int(1, 16),
+  sampleCandidates: int(1, 16),
+  latentScale: real(0, 4),
   interpolationSteps: int(2, 64),
   // Training: bounds of a run.
   minutes: real(0.01, 10_080),

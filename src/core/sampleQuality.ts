@@ -307,7 +307,7 @@ export function scoreSamples(texts: readonly string[], vocabulary?: ReadonlySet<
 /** What generated texts are compared with: words to check them against, and real chunks to score alike. */
 export interface Reference {
   vocabulary: Set<string>;
-  /** Up to `n` chunks of held-out text, spread evenly over it. */
+  /** Up to `n` pieces of held-out text, each `chunksPerSample` consecutive chunks, spread evenly over it. */
   chunks: string[];
   trainFiles: number;
   heldOutFiles: number;
@@ -316,16 +316,24 @@ export interface Reference {
 /**
  * Splits reference text the way training does: the vocabulary comes from the training part (the
  * words the model could have learnt), the chunks from the held-out part, cut by the model's own
- * chunker so they have the samples' length. Without held-out text, chunks is empty.
+ * chunker so they have the samples' length. With `chunksPerSample` > 1, each reference piece is that
+ * many consecutive chunks of one document, as long as a paragraph sample. Without held-out text,
+ * chunks is empty.
  */
 export function referenceFor(
   files: readonly { relativePath: string; text: string }[],
   n: number,
   chunk: (text: string) => string[],
   valFraction: number,
+  chunksPerSample = 1,
 ): Reference {
   const split = splitForTraining(files, valFraction);
-  const pool = split.val.flatMap(chunk).filter((c) => c.trim() !== '');
+  const pool = split.val.flatMap((text) => {
+    const pieces = chunk(text).filter((c) => c.trim() !== '');
+    return Array.from({ length: Math.floor(pieces.length / chunksPerSample) }, (_, i) =>
+      pieces.slice(i * chunksPerSample, (i + 1) * chunksPerSample).join(''),
+    );
+  });
   const step = pool.length / Math.min(n, pool.length);
   return {
     vocabulary: wordVocabulary(split.train),

@@ -1,6 +1,6 @@
 /** The engine's public face: a loaded model with its tokenizer, and every inference operation. */
 import * as tf from '@tensorflow/tfjs-core';
-import { TextVaeModel, makeBatch, weightShapes, parameterCount } from './model';
+import { TextVaeModel, weightShapes, parameterCount } from './model';
 import { Tokenizer, BOS, EOS } from './tokenizer';
 import { chunkText } from './chunker';
 import { BundleError, loadBundle, type BundleManifest, type LoadedBundle } from './bundle';
@@ -15,6 +15,8 @@ import { RANGES, describeRange, inRange, type DecodeStrategy, type Interpolation
 import type { DecodeOptions, MapDocument, MapPoint, ModelConfig, ModelInfo } from './types';
 import { pca2 } from './projection';
 import { lengthNormalised, pickReranked } from './rerank';
+import { LatentPrior } from './latentPrior';
+import { posteriorsOf } from './latentStats';
 
 export type { DecodeOptions, DecodeStrategy, InterpolationMode, ModelInfo };
 
@@ -35,6 +37,20 @@ export interface Interruptible {
 
 /** Decoding as the engine runs it: the options plus a cancellation signal. */
 export type DecodeRun = DecodeOptions & Interruptible;
+
+/** How `sample` draws its codes (docs/benchmarks.md, "Samples (target 3)"). */
+export interface SampleRun extends DecodeRun {
+  /** Chunks per sample (default 1). More make a paragraph: each chunk's code follows the previous one. */
+  chunks?: number;
+  /** 'fitted' (the default where the bundle has prior.json) or 'standard': N(0, I) as trained. */
+  latentPrior?: 'fitted' | 'standard';
+  /** Fitted prior: each code's spread around its component's mean (or its predicted next code), 1 = as fitted. */
+  latentScale?: number;
+  /** Fitted prior, paragraphs: false draws every chunk's code from the mixture on its own (for comparison). */
+  transition?: boolean;
+  /** Draw this many candidates per sample and keep the one the model finds likeliest per token (1 = off). */
+  candidates?: number;
+}
 
 export interface EncodeOptions extends Interruptible {
   sample?: boolean;
@@ -59,6 +75,8 @@ export class TextVae {
     readonly dir: string,
     readonly manifest: BundleManifest | null,
     readonly sizeBytes: number,
+    /** The bundle's fitted latent prior (prior.json), if it has one. */
+    readonly prior: LatentPrior | null = null,
   ) {}
 
   static async load(dir: string): Promise<TextVae> {
@@ -71,12 +89,13 @@ export class TextVae {
       dir,
       bundle.manifest,
       bundle.sizeBytes,
+      bundle.latentPrior ?? null,
     );
   }
 
   /** For tests and freshly trained models that are not saved yet. */
-  static fromParts(model: TextVaeModel, tokenizer: Tokenizer, fingerprint: string): TextVae {
-    return new TextVae(model, tokenizer, fingerprint, '', null, 0);
+  static fromParts(model: TextVaeModel, tokenizer: Tokenizer, fingerprint: string, prior?: LatentPrior): TextVae {
+    return new TextVae(model, tokenizer, fingerprint, '', null, 0, prior ?? null);
   }
 
   get config(): ModelConfig {
@@ -123,25 +142,12 @@ export class TextVae {
     return out;
   }
 
-  /** The encoder's posterior (mean, log-variance) for each text, in one encoder call. */
+  /** The encoder's posterior (mean, log-variance) for each text. */
   async posteriors(texts: string[]): Promise<{ mu: Float32Array; logvar: Float32Array }[]> {
-    if (texts.length === 0) return [];
-    const Z = this.config.latentDim;
-    const part = texts.map((c) => this.tokenizer.encode(c));
-    const batch = makeBatch(
-      part,
-      part.map(() => 0),
-      this.config.maxTokens,
+    return posteriorsOf(
+      this.model,
+      texts.map((c) => this.tokenizer.encode(c)),
     );
-    const result = tf.tidy(() =>
-      this.model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32')),
-    );
-    const [mu, logvar] = await Promise.all([result.mu.data(), result.logvar.data()]);
-    tf.dispose([result.mu, result.logvar]);
-    return part.map((_, b) => ({
-      mu: Float32Array.from(mu.subarray(b * Z, (b + 1) * Z)),
-      logvar: Float32Array.from(logvar.subarray(b * Z, (b + 1) * Z)),
-    }));
   }
 
   async encode(text: string, options: EncodeOptions = {}): Promise<Float32Array[]> {
@@ -201,7 +207,16 @@ export class TextVae {
       for (const z of zs) out.push(await this.beamDecode(z, options));
       return out;
     }
-    const out: string[] = [];
+    return (await this.decodeScored(zs, strategy, options)).map((d) => d.text);
+  }
+
+  /** Greedy or sampled decoding, with each text's log-likelihood under the model (nats, EOS included). */
+  private async decodeScored(
+    zs: Float32Array[],
+    strategy: 'greedy' | 'sample',
+    options: DecodeRun,
+  ): Promise<{ text: string; logp: number; tokens: number }[]> {
+    const out: { text: string; logp: number; tokens: number }[] = [];
     for (let i = 0; i < zs.length; i += 64)
       out.push(...(await this.sampleDecode(zs.slice(i, i + 64), strategy, options)));
     return out;
@@ -221,7 +236,11 @@ export class TextVae {
     return tf.tensor2d(flat, [zs.length, Z]);
   }
 
-  private async sampleDecode(zs: Float32Array[], strategy: 'greedy' | 'sample', options: DecodeRun): Promise<string[]> {
+  private async sampleDecode(
+    zs: Float32Array[],
+    strategy: 'greedy' | 'sample',
+    options: DecodeRun,
+  ): Promise<{ text: string; logp: number; tokens: number }[]> {
     const B = zs.length;
     const rng = new Random(options.seed ?? 0);
     const temperature = options.temperature ?? 1;
@@ -233,6 +252,7 @@ export class TextVae {
     const decoder = this.model.startDecoding(z);
     z.dispose();
     const generated: number[][] = zs.map(() => []);
+    const logLikelihood = new Float64Array(B);
     const done = new Array<boolean>(B).fill(false);
     let input = new Int32Array(B).fill(BOS);
     try {
@@ -261,6 +281,7 @@ export class TextVae {
           }
           nextInput[b] = tok;
           if (done[b]) continue;
+          logLikelihood[b] += logp[b * V + tok];
           if (tok === EOS) done[b] = true;
           else generated[b].push(tok);
         }
@@ -269,7 +290,11 @@ export class TextVae {
     } finally {
       decoder.dispose();
     }
-    return generated.map((ids) => this.tokenizer.decode(ids));
+    return generated.map((ids, b) => ({
+      text: this.tokenizer.decode(ids),
+      logp: logLikelihood[b],
+      tokens: ids.length + (done[b] ? 1 : 0),
+    }));
   }
 
   private async beamDecode(z: Float32Array, options: DecodeRun): Promise<string> {
@@ -377,16 +402,36 @@ export class TextVae {
     }));
   }
 
-  /** Latent vectors drawn from the prior (vae) or from the training codes' spread (ae, sparse). */
-  async priorSamples(n: number, seed: number): Promise<Float32Array[]> {
+  /**
+   * Latent vectors drawn from the prior: the bundle's fitted prior where it has one (unless
+   * `latentPrior` is 'standard'), else N(0, I) (vae) or the training codes' spread (ae, sparse).
+   * With `chunks` > 1, each sample is that many consecutive codes (a paragraph), flattened.
+   */
+  async priorSamples(n: number, seed: number, o: Omit<SampleRun, keyof DecodeRun> = {}): Promise<Float32Array[]> {
     const rng = new Random(seed);
     const Z = this.config.latentDim;
-    if (this.config.variant === 'vae') return Array.from({ length: n }, () => rng.normals(Z));
+    const chunks = o.chunks ?? 1;
+    const prior = o.latentPrior === 'standard' ? null : this.prior;
+    if (prior) {
+      const scale = o.latentScale ?? 1;
+      const out: Float32Array[] = [];
+      for (let i = 0; i < n; i++) {
+        let z = prior.draw(rng, scale);
+        out.push(z);
+        for (let c = 1; c < chunks; c++) {
+          z = o.transition === false ? prior.draw(rng, scale) : prior.drawNext(z, rng, scale);
+          out.push(z);
+        }
+      }
+      return out;
+    }
+    const count = n * chunks;
+    if (this.config.variant === 'vae') return Array.from({ length: count }, () => rng.normals(Z));
     const [mean, std] = await Promise.all([
       this.model.vars['latent.mean'].data(),
       this.model.vars['latent.std'].data(),
     ]);
-    return Array.from({ length: n }, () => {
+    return Array.from({ length: count }, () => {
       const z = new Float32Array(Z);
       for (let j = 0; j < Z; j++) {
         z[j] = mean[j] + std[j] * rng.normal();
@@ -396,12 +441,39 @@ export class TextVae {
     });
   }
 
-  async sample(n: number, options: DecodeRun = {}): Promise<string[]> {
+  async sample(n: number, options: SampleRun = {}): Promise<string[]> {
     if (!Number.isInteger(n) || n < 1 || n > 256)
       throw new Error('the number of samples must be an integer from 1 to 256');
+    const chunks = options.chunks ?? 1;
+    const candidates = options.candidates ?? 1;
+    if (!inRange(RANGES.paragraphChunks, chunks))
+      throw new Error(`chunks per sample must be ${describeRange(RANGES.paragraphChunks)}`);
+    if (!inRange(RANGES.sampleCandidates, candidates))
+      throw new Error(`candidates must be ${describeRange(RANGES.sampleCandidates)}`);
+    if (options.latentScale !== undefined && !inRange(RANGES.latentScale, options.latentScale))
+      throw new Error(`the latent scale must be ${describeRange(RANGES.latentScale)}`);
     const seed = options.seed ?? 0;
-    const zs = await this.priorSamples(n, seed);
-    return this.decode(zs, { strategy: 'sample', noRepeatNgram: 3, ...options, seed: seed + 1 });
+    const { chunks: _c, latentPrior, latentScale, transition, candidates: _k, ...decoding } = options;
+    const zs = await this.priorSamples(n * candidates, seed, { chunks, latentPrior, latentScale, transition });
+    const run: DecodeRun = { strategy: 'sample', noRepeatNgram: 3, ...decoding, seed: seed + 1 };
+    if (run.strategy === 'beam') {
+      if (candidates > 1) throw new Error('candidates apply to sampled or greedy decoding, not to beam search');
+      return joinChunks(await this.decode(zs, run), chunks);
+    }
+    const decoded = await this.decodeScored(zs, run.strategy ?? 'sample', run);
+    // One entry per drawn sample: its chunks joined, and its log-likelihood per token.
+    const drawn = Array.from({ length: n * candidates }, (_, i) => {
+      const part = decoded.slice(i * chunks, (i + 1) * chunks);
+      const tokens = part.reduce((a, d) => a + d.tokens, 0);
+      return {
+        text: part.map((d) => d.text).join(''),
+        perToken: part.reduce((a, d) => a + d.logp, 0) / Math.max(1, tokens),
+      };
+    });
+    return Array.from({ length: n }, (_, i) => {
+      const group = drawn.slice(i * candidates, (i + 1) * candidates);
+      return group.reduce((best, d) => (d.perToken > best.perToken ? d : best)).text;
+    });
   }
 
   /**
@@ -492,6 +564,11 @@ export class TextVae {
   }
 }
 
+/** Texts decoded chunk by chunk, joined `chunks` at a time. */
+function joinChunks(texts: string[], chunks: number): string[] {
+  return Array.from({ length: texts.length / chunks }, (_, i) => texts.slice(i * chunks, (i + 1) * chunks).join(''));
+}
+
 /** One line of at most 200 characters. */
 function previewText(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -501,7 +578,7 @@ function previewText(text: string): string {
 /** A bundle whose weights fit the shapes its config needs and whose tokenizer fits its vocabulary. */
 export async function loadModelBundle(
   dir: string,
-): Promise<Omit<LoadedBundle, 'tokenizer'> & { tokenizer: Tokenizer }> {
+): Promise<Omit<LoadedBundle, 'tokenizer'> & { tokenizer: Tokenizer; latentPrior?: LatentPrior }> {
   const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
   let tokenizer: Tokenizer;
   try {
@@ -514,7 +591,12 @@ export async function loadModelBundle(
       dir,
       `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocabSize ${bundle.config.vocabSize}`,
     );
-  return { ...bundle, tokenizer };
+  if (bundle.prior === undefined) return { ...bundle, tokenizer };
+  try {
+    return { ...bundle, tokenizer, latentPrior: LatentPrior.fromJSON(bundle.prior, bundle.config.latentDim) };
+  } catch (err) {
+    throw new BundleError(dir, `${(err as Error).message} (remove prior.json or fit it again: scripts/fit-prior.ts)`);
+  }
 }
 
 export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
