@@ -12,6 +12,7 @@ import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { WEIGHTS_DTYPES, checkBundleTarget, readManifest, type WeightsDtype } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
+import { DEFAULT_CACHE } from '../core/documentCache';
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
 import { runCompress, runDecompress } from './lossless';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
@@ -512,10 +513,15 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         multiple: true,
         help: 'text of the training domain: its training split gives the known words, its held-out split N chunks scored alike',
       },
+      cache: {
+        kind: 'flag',
+        help: 'also score --data with a document cache: the earlier tokens of the same file mixed into the decoder (cache_bits_per_byte)',
+      },
     },
     check(o) {
       checkDecoding(o);
       if (o.given('reference') && !o.given('samples')) throw new UsageError('--reference applies to --samples N');
+      if (o.flag('cache') && !o.given('data')) throw new UsageError('--cache applies to --data');
       if (!o.given('sentences') && !o.given('samples')) requireData(o);
     },
     async run(o, { backend }) {
@@ -528,7 +534,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         const parts = splitForTraining(files, o.number('val-fraction') ?? DEFAULT_VAL_FRACTION);
         const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
         if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
-        m = { split, ...(await vae.evaluateTexts(chosen)) };
+        m = { split, ...(await vae.evaluateTexts(chosen, undefined, o.flag('cache') ? DEFAULT_CACHE : undefined)) };
       }
       const sentencesFile = o.string('sentences');
       if (sentencesFile !== undefined) {

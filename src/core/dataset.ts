@@ -7,6 +7,8 @@ import { chunkForTraining } from './chunker';
 export interface Example {
   tokens: number[];
   bytes: number;
+  /** Index of the document the chunk came from (in order): a document cache starts afresh at each. */
+  doc?: number;
 }
 
 /** True for files in the validation (held-out) part: decided by a hash of the relative path only. */
@@ -24,11 +26,11 @@ export function splitFiles(files: CorpusFile[], valFraction: number): { train: C
 export function makeExamples(texts: string[], tokenizer: Tokenizer, maxTokens: number): Example[] {
   const out: Example[] = [];
   const encoder = new TextEncoder();
-  for (const text of texts) {
+  texts.forEach((text, doc) => {
     for (const chunk of chunkForTraining(text, (s) => tokenizer.encode(s).length, maxTokens)) {
-      out.push({ tokens: tokenizer.encode(chunk), bytes: encoder.encode(chunk).length });
+      out.push({ tokens: tokenizer.encode(chunk), bytes: encoder.encode(chunk).length, doc });
     }
-  }
+  });
   return out;
 }
 

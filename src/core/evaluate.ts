@@ -5,6 +5,8 @@ import type { Example } from './dataset';
 import { elboOptions, objective } from './objective';
 import { Random } from './random';
 import type { EvalMetrics } from './types';
+import { DocumentCache, type CacheParams } from './documentCache';
+import { PAD } from './tokenizer';
 
 export type { EvalMetrics };
 
@@ -13,7 +15,14 @@ const LN2 = Math.LN2;
 export async function evaluate(
   model: TextVaeModel,
   examples: Example[],
-  options: { batchSize?: number; seed?: number } = {},
+  options: {
+    batchSize?: number;
+    seed?: number;
+    /** Also score the reconstruction with a document cache mixed in (examples in document order). */
+    cache?: CacheParams;
+    /** Every example's targets (its tokens, then EOS) and the model's log-probabilities of them. */
+    onTargets?: (example: number, targets: Int32Array, logp: Float32Array) => void;
+  } = {},
 ): Promise<EvalMetrics> {
   const batchSize = options.batchSize ?? 32;
   const rng = new Random(options.seed ?? 12345);
@@ -22,7 +31,10 @@ export async function evaluate(
     kl = 0,
     correct = 0,
     tokens = 0,
-    bytes = 0;
+    bytes = 0,
+    cachedRecon = 0;
+  const cache = options.cache ? new DocumentCache(model.config.vocabSize, options.cache) : null;
+  let doc: number | undefined = undefined;
   const mus: Float32Array[] = [];
   const logvars: Float32Array[] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
@@ -36,16 +48,29 @@ export async function evaluate(
     const values = tf.tidy(() => {
       const o = objective(model, batch, elboOptions(noise));
       const { logvar } = model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32'));
-      return [o.reconNats, o.klNats, o.correct, o.targetTokens, o.mu, logvar].map((t) => tf.keep(t));
+      return [o.reconNats, o.klNats, o.correct, o.targetTokens, o.mu, logvar, o.tokenLogp].map((t) => tf.keep(t));
     });
-    const [r, k, c, n, mu, lv] = await Promise.all(values.map((t) => t.data()));
+    const [r, k, c, n, mu, lv, lp] = await Promise.all(values.map((t) => t.data()));
     values.forEach((t) => t.dispose());
     recon += r[0];
     kl += k[0];
     correct += c[0];
     tokens += n[0];
     bytes += part.reduce((s, e) => s + e.bytes, 0);
+    const T1 = batch.length + 1;
     for (let b = 0; b < part.length; b++) {
+      const targets = batch.targets.subarray(b * T1, b * T1 + Math.min(part[b].tokens.length, batch.length) + 1);
+      const logp = (lp as Float32Array).subarray(b * T1, b * T1 + targets.length);
+      options.onTargets?.(i + b, targets, logp);
+      if (cache) {
+        if (part[b].doc !== doc || part[b].doc === undefined) cache.reset();
+        doc = part[b].doc;
+        for (let t = 0; t < targets.length; t++) {
+          if (targets[t] === PAD) continue;
+          cachedRecon -= Math.log(cache.mixedProb(targets[t], Math.exp(logp[t])));
+          cache.observe(targets[t]);
+        }
+      }
       mus.push(Float32Array.from(mu.subarray(b * Z, (b + 1) * Z)));
       logvars.push(Float32Array.from(lv.subarray(b * Z, (b + 1) * Z)));
     }
@@ -63,6 +88,10 @@ export async function evaluate(
     mutual_information: model.config.variant === 'vae' ? mutualInformation(mus, logvars, rng) : NaN,
     sparsity: sparsity(mus),
     token_accuracy: correct / Math.max(1, tokens),
+    ...(cache && {
+      cache_bits_per_byte: (cachedRecon + kl) / LN2 / safeBytes,
+      cache_recon_bits_per_byte: cachedRecon / LN2 / safeBytes,
+    }),
   };
 }
 

@@ -39,6 +39,8 @@ export interface ObjectiveTensors {
   correct: tf.Scalar;
   targetTokens: tf.Scalar;
   mu: tf.Tensor2D;
+  /** log p(target) at every decoder position [B*(T+1)], padding included (mask it with the targets). */
+  tokenLogp: tf.Tensor1D;
 }
 
 export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOptions): ObjectiveTensors {
@@ -80,5 +82,6 @@ export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOpti
     correct: correct as tf.Scalar,
     targetTokens: targetTokens as tf.Scalar,
     mu,
+    tokenLogp: tokenLogp as tf.Tensor1D,
   };
 }

@@ -8,6 +8,7 @@ import { formatLatentCode, formatPrecisionCode, parseLatentCode } from './latent
 import { LatentQuantiser } from './latentPrecision';
 import { makeExamples } from './dataset';
 import { evaluate, type EvalMetrics } from './evaluate';
+import type { CacheParams } from './documentCache';
 import type { RoundTrip } from './similarity';
 import { Random } from './random';
 
@@ -516,8 +517,9 @@ export class TextVae {
     return alphas.map((alpha, s) => ({ alpha, text: texts.filter((_, i) => owner[i] === s).join('') }));
   }
 
-  async evaluateTexts(texts: string[], seed = 12345): Promise<EvalMetrics> {
-    return evaluate(this.model, makeExamples(texts, this.tokenizer, this.config.maxTokens), { seed });
+  /** Held-out metrics of the texts (each a document); with `cache`, also scored with a document cache. */
+  async evaluateTexts(texts: string[], seed = 12345, cache?: CacheParams): Promise<EvalMetrics> {
+    return evaluate(this.model, makeExamples(texts, this.tokenizer, this.config.maxTokens), { seed, cache });
   }
 
   /**

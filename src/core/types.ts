@@ -105,6 +105,9 @@ export interface EvalMetrics {
   /** Fraction of code entries that are (near) zero: the sparsity of 'sparse' codes. */
   sparsity: number;
   token_accuracy: number;
+  /** −ELBO with a document cache mixed into the reconstruction (`eval --cache`). */
+  cache_bits_per_byte?: number;
+  cache_recon_bits_per_byte?: number;
 }
 
 export interface MetricsLine {
