@@ -15,6 +15,7 @@ import { makeExamples } from '../src/core/dataset';
 import { evaluate } from '../src/core/evaluate';
 import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
 import {
+  DocumentCache,
   fitLambdas,
   mixedNats,
   scoreDocuments,
@@ -31,12 +32,57 @@ const { values } = parseArgs({
     /** Tuning text per corpus: every n-th training file by path until this many kB. */
     kb: { type: 'string', default: '200' },
     every: { type: 'string', default: '37' },
+    orders: { type: 'string', default: '0,1,2,3,4,6' },
+    decays: { type: 'string', default: '1,0.999,0.995' },
+    escapes: { type: 'string', default: '0.5,1,2' },
+    /** Entropy bin sets to try, separated by ';' (each a comma list of thresholds in nats, or empty). */
+    bins: { type: 'string', default: ';0.2,0.5,0.8' },
+    /**
+     * Score as the lossless coder would meet the tokens: a document's chunks in segments of 32 KiB,
+     * each segment's blocks in lockstep (step by step, longest block first), each block's own
+     * earlier tokens as the context, no EOS.
+     */
+    lockstep: { type: 'boolean', default: false },
   },
 });
 
 interface Chunk {
   targets: Int32Array;
   logp: Float32Array;
+  doubt: Float32Array;
+  bytes: number;
+}
+
+function lockstep(V: number, params: CacheParams, docs: Chunk[][], visit: (r: CacheRecord) => void): void {
+  const cache = new DocumentCache(V, params);
+  for (const doc of docs) {
+    const segments: Chunk[][] = [[]];
+    let bytes = 0;
+    for (const c of doc) {
+      if (bytes + c.bytes > 32 * 1024 && segments[segments.length - 1].length > 0) {
+        segments.push([]);
+        bytes = 0;
+      }
+      segments[segments.length - 1].push(c);
+      bytes += c.bytes;
+    }
+    for (const seg of segments) {
+      cache.reset();
+      const blocks = seg.slice().sort((a, b) => b.targets.length - a.targets.length);
+      for (let t = 0; t < blocks[0].targets.length - 1; t++)
+        for (const b of blocks) {
+          if (t >= b.targets.length - 1) break;
+          const context = Array.from(b.targets.subarray(Math.max(0, t - params.order), t));
+          const token = b.targets[t];
+          visit({
+            modelProb: Math.exp(b.logp[t]),
+            cacheProb: cache.prob(token, context),
+            state: cache.state(b.doubt[t], context),
+          });
+          cache.observe(token, context);
+        }
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -60,9 +106,14 @@ async function main(): Promise<void> {
     const examples = makeExamples(chosen, vae.tokenizer, vae.config.maxTokens);
     const first = docs.length;
     const m = await evaluate(vae.model, examples, {
-      onTargets: (i, targets, logp) => {
+      onTargets: (i, targets, logp, doubt) => {
         const d = first + examples[i].doc!;
-        (docs[d] ??= []).push({ targets: targets.slice(), logp: logp.slice() });
+        (docs[d] ??= []).push({
+          targets: targets.slice(),
+          logp: logp.slice(),
+          doubt: doubt.slice(),
+          bytes: examples[i].bytes,
+        });
       },
     });
     bytes += m.bytes;
@@ -74,30 +125,36 @@ async function main(): Promise<void> {
   const halves = [docs.filter((_, i) => i % 2 === 0), docs.filter((_, i) => i % 2 === 1)];
   const records = (params: CacheParams, part: Chunk[][]): CacheRecord[] => {
     const out: CacheRecord[] = [];
-    scoreDocuments(V, params, part, (r) => out.push(r));
+    if (values.lockstep) lockstep(V, params, part, (r) => out.push(r));
+    else scoreDocuments(V, params, part, (r) => out.push(r));
     return out;
   };
   const plainRecords = records({ order: 0, decay: 1, escape: 1, lambdas: [] }, docs);
   const plain = mixedNats(plainRecords, []);
   const bpb = (nats: number) => nats / Math.LN2 / bytes;
-  console.log(`plain reconstruction: ${bpb(plain).toFixed(4)} bits/byte over ${bytes} bytes`);
+  console.log(
+    `plain reconstruction: ${bpb(plain).toFixed(4)} bits/byte over ${bytes} bytes, ${plainRecords.length} tokens`,
+  );
   const results: { params: CacheParams; held: number }[] = [];
-  for (const order of [0, 1, 2, 3, 4, 6])
-    for (const decay of [1, 0.999, 0.995])
-      for (const escape of order === 0 ? [1] : [0.5, 1, 2]) {
-        const form = { order, decay, escape, lambdas: [] };
-        const parts = halves.map((h) => records(form, h));
-        const S = stateCount(order);
-        let held = 0;
-        for (let k = 0; k < 2; k++) held += mixedNats(parts[1 - k], fitLambdas(parts[k], S));
-        results.push({ params: form, held });
-        console.log(
-          `order ${order} decay ${decay} escape ${escape}: ${bpb(held).toFixed(4)} bits/byte (gain ${(bpb(plain) - bpb(held)).toFixed(4)})`,
-        );
-      }
+  const list = (s: string) => s.split(',').map(Number);
+  for (const order of list(values.orders!))
+    for (const decay of list(values.decays!))
+      for (const escape of order === 0 ? [1] : list(values.escapes!))
+        for (const binSpec of values.bins!.split(';')) {
+          const doubtBins = binSpec === '' ? [] : list(binSpec);
+          const form = { order, decay, escape, doubtBins, lambdas: [] };
+          const parts = halves.map((h) => records(form, h));
+          const S = stateCount(form);
+          let held = 0;
+          for (let k = 0; k < 2; k++) held += mixedNats(parts[1 - k], fitLambdas(parts[k], S));
+          results.push({ params: form, held });
+          console.log(
+            `order ${order} decay ${decay} escape ${escape} bins [${doubtBins}]: ${bpb(held).toFixed(4)} bits/byte (gain ${(bpb(plain) - bpb(held)).toFixed(4)})`,
+          );
+        }
   results.sort((a, b) => a.held - b.held);
   const best = results[0].params;
-  const lambdas = fitLambdas(records(best, docs), stateCount(best.order)).map((l) => +l.toFixed(4));
+  const lambdas = fitLambdas(records(best, docs), stateCount(best)).map((l) => +l.toFixed(4));
   console.log(JSON.stringify({ ...best, lambdas }));
 }
 

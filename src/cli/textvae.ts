@@ -12,7 +12,7 @@ import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
 import { WEIGHTS_DTYPES, checkBundleTarget, readManifest, type WeightsDtype } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
-import { DEFAULT_CACHE } from '../core/documentCache';
+import { DEFAULT_CACHE, parseCacheParams, type CacheParams } from '../core/documentCache';
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
 import { runCompress, runDecompress } from './lossless';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
@@ -289,6 +289,25 @@ async function gatherTexts(o: Opts): Promise<CorpusFile[]> {
   return files;
 }
 
+/** `eval --cache [--cache-params FILE]`: the document cache's parameters, or undefined without --cache. */
+function cacheParams(o: Opts): CacheParams | undefined {
+  if (!o.flag('cache')) return undefined;
+  const file = o.string('cache-params');
+  if (file === undefined) return DEFAULT_CACHE;
+  if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file} is not JSON`, { cause: e });
+  }
+  try {
+    return parseCacheParams(json);
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** The non-blank lines of a text file, without their line ends. */
 function readLines(file: string): string[] {
   if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
@@ -517,14 +536,21 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         kind: 'flag',
         help: 'also score --data with a document cache: the earlier tokens of the same file mixed into the decoder (cache_bits_per_byte)',
       },
+      'cache-params': {
+        kind: 'string',
+        arg: 'FILE',
+        help: "with --cache: the cache's parameters as JSON (scripts/cache-tune.ts prints them), not the default model's",
+      },
     },
     check(o) {
       checkDecoding(o);
       if (o.given('reference') && !o.given('samples')) throw new UsageError('--reference applies to --samples N');
       if (o.flag('cache') && !o.given('data')) throw new UsageError('--cache applies to --data');
+      if (o.given('cache-params') && !o.flag('cache')) throw new UsageError('--cache-params applies to --cache');
       if (!o.given('sentences') && !o.given('samples')) requireData(o);
     },
     async run(o, { backend }) {
+      const cache = cacheParams(o);
       const vae = await TextVae.load(modelDir(o));
       let m: Partial<EvalMetrics> & { split?: EvalSplit } = {};
       if (o.given('data')) {
@@ -534,7 +560,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         const parts = splitForTraining(files, o.number('val-fraction') ?? DEFAULT_VAL_FRACTION);
         const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
         if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
-        m = { split, ...(await vae.evaluateTexts(chosen, undefined, o.flag('cache') ? DEFAULT_CACHE : undefined)) };
+        m = { split, ...(await vae.evaluateTexts(chosen, undefined, cache)) };
       }
       const sentencesFile = o.string('sentences');
       if (sentencesFile !== undefined) {

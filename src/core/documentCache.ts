@@ -17,28 +17,71 @@ export interface CacheParams {
   decay: number;
   /** Escape weight β of the blend between orders: more distinct continuations, more weight below. */
   escape: number;
-  /** Mixture weight λ per state (stateCount(order) entries); a state without one gets 0. */
+  /** Ascending thresholds on the model's doubt, 1 − max_v p_model(v), that split each cache state. */
+  doubtBins?: number[];
+  /** Mixture weight λ per state (stateCount(params) entries); a state without one gets 0. */
   lambdas: number[];
 }
 
-/** Chosen by scripts/cache-tune.ts on training files of the Debian and Python corpora (docs/benchmarks.md). */
+/**
+ * Chosen for models/default (4ee306e0) by scripts/cache-tune.ts on training files of the Debian and
+ * Python corpora, never on the held-out text the figures come from (docs/benchmarks.md).
+ */
 export const DEFAULT_CACHE: CacheParams = {
   order: 6,
-  decay: 0.995,
+  decay: 0.99,
   escape: 0.5,
+  doubtBins: [0.2, 0.5, 0.8],
   lambdas: [
-    0.0081, 0.0844, 0.2788, 0.4766, 0.0859, 0.1267, 0.2972, 0.595, 0.8102, 0.2107, 0.1824, 0.4065, 0.7127, 0.8779,
-    0.2098, 0.2076, 0.4987, 0.802, 0.9172, 0.2837, 0.3743, 0.5868, 0.8388, 0.9481, 0.2941, 0.4587, 0.7535, 0.9039,
-    0.9806, 0.4384, 0.6931,
+    0.0018, 0.0009, 0.0047, 0.0157, 0.021, 0.0465, 0.1039, 0.1278, 0.0161, 0.1336, 0.2494, 0.2927, 0.0536, 0.3839,
+    0.4997, 0.526, 0.0054, 0.0345, 0.077, 0.1341, 0.0075, 0.0453, 0.1279, 0.184, 0.0363, 0.2411, 0.3449, 0.3472, 0.0711,
+    0.4562, 0.6438, 0.6579, 0.3183, 0.7404, 0.8391, 0.8281, 0.0229, 0.2058, 0.2119, 0.2516, 0.0243, 0.1659, 0.2856,
+    0.3559, 0.0573, 0.3427, 0.4975, 0.4583, 0.1317, 0.6979, 0.7769, 0.7492, 0.5067, 0.8919, 0.8588, 0.8829, 0.0118,
+    0.1395, 0.2365, 0.3145, 0.0156, 0.0621, 0.1877, 0.3874, 0.092, 0.4128, 0.5703, 0.5492, 0.3352, 0.6369, 0.7683,
+    0.8079, 0.6556, 0.8414, 0.8961, 0.9314, 0.0274, 0.2088, 0.2438, 0.349, 0.0213, 0.2286, 0.321, 0.4013, 0.1317,
+    0.5515, 0.6506, 0.5982, 0.4688, 0.8199, 0.8255, 0.7922, 0.7974, 0.8735, 0.9212, 0.9162, 0, 0.3498, 0.3566, 0.327,
+    0.0165, 0.1095, 0.5195, 0.4639, 0.304, 0.7298, 0.7781, 0.7349, 0.6043, 0.9117, 0.9226, 0.9049, 0.8848, 0.9633,
+    0.9756, 0.9762, 0.0669, 0.2704, 0.4473, 0.4368, 0.1051, 0.4629, 0.5663, 0.6067,
   ],
 };
+
+/** Checks a parameter set read from JSON (scripts/cache-tune.ts prints one); throws a short, clear error. */
+export function parseCacheParams(json: unknown): CacheParams {
+  const o = json as Partial<Record<keyof CacheParams, unknown>> | null;
+  const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'number');
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.order !== 'number' ||
+    typeof o.decay !== 'number' ||
+    typeof o.escape !== 'number' ||
+    !numbers(o.lambdas) ||
+    (o.doubtBins !== undefined && !numbers(o.doubtBins))
+  )
+    throw new Error(
+      'cache parameters need order, decay, escape (numbers), lambdas and optionally doubtBins (number lists)',
+    );
+  const params: CacheParams = {
+    order: o.order,
+    decay: o.decay,
+    escape: o.escape,
+    lambdas: o.lambdas as number[],
+    ...(o.doubtBins !== undefined && { doubtBins: o.doubtBins as number[] }),
+  };
+  new DocumentCache(2, params); // the range checks
+  if (params.lambdas.length !== stateCount(params))
+    throw new Error(
+      `cache parameters need ${stateCount(params)} lambdas for their order and bins, not ${params.lambdas.length}`,
+    );
+  return params;
+}
 
 /** Buckets per matched order: deterministic context seen 1, 2–3, ≥ 4 times; several continuations, < 4, ≥ 4. */
 const BUCKETS = 5;
 
-/** States: 0 = unigram only, then BUCKETS per matched order. */
-export function stateCount(order: number): number {
-  return 1 + order * BUCKETS;
+/** States: 0 = unigram only, then BUCKETS per matched order; each split by the doubt bins. */
+export function stateCount(params: Pick<CacheParams, 'order' | 'doubtBins'>): number {
+  return (1 + params.order * BUCKETS) * ((params.doubtBins?.length ?? 0) + 1);
 }
 
 interface Context {
@@ -62,6 +105,9 @@ export class DocumentCache {
       throw new Error(`cache order must be an integer from 0 to 8, not ${params.order}`);
     if (!(params.decay > 0 && params.decay <= 1)) throw new Error(`cache decay must be in (0, 1], not ${params.decay}`);
     if (!(params.escape > 0)) throw new Error(`cache escape must be positive, not ${params.escape}`);
+    const bins = params.doubtBins ?? [];
+    if (bins.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= bins[i - 1])))
+      throw new Error(`cache doubtBins must be ascending numbers, not ${bins.join(', ')}`);
     for (const l of params.lambdas)
       if (!(l >= 0 && l < 1)) throw new Error(`cache lambdas must be in [0, 1), not ${l}`);
     this.vocabSize = vocabSize;
@@ -79,10 +125,9 @@ export class DocumentCache {
     this.tables = Array.from({ length: this.params.order }, () => new Map());
   }
 
-  /** The contexts of the current history that were seen before, shortest first. */
-  private matched(): Context[] {
+  /** The contexts ending the given history that were seen before, shortest first. */
+  private matched(h: readonly number[]): Context[] {
     const out: Context[] = [];
-    const h = this.history;
     for (let k = 1; k <= this.params.order && k <= h.length; k++) {
       const c = this.tables[k - 1].get(h.slice(h.length - k).join(','));
       if (!c) break;
@@ -91,27 +136,40 @@ export class DocumentCache {
     return out;
   }
 
-  /** The state that picks λ: −1 while the cache is empty. */
-  get state(): number {
+  /**
+   * The state that picks λ: how much context the cache matched and, with doubtBins, how unsure the
+   * model is at this position (1 − its largest probability). −1 while the cache is empty.
+   *
+   * `context` (here and below): the tokens just before the predicted one, most recent last; by
+   * default the document's tokens as observed. A caller that interleaves several pieces of one
+   * document (the lossless coder's blocks in lockstep) passes each piece's own.
+   */
+  state(modelDoubt = 0, context: readonly number[] = this.history): number {
     if (this.total === 0) return -1;
-    const m = this.matched();
-    if (m.length === 0) return 0;
-    const c = m[m.length - 1];
-    const bucket = c.followers.size === 1 ? (c.n === 1 ? 0 : c.n < 4 ? 1 : 2) : c.n < 4 ? 3 : 4;
-    return 1 + (m.length - 1) * BUCKETS + bucket;
+    const m = this.matched(context);
+    let s = 0;
+    if (m.length > 0) {
+      const c = m[m.length - 1];
+      const bucket = c.followers.size === 1 ? (c.n === 1 ? 0 : c.n < 4 ? 1 : 2) : c.n < 4 ? 3 : 4;
+      s = 1 + (m.length - 1) * BUCKETS + bucket;
+    }
+    const bins = this.params.doubtBins ?? [];
+    let bin = 0;
+    while (bin < bins.length && modelDoubt >= bins[bin]) bin++;
+    return s * (bins.length + 1) + bin;
   }
 
   /** The mixture weight for the next token. */
-  get lambda(): number {
-    const s = this.state;
+  lambda(modelDoubt = 0, context: readonly number[] = this.history): number {
+    const s = this.state(modelDoubt, context);
     return s < 0 ? 0 : (this.params.lambdas[s] ?? 0);
   }
 
   /** p_cache(token | history); 0 everywhere while the cache is empty. */
-  prob(token: number): number {
+  prob(token: number, context: readonly number[] = this.history): number {
     if (this.total === 0) return 0;
     let p = this.counts[token] / this.total;
-    for (const c of this.matched()) {
+    for (const c of this.matched(context)) {
       const e = this.params.escape * c.followers.size;
       p = ((c.followers.get(token) ?? 0) + e * p) / (c.n + e);
     }
@@ -119,11 +177,11 @@ export class DocumentCache {
   }
 
   /** The whole p_cache over the vocabulary (all zero while the cache is empty). */
-  distribution(out = new Float64Array(this.vocabSize)): Float64Array {
+  distribution(out = new Float64Array(this.vocabSize), context: readonly number[] = this.history): Float64Array {
     out.fill(0);
     if (this.total === 0) return out;
     for (let v = 0; v < this.vocabSize; v++) out[v] = this.counts[v] / this.total;
-    for (const c of this.matched()) {
+    for (const c of this.matched(context)) {
       const e = this.params.escape * c.followers.size;
       const scale = e / (c.n + e);
       for (let v = 0; v < this.vocabSize; v++) out[v] *= scale;
@@ -132,16 +190,16 @@ export class DocumentCache {
     return out;
   }
 
-  /** The mixed probability of `token`, given the model's probability of it. */
-  mixedProb(token: number, modelProb: number): number {
-    const l = this.lambda;
-    return l === 0 ? modelProb : (1 - l) * modelProb + l * this.prob(token);
+  /** The mixed probability of `token`, given the model's probability of it and its doubt. */
+  mixedProb(token: number, modelProb: number, modelDoubt = 0, context: readonly number[] = this.history): number {
+    const l = this.lambda(modelDoubt, context);
+    return l === 0 ? modelProb : (1 - l) * modelProb + l * this.prob(token, context);
   }
 
-  /** Adds a token of the document to the cache. */
-  observe(token: number): void {
+  /** Adds a token of the document to the cache; with `context`, the document's own history stays as it is. */
+  observe(token: number, context?: readonly number[]): void {
     if (token < 0 || token >= this.vocabSize) throw new Error(`token ${token} is outside the vocabulary`);
-    const h = this.history;
+    const h = context ?? this.history;
     for (let k = 1; k <= this.params.order && k <= h.length; k++) {
       const key = h.slice(h.length - k).join(',');
       const table = this.tables[k - 1];
@@ -150,8 +208,10 @@ export class DocumentCache {
       c.n++;
       c.followers.set(token, (c.followers.get(token) ?? 0) + 1);
     }
-    h.push(token);
-    if (h.length > this.params.order) h.shift();
+    if (!context) {
+      this.history.push(token);
+      if (this.history.length > this.params.order) this.history.shift();
+    }
     // Decay by growing the increment instead of shrinking every count; rescale before it overflows.
     this.counts[token] += this.increment;
     this.total += this.increment;
@@ -165,16 +225,27 @@ export class DocumentCache {
 }
 
 /** p = (1 − λ)·p_model + λ·p_cache over the whole vocabulary, for the cache's current state. */
-export function mixDistribution(modelProbs: ArrayLike<number>, cache: DocumentCache): Float64Array {
+export function mixDistribution(
+  modelProbs: ArrayLike<number>,
+  cache: DocumentCache,
+  context?: readonly number[],
+): Float64Array {
   const out = new Float64Array(modelProbs.length);
-  const l = cache.lambda;
+  const l = cache.lambda((cache.params.doubtBins?.length ?? 0) > 0 ? doubt(modelProbs) : 0, context);
   if (l === 0) {
     for (let v = 0; v < out.length; v++) out[v] = modelProbs[v];
     return out;
   }
-  const pc = cache.distribution();
+  const pc = cache.distribution(undefined, context);
   for (let v = 0; v < out.length; v++) out[v] = (1 - l) * modelProbs[v] + l * pc[v];
   return out;
+}
+
+/** 1 − the largest probability: how unsure a distribution is (no logarithm, so exactly reproducible). */
+export function doubt(probs: ArrayLike<number>): number {
+  let max = 0;
+  for (let v = 0; v < probs.length; v++) if (probs[v] > max) max = probs[v];
+  return 1 - max;
 }
 
 /** What one document's tokens cost: per target, the model's probability and the cache's state and probability. */
@@ -191,7 +262,7 @@ export interface CacheRecord {
 export function scoreDocuments(
   vocabSize: number,
   params: CacheParams,
-  documents: Iterable<Iterable<{ targets: ArrayLike<number>; logp: ArrayLike<number> }>>,
+  documents: Iterable<Iterable<{ targets: ArrayLike<number>; logp: ArrayLike<number>; doubt?: ArrayLike<number> }>>,
   visit: (r: CacheRecord) => void,
 ): void {
   const cache = new DocumentCache(vocabSize, params);
@@ -200,7 +271,8 @@ export function scoreDocuments(
     for (const chunk of doc)
       for (let t = 0; t < chunk.targets.length; t++) {
         const token = chunk.targets[t];
-        visit({ modelProb: Math.exp(chunk.logp[t]), cacheProb: cache.prob(token), state: cache.state });
+        const state = cache.state(chunk.doubt?.[t] ?? 0);
+        visit({ modelProb: Math.exp(chunk.logp[t]), cacheProb: cache.prob(token), state });
         cache.observe(token);
       }
   }

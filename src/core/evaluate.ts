@@ -21,7 +21,7 @@ export async function evaluate(
     /** Also score the reconstruction with a document cache mixed in (examples in document order). */
     cache?: CacheParams;
     /** Every example's targets (its tokens, then EOS) and the model's log-probabilities of them. */
-    onTargets?: (example: number, targets: Int32Array, logp: Float32Array) => void;
+    onTargets?: (example: number, targets: Int32Array, logp: Float32Array, doubt: Float32Array) => void;
   } = {},
 ): Promise<EvalMetrics> {
   const batchSize = options.batchSize ?? 32;
@@ -48,9 +48,13 @@ export async function evaluate(
     const values = tf.tidy(() => {
       const o = objective(model, batch, elboOptions(noise));
       const { logvar } = model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32'));
-      return [o.reconNats, o.klNats, o.correct, o.targetTokens, o.mu, logvar, o.tokenLogp].map((t) => tf.keep(t));
+      // The model's doubt per position (1 − its largest probability): the cache's λ depends on it.
+      const doubt = tf.sub(1, tf.exp(tf.max(tf.logSoftmax(o.logits), 1)));
+      return [o.reconNats, o.klNats, o.correct, o.targetTokens, o.mu, logvar, o.tokenLogp, doubt].map((t) =>
+        tf.keep(t),
+      );
     });
-    const [r, k, c, n, mu, lv, lp] = await Promise.all(values.map((t) => t.data()));
+    const [r, k, c, n, mu, lv, lp, dbt] = await Promise.all(values.map((t) => t.data()));
     values.forEach((t) => t.dispose());
     recon += r[0];
     kl += k[0];
@@ -61,13 +65,14 @@ export async function evaluate(
     for (let b = 0; b < part.length; b++) {
       const targets = batch.targets.subarray(b * T1, b * T1 + Math.min(part[b].tokens.length, batch.length) + 1);
       const logp = (lp as Float32Array).subarray(b * T1, b * T1 + targets.length);
-      options.onTargets?.(i + b, targets, logp);
+      const doubt = (dbt as Float32Array).subarray(b * T1, b * T1 + targets.length);
+      options.onTargets?.(i + b, targets, logp, doubt);
       if (cache) {
         if (part[b].doc !== doc || part[b].doc === undefined) cache.reset();
         doc = part[b].doc;
         for (let t = 0; t < targets.length; t++) {
           if (targets[t] === PAD) continue;
-          cachedRecon -= Math.log(cache.mixedProb(targets[t], Math.exp(logp[t])));
+          cachedRecon -= Math.log(cache.mixedProb(targets[t], Math.exp(logp[t]), doubt[t]));
           cache.observe(targets[t]);
         }
       }

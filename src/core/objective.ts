@@ -41,6 +41,8 @@ export interface ObjectiveTensors {
   mu: tf.Tensor2D;
   /** log p(target) at every decoder position [B*(T+1)], padding included (mask it with the targets). */
   tokenLogp: tf.Tensor1D;
+  /** The decoder's logits [B*(T+1), V]. */
+  logits: tf.Tensor2D;
 }
 
 export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOptions): ObjectiveTensors {
@@ -83,5 +85,6 @@ export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOpti
     targetTokens: targetTokens as tf.Scalar,
     mu,
     tokenLogp: tokenLogp as tf.Tensor1D,
+    logits,
   };
 }

@@ -288,6 +288,26 @@ describe('with a tiny trained model', () => {
     assert.ok(m.active_units >= 1 && m.active_units <= 16);
   });
 
+  test('eval --cache adds the document-cache figures; bad --cache-params are refused naming the file', async () => {
+    const { dir, data } = await fixture();
+    const r = await runCli(['eval', '--json', '--cache', '--model', dir, '--data', data]);
+    assert.equal(r.code, 0, describeRun(r));
+    const m = JSON.parse(r.stdout);
+    assert.ok(Number.isFinite(m.cache_bits_per_byte) && m.cache_bits_per_byte > 0, JSON.stringify(m));
+    assert.ok(
+      Math.abs(m.cache_bits_per_byte - (m.cache_recon_bits_per_byte + m.kl_bits_per_byte)) <= 1e-9,
+      'recon with the cache + KL',
+    );
+    const params = path.join(makeTempDir(), 'cache.json');
+    fs.writeFileSync(params, JSON.stringify({ order: 1, decay: 1, escape: 1, lambdas: [0.5] }));
+    assertOneLineError(
+      await runCli(['eval', '--cache', '--cache-params', params, '--model', dir, '--data', data]),
+      1,
+      /cache\.json: cache parameters need 6 lambdas for their order and bins, not 1/,
+    );
+    assertOneLineError(await runCli(['eval', '--cache', '--sentences', params]), 2, /--cache applies to --data/);
+  });
+
   test('encode then decode round-trips the text through stdin and stdout', async () => {
     const { dir } = await fixture();
     const enc = await runCli(['encode', '--model', dir], { input: TINY_DOC });

@@ -12,6 +12,7 @@ import {
   fitLambdas,
   mixDistribution,
   mixedNats,
+  parseCacheParams,
   scoreDocuments,
   stateCount,
   type CacheParams,
@@ -25,7 +26,12 @@ import type { ModelConfig } from '../../src/core/types';
 import { setupBackend } from '../helpers/engine';
 
 const V = 50;
-const FORM: CacheParams = { order: 3, decay: 0.99, escape: 0.5, lambdas: new Array(stateCount(3)).fill(0.3) };
+const FORM: CacheParams = {
+  order: 3,
+  decay: 0.99,
+  escape: 0.5,
+  lambdas: new Array(stateCount({ order: 3 })).fill(0.3),
+};
 
 function sum(xs: ArrayLike<number>): number {
   let s = 0;
@@ -56,7 +62,7 @@ describe('DocumentCache', () => {
     for (const t of [1, 2, 3, 10, 11, 12, 1, 2]) cache.observe(t);
     // After "1 2", 3 followed before: it beats 10, 11 and 12, seen as often.
     for (const other of [10, 11, 12]) assert.ok(cache.prob(3) > 2 * cache.prob(other));
-    assert.ok(cache.state > 0, `state ${cache.state}`);
+    assert.ok(cache.state() > 0, `state ${cache.state()}`);
   });
 
   test('the cache and the mixture are distributions: they sum to 1, and agree with prob()', () => {
@@ -82,7 +88,7 @@ describe('DocumentCache', () => {
 
   test('λ = 0 reproduces the model exactly', () => {
     const rng = new Random(4);
-    const cache = new DocumentCache(V, { ...FORM, lambdas: new Array(stateCount(3)).fill(0) });
+    const cache = new DocumentCache(V, { ...FORM, lambdas: new Array(stateCount({ order: 3 })).fill(0) });
     for (let i = 0; i < 50; i++) {
       const model = modelDist(rng);
       assert.deepEqual(Array.from(mixDistribution(model, cache)), Array.from(model));
@@ -97,8 +103,8 @@ describe('DocumentCache', () => {
     for (const t of [1, 2, 3]) cache.observe(t);
     cache.reset();
     assert.equal(cache.prob(1), 0);
-    assert.equal(cache.state, -1);
-    assert.equal(cache.lambda, 0);
+    assert.equal(cache.state(), -1);
+    assert.equal(cache.lambda(), 0);
   });
 
   test('replaying the same tokens gives bit-identical distributions (what a lossless decoder needs)', () => {
@@ -121,6 +127,18 @@ describe('DocumentCache', () => {
     assert.throws(() => new DocumentCache(V, { ...FORM, escape: 0 }), /escape/);
     assert.throws(() => new DocumentCache(V, { ...FORM, lambdas: [1] }), /lambdas/);
     assert.throws(() => new DocumentCache(V, FORM).observe(V), /outside the vocabulary/);
+  });
+});
+
+describe('parameter sets from JSON', () => {
+  test('the default survives a JSON round trip; wrong shapes are refused with a clear error', () => {
+    assert.deepEqual(parseCacheParams(JSON.parse(JSON.stringify(DEFAULT_CACHE))), DEFAULT_CACHE);
+    assert.equal(DEFAULT_CACHE.lambdas.length, stateCount(DEFAULT_CACHE));
+    assert.throws(() => parseCacheParams(null), /need order, decay, escape/);
+    assert.throws(() => parseCacheParams({ ...DEFAULT_CACHE, lambdas: 'no' }), /need order, decay, escape/);
+    assert.throws(() => parseCacheParams({ ...DEFAULT_CACHE, lambdas: [0.1] }), /need 124 lambdas .* not 1/);
+    assert.throws(() => parseCacheParams({ ...DEFAULT_CACHE, doubtBins: [0.5, 0.2, 0.8] }), /ascending/);
+    assert.throws(() => parseCacheParams({ ...DEFAULT_CACHE, decay: 2 }), /decay/);
   });
 });
 
