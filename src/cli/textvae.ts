@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, type BackendReport } from '../core/backend';
-import { TextVae, type DecodeOptions } from '../core/textVae';
+import { TextVae, type DecodeOptions, type SampleRun } from '../core/textVae';
 import { collectCorpus, type CorpusFile } from '../core/corpus';
 import { splitForTraining } from '../core/split';
 import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
@@ -25,6 +25,7 @@ import {
   DECODE_STRATEGIES,
   EVAL_SPLITS,
   INTERPOLATION_MODES,
+  LATENT_PRIORS,
   RANGES,
   VARIANTS,
   isOneOf,
@@ -33,6 +34,7 @@ import {
   type DecodeStrategy,
   type EvalSplit,
   type InterpolationMode,
+  type LatentPriorChoice,
   type Variant,
 } from '../core/choices';
 import {
@@ -81,6 +83,32 @@ const DECODING: OptionSet = {
     arg: 'N',
     range: RANGES.noRepeatNgram,
     help: 'never repeat an N-token sequence (sampling uses 3, 0 turns it off)',
+  },
+};
+/** How `sample` and `eval --samples` draw codes (docs/benchmarks.md, "Samples (target 3)"). */
+const SAMPLING: OptionSet = {
+  chunks: {
+    kind: 'number',
+    arg: 'N',
+    range: RANGES.paragraphChunks,
+    help: 'chunks per sample: a paragraph of N codes, each following the previous one (1 unless given)',
+  },
+  latent: {
+    kind: 'choice',
+    choices: LATENT_PRIORS,
+    help: "where codes come from: the model's fitted prior.json (default where it has one), or standard: N(0, I) for vae",
+  },
+  'latent-scale': {
+    kind: 'number',
+    arg: 'S',
+    range: RANGES.latentScale,
+    help: 'fitted prior: spread of each code around its component mean, 1 = as fitted',
+  },
+  candidates: {
+    kind: 'number',
+    arg: 'K',
+    range: RANGES.sampleCandidates,
+    help: 'draw K candidates per sample, keep the one the model finds likeliest per token (1 unless given)',
   },
 };
 const CORPUS: OptionSet = {
@@ -212,20 +240,33 @@ function decodeOptions(o: Opts): DecodeOptions {
 }
 
 /** `sample`'s decoding: sampling at temperature 0.8 and top-p 0.95 unless the options say otherwise. */
-function sampleDecoding(o: Opts): DecodeOptions {
+function sampleDecoding(o: Opts): SampleRun {
   const decoding = decodeOptions(o);
   return {
     temperature: 0.8,
     topP: 0.95,
     ...stripUndefined(decoding),
     strategy: decoding.strategy === 'greedy' && !o.given('strategy') ? 'sample' : decoding.strategy,
+    ...stripUndefined({
+      chunks: o.number('chunks'),
+      latentPrior: o.given('latent') ? o.choice<LatentPriorChoice>('latent') : undefined,
+      latentScale: o.number('latent-scale'),
+      candidates: o.number('candidates'),
+    }),
   };
+}
+
+/** --latent fitted needs a model with prior.json. */
+function checkLatent(o: Opts, vae: TextVae): void {
+  if (o.given('latent') && o.choice('latent') === 'fitted' && !vae.prior)
+    throw new UsageError(`${vae.dir} has no prior.json to sample from (fit one: scripts/fit-prior.ts)`);
 }
 
 /** `eval --samples`: N samples from the prior scored, next to N held-out chunks of --reference text. */
 async function sampleReport(o: Opts, vae: TextVae) {
   const n = o.number('samples')!;
   const decoding = sampleDecoding(o);
+  checkLatent(o, vae);
   const texts = await vae.sample(n, decoding);
   const paths = o.strings('reference');
   const reference = paths?.length
@@ -234,6 +275,7 @@ async function sampleReport(o: Opts, vae: TextVae) {
         n,
         (t) => vae.chunk(t),
         o.number('val-fraction') ?? DEFAULT_VAL_FRACTION,
+        decoding.chunks ?? 1,
       )
     : undefined;
   if (reference && reference.chunks.length === 0)
@@ -245,6 +287,10 @@ async function sampleReport(o: Opts, vae: TextVae) {
       top_p: decoding.topP,
       no_repeat_ngram: decoding.noRepeatNgram ?? 3,
       seed: decoding.seed ?? 0,
+      latent: decoding.latentPrior ?? (vae.prior ? 'fitted' : 'standard'),
+      chunks: decoding.chunks ?? 1,
+      candidates: decoding.candidates ?? 1,
+      ...(decoding.latentScale !== undefined ? { latent_scale: decoding.latentScale } : {}),
     },
     sample_quality: scoreSamples(texts, reference?.vocabulary),
     ...(reference?.chunks.length ? { reference_quality: scoreSamples(reference.chunks, reference.vocabulary) } : {}),
@@ -509,6 +555,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       ...JSON_OUTPUT,
       ...CORPUS,
       ...DECODING,
+      ...SAMPLING,
       split: {
         kind: 'choice',
         choices: EVAL_SPLITS,
@@ -579,7 +626,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         const d = samples.sample_decoding;
         lines.push(
           '',
-          `samples (${d.strategy}, temperature ${d.temperature}, top-p ${d.top_p}, no-repeat-ngram ${d.no_repeat_ngram}, seed ${d.seed}):`,
+          `samples (${d.strategy}, temperature ${d.temperature}, top-p ${d.top_p}, no-repeat-ngram ${d.no_repeat_ngram}, seed ${d.seed}, ` +
+            `${d.latent} prior, ${d.chunks} chunk${d.chunks > 1 ? 's' : ''} each${d.candidates > 1 ? `, best of ${d.candidates}` : ''}):`,
           qualityTable(samples.sample_quality, samples.reference_quality),
           '',
           ...samples.sample_texts.slice(0, 3).map((t, i) => `--- sample ${i + 1}\n${t.trimEnd()}`),
@@ -653,11 +701,13 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       ...MODEL,
       ...JSON_OUTPUT,
       ...DECODING,
+      ...SAMPLING,
       n: { kind: 'number', arg: 'N', short: 'n', range: RANGES.sampleCount, default: 3, help: 'how many' },
     },
     check: checkDecoding,
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
+      checkLatent(o, vae);
       const texts = await vae.sample(o.number('n')!, sampleDecoding(o));
       print(o, { samples: texts, backend: backend.name }, texts.map((t, i) => `--- sample ${i + 1}\n${t}`).join('\n'));
       return 0;

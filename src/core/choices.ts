@@ -20,6 +20,10 @@ export type CodeScheme = (typeof CODE_SCHEMES)[number];
 export const DECODE_STRATEGIES = ['greedy', 'sample', 'beam'] as const;
 export type DecodeStrategy = (typeof DECODE_STRATEGIES)[number];
 
+/** Where sampled codes come from: the bundle's fitted prior.json, or N(0, I) as trained. */
+export const LATENT_PRIORS = ['fitted', 'standard'] as const;
+export type LatentPriorChoice = (typeof LATENT_PRIORS)[number];
+
 export const INTERPOLATION_MODES = ['linear', 'spherical'] as const;
 export type InterpolationMode = (typeof INTERPOLATION_MODES)[number];
 

@@ -12,7 +12,14 @@ import type { CacheParams } from './documentCache';
 import type { RoundTrip } from './similarity';
 import { Random } from './random';
 
-import { RANGES, describeRange, inRange, type DecodeStrategy, type InterpolationMode } from './choices';
+import {
+  RANGES,
+  describeRange,
+  inRange,
+  type DecodeStrategy,
+  type InterpolationMode,
+  type LatentPriorChoice,
+} from './choices';
 import type { DecodeOptions, MapDocument, MapPoint, ModelConfig, ModelInfo } from './types';
 import { pca2 } from './projection';
 import { lengthNormalised, pickReranked } from './rerank';
@@ -44,7 +51,7 @@ export interface SampleRun extends DecodeRun {
   /** Chunks per sample (default 1). More make a paragraph: each chunk's code follows the previous one. */
   chunks?: number;
   /** 'fitted' (the default where the bundle has prior.json) or 'standard': N(0, I) as trained. */
-  latentPrior?: 'fitted' | 'standard';
+  latentPrior?: LatentPriorChoice;
   /** Fitted prior: each code's spread around its component's mean (or its predicted next code), 1 = as fitted. */
   latentScale?: number;
   /** Fitted prior, paragraphs: false draws every chunk's code from the mixture on its own (for comparison). */

@@ -6,6 +6,7 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 import { formatLatentCode } from '../../src/core/latentCode';
 import { SENTENCES, TINY_DOC } from '../helpers/engine';
@@ -242,6 +243,45 @@ describe('with a tiny trained model', () => {
     assert.equal(done.out, dir);
     assert.equal(done.steps, 160);
     assert.equal(done.cancelled, false);
+  });
+
+  test('sample --chunks N draws paragraphs; --latent fitted samples from a fitted prior.json and needs one', async () => {
+    const { dir, data } = await fixture();
+    assertOneLineError(await runCli(['sample', '--model', dir, '--latent', 'fitted']), 2, /has no prior\.json/);
+    assertOneLineError(await runCli(['sample', '--chunks', '17']), 2, /--chunks must be an integer from 1 to 16/);
+    const withPrior = path.join(makeTempDir('textvae-prior-'), 'model');
+    const fit = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/fit-prior.ts', dir, '--out', withPrior, '--data', data, '--components', '2'],
+      { cwd: path.resolve(__dirname, '..', '..'), encoding: 'utf8' },
+    );
+    assert.equal(fit.status, 0, fit.stderr);
+    assert.match(fit.stdout, /prior\.json, 2 full components over \d+ chunks of 1 documents, with a transition/);
+    const runs: string[][] = [];
+    for (const [model, latent] of [
+      [dir, []],
+      [withPrior, []],
+      [withPrior, ['--latent', 'standard']],
+    ] as const) {
+      const r = await runCli([
+        'sample',
+        '--json',
+        '--model',
+        model,
+        '-n',
+        '2',
+        '--chunks',
+        '3',
+        '--seed',
+        '2',
+        ...latent,
+      ]);
+      assert.equal(r.code, 0, describeRun(r));
+      runs.push(JSON.parse(r.stdout).samples);
+    }
+    assert.equal(runs[0].length, 2);
+    assert.notDeepEqual(runs[1], runs[0], 'the fitted prior draws other codes');
+    assert.deepEqual(runs[2], runs[0], '--latent standard samples as a model without a prior does');
   });
 
   test('info --json describes the model and the backend', async () => {
