@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     );
     const figures = tf.tidy(() => {
       const o = objective(model, batch, elboOptions());
-      return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
+      return [o.reconNats, o.klNats, o.correct(), o.targetTokens].map((t) => t.dataSync()[0]);
     });
     model.dispose();
     parity = {

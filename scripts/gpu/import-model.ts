@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const batch = makeBatch(tokens, bytes, config.maxTokens);
   const [recon, kl, correct, targetTokens] = tf.tidy(() => {
     const o = objective(model, batch, elboOptions());
-    return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
+    return [o.reconNats, o.klNats, o.correct(), o.targetTokens].map((t) => t.dataSync()[0]);
   });
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-9, Math.abs(b));
   const check = {

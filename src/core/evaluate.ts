@@ -50,7 +50,7 @@ export async function evaluate(
       const { logvar } = model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32'));
       // The model's doubt per position (1 − its largest probability): the cache's λ depends on it.
       const doubt = tf.sub(1, tf.exp(tf.max(tf.logSoftmax(o.logits), 1)));
-      return [o.reconNats, o.klNats, o.correct, o.targetTokens, o.mu, logvar, o.tokenLogp, doubt].map((t) =>
+      return [o.reconNats, o.klNats, o.correct(), o.targetTokens, o.mu, logvar, o.tokenLogp, doubt].map((t) =>
         tf.keep(t),
       );
     });

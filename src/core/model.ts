@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, NamedWeights } from './types';
 import { Random } from './random';
-import { matMul, matMulTransposed, relu, rmsNorm, tapsConv } from './ops';
+import { matMul, matMulTransposed, relu, rmsNorm, tapsConv, tiedTargetLogProbs, type TiedOutput } from './ops';
 import { BOS, EOS, MASK, PAD } from './tokenizer';
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -313,6 +313,17 @@ export class TextVaeModel {
     const h = this.decoderHidden(z, decoderInput, dropout);
     const [B, T1, D] = h.shape;
     return tf.reshape(this.outputLogits(tf.reshape(h, [B * T1, D]) as tf.Tensor2D), [B, T1, this.config.vocabSize]);
+  }
+
+  /**
+   * Teacher-forced log p(target) at each of the B·T1 positions of decoder input [B, T1], targets
+   * [B·T1], with the logits [B·T1, V] for metrics: what the objective needs, in one fused op.
+   */
+  decodeTargetLogProbs(z: tf.Tensor2D, decoderInput: tf.Tensor2D, targets: tf.Tensor1D, dropout?: Dropout): TiedOutput {
+    const h = this.decoderHidden(z, decoderInput, dropout);
+    const [B, T1, D] = h.shape;
+    const normed = this.rmsNorm(tf.reshape(h, [B * T1, D]), this.vars['out.norm']) as tf.Tensor2D;
+    return tiedTargetLogProbs(normed, this.vars.embed as tf.Tensor2D, this.vars['out.b'] as tf.Tensor1D, targets);
   }
 
   private decoderHidden(z: tf.Tensor2D, decoderInput: tf.Tensor2D, dropout?: Dropout): tf.Tensor3D {

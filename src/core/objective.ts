@@ -1,7 +1,6 @@
 /** The training objective: reconstruction + annealed, free-bits KL (vae), or L1 on codes (sparse). */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, Dropout, TextVaeModel } from './model';
-import { targetLogProbs } from './ops';
 import { PAD } from './tokenizer';
 
 export interface ObjectiveOptions {
@@ -36,7 +35,8 @@ export interface ObjectiveTensors {
   /** Per-dimension KL averaged over the batch [Z]. */
   klPerDim: tf.Tensor1D;
   l1: tf.Scalar;
-  correct: tf.Scalar;
+  /** Targets that are the logits' argmax: computed on demand, as a training step has no use for it. */
+  correct: () => tf.Scalar;
   targetTokens: tf.Scalar;
   mu: tf.Tensor2D;
   /** log p(target) at every decoder position [B*(T+1)], padding included (mask it with the targets). */
@@ -48,19 +48,18 @@ export interface ObjectiveTensors {
 export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOptions): ObjectiveTensors {
   const { batchSize: B, length: T } = batch;
   const Z = model.config.latentDim;
-  const V = model.config.vocabSize;
   const tokens = tf.tensor2d(batch.tokens, [B, T], 'int32');
   const { mu, logvar } = model.encode(tokens, opts.dropout);
   const isVae = model.config.variant === 'vae' && !opts.autoencoderPhase;
   const z = isVae && opts.noise ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.tensor2d(opts.noise, [B, Z]))) : mu;
   const input = tf.tensor2d(batch.decoderInput, [B, T + 1], 'int32');
   const targetsFlat = tf.tensor1d(batch.targets, 'int32');
-  const logits = tf.reshape(model.decodeLogits(z as tf.Tensor2D, input, opts.dropout), [B * (T + 1), V]) as tf.Tensor2D;
+  const { logp: tokenLogp, logits } = model.decodeTargetLogProbs(z as tf.Tensor2D, input, targetsFlat, opts.dropout);
   const mask = tf.cast(tf.notEqual(targetsFlat, PAD), 'float32');
-  const tokenLogp = targetLogProbs(logits, targetsFlat);
   const reconNats = tf.neg(tf.sum(tf.mul(tokenLogp, mask)));
   const targetTokens = tf.sum(mask);
-  const correct = tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(logits, 1), targetsFlat), 'float32'), mask));
+  const correct = () =>
+    tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(logits, 1), targetsFlat), 'float32'), mask)) as tf.Scalar;
 
   const klPerDim =
     model.config.variant === 'vae'
@@ -81,7 +80,7 @@ export function objective(model: TextVaeModel, batch: Batch, opts: ObjectiveOpti
     klNats: klNats as tf.Scalar,
     klPerDim,
     l1: l1 as tf.Scalar,
-    correct: correct as tf.Scalar,
+    correct,
     targetTokens: targetTokens as tf.Scalar,
     mu,
     tokenLogp: tokenLogp as tf.Tensor1D,

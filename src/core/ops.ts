@@ -5,6 +5,43 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** The native TensorFlow backend (tfjs-node), as far as the kernels below use it. */
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
+  executeSingleOutput(
+    name: string,
+    attrs: { name: string; type: number; value: unknown }[],
+    inputs: tf.TensorInfo[],
+  ): tf.TensorInfo;
+}
+
+/**
+ * TensorFlow ops that tfjs-node does not expose (tfjs runs log-softmax as six kernels, and has no
+ * ReLU gradient op), registered as kernels of the 'tensorflow' backend under names of our own, so
+ * that tfjs's engine tracks, disposes and profiles them like any other kernel. Float32 inputs only.
+ */
+const NATIVE_OPS = ['LogSoftmax', 'ReluGrad'] as const;
+type NativeOp = (typeof NATIVE_OPS)[number];
+for (const op of NATIVE_OPS) {
+  if (tf.getKernel(`TextVae${op}`, 'tensorflow')) continue;
+  tf.registerKernel({
+    kernelName: `TextVae${op}`,
+    backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as NativeBackend;
+      const attrs = [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }];
+      return b.executeSingleOutput(op, attrs, Object.values(inputs) as tf.TensorInfo[]);
+    },
+  });
+}
+
+/** Runs one of NATIVE_OPS (tensorflow backend only) on its inputs, in TensorFlow's order. */
+function native(op: NativeOp, inputs: tf.Tensor[]): tf.Tensor {
+  const named: tf.NamedTensorMap = {};
+  inputs.forEach((x, i) => (named[`x${i}`] = x));
+  return tf.engine().runKernel(`TextVae${op}`, named) as tf.Tensor;
+}
+
 function plainProductsOnly(): boolean {
   return tf.getBackend() === 'wasm';
 }
@@ -33,15 +70,16 @@ export function matMulTransposed(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * ReLU whose gradient is dy · sign(y): one kernel. tfjs-node builds the stock gradient's Step from
- * six kernels (isNaN, greater, two fills, two selects), 7 % of a training step (scripts/profile-step.ts).
+ * ReLU whose gradient is TensorFlow's ReluGrad, dy where y > 0: one kernel. tfjs-node builds the
+ * stock gradient's Step from six kernels (isNaN, greater, two fills, two selects), 7 % of a
+ * training step (scripts/profile-step.ts); dy · sign(y) took two.
  */
 const cheapGradRelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.relu(x);
   save([y]);
   return {
     value: y,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.mul(dy as tf.Tensor, tf.sign(saved[0]))],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [native('ReluGrad', [dy as tf.Tensor, saved[0]])],
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
 
@@ -99,6 +137,70 @@ export function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Te
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor1D;
   return f(logits);
+}
+
+/** The tied output layer's log p(target) per row, and its logits (see tiedTargetLogProbs). */
+export interface TiedOutput {
+  /** log softmax(logits)[target] per row [N]. */
+  logp: tf.Tensor1D;
+  /** h·embᵀ + bias [N, V]: for metrics; on tensorflow no gradient flows through them. */
+  logits: tf.Tensor2D;
+}
+
+/**
+ * The tied output layer and log p(target) in one: logits = h·embᵀ + bias [N, V], then each row's
+ * log-softmax at its target. On tensorflow the log-softmax is TensorFlow's own kernel, and the
+ * gradient never forms the [N, V] gradient of the logits, dy·(onehot − P) with P = softmax: row
+ * scaling commutes with the products, so dh = dy·(emb[target] − P·emb),
+ * demb = Σ_{rows of a target} dy·h − Pᵀ·(dy·h) and dbias = Σ_{rows of a target} dy − Pᵀ·dy.
+ * Against targetLogProbs this saves the one-hot, the log-softmax's six kernels and three passes
+ * over [N, V] in the backward pass.
+ */
+export function tiedTargetLogProbs(
+  h: tf.Tensor2D,
+  emb: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  targets: tf.Tensor1D,
+): TiedOutput {
+  if (tf.getBackend() !== 'tensorflow') {
+    const logits = tf.add(matMulTransposed(h, emb), bias) as tf.Tensor2D;
+    return { logp: targetLogProbs(logits, targets), logits };
+  }
+  const [N] = h.shape;
+  const V = emb.shape[0];
+  // Row i's target in the flattened [N·V] log-probabilities.
+  const flatTargets = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), targets);
+  // The forward pass runs in a scope of its own: the logits leave it kept, and are handed to the
+  // caller's scope below.
+  let kept: tf.Tensor2D | undefined;
+  const f = tf.customGrad(((x: tf.Tensor, e: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const logits = tf.add(tf.matMul(x as tf.Tensor2D, e as tf.Tensor2D, false, true), b) as tf.Tensor2D;
+    kept = tf.keep(logits);
+    const logp = native('LogSoftmax', [logits]);
+    save([logp, x, e]);
+    return {
+      value: tf.gather(tf.reshape(logp, [-1]), flatTargets),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sl, sx, se] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const g = dy as tf.Tensor1D;
+        const p = tf.exp(sl);
+        const column = tf.reshape(g, [-1, 1]);
+        const dx = tf.mul(column, tf.sub(tf.gather(se, targets), tf.matMul(p, se)));
+        const gx = tf.mul(sx, column);
+        const de = tf.sub(tf.unsortedSegmentSum(gx, targets, V), tf.matMul(p, gx, true, false));
+        const db = tf.sub(tf.unsortedSegmentSum(g, targets, V), tf.reshape(tf.matMul(tf.reshape(g, [1, -1]), p), [-1]));
+        return [dx, de, db];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (
+    x: tf.Tensor2D,
+    e: tf.Tensor2D,
+    b: tf.Tensor1D,
+  ) => tf.Tensor1D;
+  const logp = f(h, emb, bias);
+  const logits = tf.clone(kept as tf.Tensor2D);
+  kept?.dispose();
+  return { logp, logits };
 }
 
 /**

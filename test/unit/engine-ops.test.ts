@@ -6,7 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { matMul, relu, rmsNorm, sliceTaps, tapsConv, targetLogProbs } from '../../src/core/ops';
+import { matMul, relu, rmsNorm, sliceTaps, tapsConv, targetLogProbs, tiedTargetLogProbs } from '../../src/core/ops';
 import { Random } from '../../src/core/random';
 import { setupBackend } from '../helpers/engine';
 
@@ -96,6 +96,39 @@ test("targetLogProbs: each row's log-softmax at its target, with the same gradie
     // Probabilities: every row's values are below 0, and the gradient's rows sum to 0.
     assert.ok(ours.value.dataSync().every((v) => v < 0));
     for (const s of tf.sum(ours.grads[0], 1).dataSync()) assert.ok(Math.abs(s) < 1e-5);
+  });
+});
+
+test('tiedTargetLogProbs: log-softmax of h·embᵀ + bias at each target, with the gradients of autodiff of the plain ops', () => {
+  const rng = new Random(7);
+  const [N, D, V] = [11, 6, 13];
+  tf.tidy(() => {
+    const h = randomTensor(rng, [N, D], 2);
+    const emb = randomTensor(rng, [V, D]);
+    const bias = randomTensor(rng, [V], 0.5);
+    // Repeated targets: the embedding's and bias's gradients sum over the rows of a target.
+    const targets = tf.tensor1d(
+      Array.from({ length: N }, (_, i) => (i % 4 === 0 ? 2 : rng.int(V))),
+      'int32',
+    );
+    const w = randomTensor(rng, [N]);
+    const plainLogits = (x: tf.Tensor, e: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(x, e, false, true), b);
+    const plain = (x: tf.Tensor, e: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.logSoftmax(plainLogits(x, e, b)), tf.cast(tf.oneHot(targets, V), 'float32')), 1);
+    const fused = (x: tf.Tensor, e: tf.Tensor, b: tf.Tensor) =>
+      tiedTargetLogProbs(x as tf.Tensor2D, e as tf.Tensor2D, b as tf.Tensor1D, targets).logp;
+    const ours = valueAndGrads(fused, [h, emb, bias], w);
+    const ref = valueAndGrads(plain, [h, emb, bias], w);
+    assert.ok(relativeError(ours.value, ref.value) < 1e-6, 'forward');
+    ['d/dh', 'd/demb', 'd/dbias'].forEach((name, i) =>
+      assert.ok(
+        relativeError(ours.grads[i], ref.grads[i]) < 1e-5,
+        `${name}: ${relativeError(ours.grads[i], ref.grads[i])}`,
+      ),
+    );
+    // The logits for metrics are the plain ones.
+    const { logits } = tiedTargetLogProbs(h as tf.Tensor2D, emb as tf.Tensor2D, bias as tf.Tensor1D, targets);
+    assert.deepEqual(logits.dataSync(), plainLogits(h, emb, bias).dataSync());
   });
 });
 

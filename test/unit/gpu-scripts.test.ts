@@ -114,7 +114,7 @@ test('import writes a loadable bundle when the engine reproduces the trainer los
   const batch = makeBatch(rows, bytes, config.maxTokens);
   const [recon, kl, correct, targetTokens] = tf.tidy(() => {
     const o = objective(model, batch, elboOptions());
-    return [o.reconNats, o.klNats, o.correct, o.targetTokens].map((t) => t.dataSync()[0]);
+    return [o.reconNats, o.klNats, o.correct(), o.targetTokens].map((t) => t.dataSync()[0]);
   });
   model.dispose();
   const writeResult = (reconNats: number) =>
