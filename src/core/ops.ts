@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** The native TensorFlow backend (tfjs-node), as far as the kernels below use it. */
 interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
+  binding: Record<'TF_ATTR_TYPE' | 'TF_ATTR_INT' | 'TF_ATTR_STRING' | 'TF_FLOAT', number>;
   executeSingleOutput(
     name: string,
     attrs: { name: string; type: number; value: unknown }[],
@@ -15,31 +15,37 @@ interface NativeBackend {
   ): tf.TensorInfo;
 }
 
+/** Attributes of a native op besides its float32 type: int lists and strings. */
+type NativeAttrs = Record<string, number[] | string>;
+
 /**
- * TensorFlow ops that tfjs-node does not expose (tfjs runs log-softmax as six kernels, and has no
- * ReLU gradient op), registered as kernels of the 'tensorflow' backend under names of our own, so
- * that tfjs's engine tracks, disposes and profiles them like any other kernel. Float32 inputs only.
+ * TensorFlow ops that tfjs-node does not expose (tfjs runs log-softmax as six kernels, has no ReLU
+ * gradient op and no dilated convolution), registered as kernels of the 'tensorflow' backend under
+ * names of our own, so that tfjs's engine tracks, disposes and profiles them like any other
+ * kernel. Float32 inputs only (Conv2D's are).
  */
-const NATIVE_OPS = ['LogSoftmax', 'ReluGrad'] as const;
+const NATIVE_OPS = ['LogSoftmax', 'ReluGrad', 'Conv2D'] as const;
 type NativeOp = (typeof NATIVE_OPS)[number];
 for (const op of NATIVE_OPS) {
   if (tf.getKernel(`TextVae${op}`, 'tensorflow')) continue;
   tf.registerKernel({
     kernelName: `TextVae${op}`,
     backendName: 'tensorflow',
-    kernelFunc: ({ inputs, backend }) => {
+    kernelFunc: ({ inputs, backend, attrs }) => {
       const b = backend as unknown as NativeBackend;
-      const attrs = [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }];
-      return b.executeSingleOutput(op, attrs, Object.values(inputs) as tf.TensorInfo[]);
+      const list = [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT as unknown }];
+      for (const [name, value] of Object.entries((attrs ?? {}) as NativeAttrs))
+        list.push({ name, type: typeof value === 'string' ? b.binding.TF_ATTR_STRING : b.binding.TF_ATTR_INT, value });
+      return b.executeSingleOutput(op, list, Object.values(inputs) as tf.TensorInfo[]);
     },
   });
 }
 
 /** Runs one of NATIVE_OPS (tensorflow backend only) on its inputs, in TensorFlow's order. */
-function native(op: NativeOp, inputs: tf.Tensor[]): tf.Tensor {
+function native(op: NativeOp, inputs: tf.Tensor[], attrs: NativeAttrs = {}): tf.Tensor {
   const named: tf.NamedTensorMap = {};
   inputs.forEach((x, i) => (named[`x${i}`] = x));
-  return tf.engine().runKernel(`TextVae${op}`, named) as tf.Tensor;
+  return tf.engine().runKernel(`TextVae${op}`, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 function plainProductsOnly(): boolean {
@@ -238,15 +244,46 @@ export function sliceTaps(h: tf.Tensor3D, offsets: number[]): tf.Tensor2D {
 }
 
 /**
+ * dh of tapsConv: dh[t] = Σ_k dy[t − offsets[k]] · w_kᵀ. Where the negated offsets are evenly spaced
+ * around 0 (every layer of the model), that is TensorFlow's dilated Conv2D over time, which reads
+ * the shifted rows of dy in place; otherwise the taps of dy are gathered and multiplied.
+ */
+function tapsConvBackward(dy: tf.Tensor3D, w: tf.Tensor2D, offsets: number[], D: number): tf.Tensor3D {
+  const [B, T, E] = dy.shape;
+  const K = offsets.length;
+  // The blocks w_kᵀ [K, E, D].
+  const blocksT = tf.transpose(tf.reshape(w, [K, D, E]), [0, 2, 1]);
+  const back = offsets.map((o) => -o);
+  const order = back.map((_, k) => k).sort((a, b) => back[a] - back[b]);
+  const first = back[order[0]];
+  const last = back[order[K - 1]];
+  const step = K > 1 ? back[order[1]] - first : 1;
+  const even = step > 0 && order.every((k, j) => back[k] === first + j * step);
+  if (!even || first > 0 || last < 0) {
+    const taps = gatherTaps(dy, back);
+    return tf.reshape(tf.matMul(taps, tf.reshape(blocksT, [K * E, D]) as tf.Tensor2D), [B, T, D]);
+  }
+  // Conv2D's filter tap j reads dy at t + j·step − (−first): the j-th smallest negated offset.
+  const sorted = order.every((k, j) => k === j) ? blocksT : tf.gather(blocksT, order);
+  const out = native('Conv2D', [tf.reshape(dy, [B, 1, T, E]), tf.reshape(sorted, [1, K, E, D])], {
+    strides: [1, 1, 1, 1],
+    dilations: [1, 1, step, 1],
+    padding: 'EXPLICIT',
+    explicit_paddings: [0, 0, 0, 0, -first, last, 0, 0],
+    data_format: 'NHWC',
+  });
+  return tf.reshape(out, [B, T, D]);
+}
+
+/**
  * A convolution over time: h [B, T, D], w [K·D, E] (tap k's block is rows k·D..(k+1)·D) -> [B·T, E],
  * where output (b, t) = Σ_k h[b, t + offsets[k]] · w_k. On tensorflow its gradient is hand-written:
- * dh is the same kind of product with the offsets negated (the taps of dy times the blocks w_kᵀ),
+ * dh is the same kind of convolution with the offsets negated, over dy with the blocks w_kᵀ
  * dw = tapsᵀ · dy; autodiff instead splits dtaps and shifts every piece back.
  */
 export function tapsConv(h: tf.Tensor3D, w: tf.Tensor2D, offsets: number[]): tf.Tensor2D {
   if (tf.getBackend() !== 'tensorflow') return matMul(sliceTaps(h, offsets), w);
   const [B, T, D] = h.shape;
-  const K = offsets.length;
   const E = w.shape[1];
   const f = tf.customGrad(((x: tf.Tensor, weights: tf.Tensor, save: tf.GradSaveFunc) => {
     const taps = gatherTaps(x as tf.Tensor3D, offsets);
@@ -256,12 +293,10 @@ export function tapsConv(h: tf.Tensor3D, w: tf.Tensor2D, offsets: number[]): tf.
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [st, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
         const g = dy as tf.Tensor2D;
-        const back = gatherTaps(
-          tf.reshape(g, [B, T, E]),
-          offsets.map((o) => -o),
-        );
-        const blocksT = tf.reshape(tf.transpose(tf.reshape(sw, [K, D, E]), [0, 2, 1]), [K * E, D]) as tf.Tensor2D;
-        return [tf.reshape(tf.matMul(back, blocksT), [B, T, D]), tf.matMul(st, g, true, false)];
+        return [
+          tapsConvBackward(tf.reshape(g, [B, T, E]) as tf.Tensor3D, sw, offsets, D),
+          tf.matMul(st, g, true, false),
+        ];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor3D, w: tf.Tensor2D) => tf.Tensor2D;
