@@ -30,7 +30,8 @@ import { trainStep, TRAIN_DEFAULTS } from '../src/core/train';
 import type { ModelConfig } from '../src/core/types';
 import { measureMatmuls } from './matmul-bench';
 
-const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'MatMul']);
+// Products: matmuls, and the dilated convolution that computes tapsConv's input gradient (ops.ts).
+const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'MatMul', 'TextVaeConv2D']);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -135,7 +136,11 @@ async function main(): Promise<void> {
     const entry = byKernel.get(k.name) ?? { count: 0, ms: 0, flop: 0 };
     entry.count++;
     entry.ms += ms;
-    if (MATMUL_KERNELS.has(k.name)) {
+    if (k.name === 'TextVaeConv2D') {
+      // Output [B, 1, T, D] from a filter [1, K, E, D]: 2·K·E multiply-adds per output value.
+      const [, K = 0, E = 0] = k.inputShapes[1] ?? [];
+      entry.flop += 2 * K * E * (k.outputShapes[0] ?? []).reduce((x, y) => x * y, 1);
+    } else if (MATMUL_KERNELS.has(k.name)) {
       // [.., M, K] x [.., K, N] (either side maybe transposed): 2·size(a)·N multiply-adds.
       const a = k.inputShapes[0] ?? [];
       const out = k.outputShapes[0] ?? [];

@@ -215,14 +215,12 @@ export class TextVaeModel {
     prefix: string,
     taps: tf.Tensor2D | { h: tf.Tensor3D; offsets: number[] },
     residual: tf.Tensor2D,
-    addBias?: (u: tf.Tensor) => tf.Tensor,
+    addBiases: (u: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.add,
     dropout?: Dropout,
   ): tf.Tensor2D {
     const w = this.vars[`${prefix}.w`] as tf.Tensor2D;
     const product = taps instanceof tf.Tensor ? matMul(taps, w) : tapsConv(taps.h, w, taps.offsets);
-    let u: tf.Tensor = tf.add(product, this.vars[`${prefix}.b`]);
-    if (addBias) u = addBias(u);
-    let branch = relu(u);
+    let branch = relu(addBiases(product, this.vars[`${prefix}.b`]));
     if (dropout && dropout.rate > 0) branch = tf.dropout(branch, dropout.rate, undefined, dropout.seed());
     return this.rmsNorm(tf.add(residual, branch), this.vars[`${prefix}.norm`]) as tf.Tensor2D;
   }
@@ -333,18 +331,21 @@ export class TextVaeModel {
     if (T1 > c.maxTokens + 1) throw new Error(`decoder input of ${T1} tokens exceeds ${c.maxTokens + 1}`);
     const pos = tf.slice(this.vars.position, [0, 0], [T1, D]);
     let h = tf.add(this.embed(decoderInput), pos) as tf.Tensor3D;
-    const zb = this.zBiases(z);
+    // One split, not a slice per layer (whose gradients would each pad back to [B, L, D]).
+    const zbs = tf.split(this.zBiases(z), c.decoderDilations.length, 1);
     const memory = this.memory(z);
     c.decoderDilations.forEach((d, i) => {
-      // Broadcast z's bias over time rather than tiling it.
-      let zBias: tf.Tensor = tf.slice(zb, [0, i, 0], [B, 1, D]);
+      // z's bias [B, 1, D] is broadcast over time rather than tiled, and the layer's own bias is
+      // added to it first: one pass over [B, T1, D] for both.
+      let zBias: tf.Tensor = zbs[i];
       if (memory.keys.length) zBias = tf.add(zBias, this.readMemory(h, memory, i));
-      const addBias = (u: tf.Tensor) => tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), zBias), [B * T1, D]);
+      const addBiases = (u: tf.Tensor, b: tf.Tensor) =>
+        tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), tf.add(zBias, b)), [B * T1, D]);
       const out = this.convLayer(
         `dec.${i}`,
         { h, offsets: Array.from({ length: c.kernelSize }, (_, k) => -k * d) },
         tf.reshape(h, [B * T1, D]),
-        addBias,
+        addBiases,
         dropout,
       );
       h = tf.reshape(out, [B, T1, D]);
@@ -381,7 +382,7 @@ export class TextVaeModel {
       }
       let bias: tf.Tensor = tf.reshape(tf.slice(cond.zb, [0, i, 0], [B, 1, D]), [B, D]);
       if (cond.keys.length) bias = tf.add(bias, tf.reshape(this.readMemory(tf.reshape(h, [B, 1, D]), cond, i), [B, D]));
-      h = this.convLayer(`dec.${i}`, tf.concat(taps, 1) as tf.Tensor2D, h, (u) => tf.add(u, bias));
+      h = this.convLayer(`dec.${i}`, tf.concat(taps, 1) as tf.Tensor2D, h, (u, b) => tf.add(tf.add(u, b), bias));
     });
     return this.outputLogits(h);
   }

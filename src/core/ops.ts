@@ -278,7 +278,8 @@ function tapsConvBackward(dy: tf.Tensor3D, w: tf.Tensor2D, offsets: number[], D:
 /**
  * A convolution over time: h [B, T, D], w [K·D, E] (tap k's block is rows k·D..(k+1)·D) -> [B·T, E],
  * where output (b, t) = Σ_k h[b, t + offsets[k]] · w_k. On tensorflow its gradient is hand-written:
- * dh is the same kind of convolution with the offsets negated, over dy with the blocks w_kᵀ
+ * dh is the same kind of convolution with the offsets negated, over dy with the blocks w_kᵀ (see
+ * tapsConvBackward);
  * dw = tapsᵀ · dy; autodiff instead splits dtaps and shifts every piece back.
  */
 export function tapsConv(h: tf.Tensor3D, w: tf.Tensor2D, offsets: number[]): tf.Tensor2D {
