@@ -122,6 +122,8 @@ export const SETTING_RANGES = {
   rerank: RANGES.rerank,
   interpolationSteps: int(2, 32),
   trainingMinutes: real(0.1, 1440),
+  /** The generator form's paragraph length, in chunks. */
+  paragraphChunks: int(1, 8),
   /** The generator form's seed and length fields. */
   seed: int(0, 2 ** 31 - 1),
   maxTokens: int(1, 256),

@@ -107,7 +107,8 @@ export const ENGINE_PARAMS = {
     record({ text: text(LIMITS.textChars), options }),
     v.check((p) => p.text.length > 0, 'the text to reconstruct is empty'),
   ),
-  sample: record({ n: numberIn(RANGES.sampleCount), options }),
+  /** chunks: per sample, a paragraph of that many consecutive codes (1 unless given). */
+  sample: record({ n: numberIn(RANGES.sampleCount), options, chunks: optionalIn(RANGES.paragraphChunks) }),
   interpolate: v.pipe(
     record({
       from: text(LIMITS.textChars),

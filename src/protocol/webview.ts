@@ -72,6 +72,8 @@ const SampleSchema = record({
   temperature: numberIn(SETTING_RANGES.temperature),
   seed: numberIn(SETTING_RANGES.seed),
   maxTokens: numberIn(SETTING_RANGES.maxTokens),
+  /** Chunks per sample: a paragraph of consecutive codes (1 where a saved form predates it). */
+  chunks: v.optional(numberIn(SETTING_RANGES.paragraphChunks), 1),
 });
 
 const InterpolateSchema = record({

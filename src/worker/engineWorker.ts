@@ -208,7 +208,7 @@ const handlers: Handlers = {
   },
 
   async sample(p, job) {
-    return { samples: await requireModel().sample(p.n, { ...p.options, signal: signalOf(job) }) };
+    return { samples: await requireModel().sample(p.n, { ...p.options, chunks: p.chunks, signal: signalOf(job) }) };
   },
 
   async interpolate(p, job) {

@@ -84,11 +84,16 @@ test('generator notifications: malformed messages are rejected', () => {
 });
 
 test('generator commands: ranges and fields are checked on the host side', () => {
+  // A form without a paragraph length (an older webview's) samples one chunk each.
   assert.deepEqual(parseGeneratorCommand(msg('sample', { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 })), {
     id: 1,
     method: 'sample',
-    params: { n: 3, temperature: 0.8, seed: 1, maxTokens: 64 },
+    params: { n: 3, temperature: 0.8, seed: 1, maxTokens: 64, chunks: 1 },
   });
+  assert.equal(
+    parseGeneratorCommand(msg('sample', { n: 3, temperature: 0.8, seed: 1, maxTokens: 64, chunks: 9 })),
+    null,
+  );
   assert.equal(parseGeneratorCommand(msg('sample', { n: 33, temperature: 0.8, seed: 1, maxTokens: 64 })), null);
   assert.equal(parseGeneratorCommand(msg('sample', { n: 1.5, temperature: 0.8, seed: 1, maxTokens: 64 })), null);
   assert.equal(parseGeneratorCommand(msg('sample', { n: 3, temperature: 0, seed: 1, maxTokens: 64 })), null);
@@ -124,12 +129,15 @@ test('envelope: replyTo names the command a notification answers; ids are whole 
 
 test('generator view state: restored when valid, fields checked', () => {
   const state = {
-    sample: { n: 2, temperature: 1, seed: 7, maxTokens: 32 },
+    sample: { n: 2, temperature: 1, seed: 7, maxTokens: 32, chunks: 3 },
     interpolate: { from: 'a', to: 'b', steps: 4, mode: 'linear' },
     samples: ['x'],
     interpolation: [{ alpha: 0.5, text: 'y' }],
   };
   assert.deepEqual(parseGeneratorViewState(state), { ...state, map: [] });
+  // A state saved before the form had a paragraph length: one chunk.
+  const { chunks: _chunks, ...older } = state.sample;
+  assert.deepEqual(parseGeneratorViewState({ ...state, sample: older })?.sample, { ...older, chunks: 1 });
   assert.deepEqual(parseGeneratorViewState({ ...state, map: [point] })?.map, [point]);
   // Bad results are dropped, bad form values make the whole state unusable.
   assert.deepEqual(parseGeneratorViewState({ ...state, samples: [1] })?.samples, []);

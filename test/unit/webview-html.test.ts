@@ -59,7 +59,7 @@ test('actions post well-formed, numbered commands and mark the view busy', () =>
     (x) => dispatched.push(x),
   );
   a.ready();
-  a.sample({ n: 2, temperature: 0.5, seed: 3, maxTokens: 10 });
+  a.sample({ n: 2, temperature: 0.5, seed: 3, maxTokens: 10, chunks: 2 });
   a.interpolate({ from: 'a', to: 'b', steps: 3, mode: 'linear' });
   a.useSelection('from');
   a.copy('t');
@@ -72,7 +72,11 @@ test('actions post well-formed, numbered commands and mark the view busy', () =>
     [1, 2, 3, 4, 5, 6, 7, 8, 9],
   );
   for (const m of sent) assert.ok(parseMessage(GENERATOR_COMMANDS, m), JSON.stringify(m));
-  assert.deepEqual(sent[1], { id: 2, method: 'sample', params: { n: 2, temperature: 0.5, seed: 3, maxTokens: 10 } });
+  assert.deepEqual(sent[1], {
+    id: 2,
+    method: 'sample',
+    params: { n: 2, temperature: 0.5, seed: 3, maxTokens: 10, chunks: 2 },
+  });
   assert.deepEqual(sent[7], { id: 8, method: 'openLocation', params: { uri: 'file:///a', offset: 5 } });
   assert.deepEqual(
     dispatched.map((d) => (d as { type: string }).type),

@@ -313,13 +313,13 @@ test('generator: sample goes to the engine with the form values and topP from th
   panel.receive(cmd('ready'));
   await tick();
   panel.posted.length = 0;
-  panel.receive(cmd('sample', { n: 2, temperature: 0.5, seed: 9, maxTokens: 40 }));
+  panel.receive(cmd('sample', { n: 2, temperature: 0.5, seed: 9, maxTokens: 40, chunks: 3 }));
   await tick();
   await tick();
   assert.deepEqual(requests, [
     {
       method: 'sample',
-      params: { n: 2, options: { strategy: 'sample', temperature: 0.5, topP: 0.9, seed: 9, maxTokens: 40 } },
+      params: { n: 2, chunks: 3, options: { strategy: 'sample', temperature: 0.5, topP: 0.9, seed: 9, maxTokens: 40 } },
     },
   ]);
   assert.deepEqual(methods(panel), ['busy', 'samples', 'busy']);

@@ -236,12 +236,12 @@ export class GeneratorPanel {
   }
 
   private sample(c: CommandOf<'sample'>): Promise<void> {
-    const { n, temperature, seed, maxTokens } = c.params;
+    const { n, temperature, seed, maxTokens, chunks } = c.params;
     return this.run(c.id, `Sampling ${n} ${n === 1 ? 'paragraph' : 'paragraphs'}…`, async (token) => {
       const { topP } = this.host.getSettings();
       const result = await this.host.engine.request(
         'sample',
-        { n, options: { strategy: 'sample', temperature, topP, seed, maxTokens } },
+        { n, chunks, options: { strategy: 'sample', temperature, topP, seed, maxTokens } },
         token,
       );
       if (token.isCancellationRequested) return;

@@ -6,6 +6,7 @@ export const LIMITS = {
   temperature: { ...SETTING_RANGES.temperature, label: 'Temperature' },
   seed: { ...SETTING_RANGES.seed, label: 'Seed' },
   maxTokens: { ...SETTING_RANGES.maxTokens, label: 'Max tokens' },
+  chunks: { ...SETTING_RANGES.paragraphChunks, label: 'Chunks' },
   steps: { ...SETTING_RANGES.interpolationSteps, label: 'Steps' },
 } as const;
 

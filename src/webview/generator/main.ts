@@ -116,6 +116,7 @@ const tField = numberField('temperature', 0.05, (temperature) =>
 );
 const seedField = numberField('seed', 1, (seed) => dispatch({ type: 'sampleForm', patch: { seed } }));
 const maxField = numberField('maxTokens', 1, (maxTokens) => dispatch({ type: 'sampleForm', patch: { maxTokens } }));
+const chunksField = numberField('chunks', 1, (chunks) => dispatch({ type: 'sampleForm', patch: { chunks } }));
 const newSeedButton = button(
   'New seed',
   'secondary small',
@@ -132,8 +133,12 @@ const sampleSection = h(
   'section',
   { class: 'card', 'aria-labelledby': 'sample-heading' },
   h('h2', { id: 'sample-heading' }, 'Sample'),
-  h('p', { class: 'hint' }, 'Draw new paragraphs from the prior.'),
-  h('div', { class: 'fields' }, nField.wrap, tField.wrap, seedField.wrap, maxField.wrap),
+  h(
+    'p',
+    { class: 'hint' },
+    'Draw new paragraphs from the prior. Chunks: how many consecutive codes make one paragraph (max tokens is per chunk).',
+  ),
+  h('div', { class: 'fields' }, nField.wrap, tField.wrap, seedField.wrap, maxField.wrap, chunksField.wrap),
   h('div', { class: 'actions' }, sampleButton),
 );
 
@@ -252,6 +257,7 @@ function syncForm(): void {
   set(tField.input, String(v.sample.temperature));
   set(seedField.input, String(v.sample.seed));
   set(maxField.input, String(v.sample.maxTokens));
+  set(chunksField.input, String(v.sample.chunks));
   set(fromSlot.area, v.interpolate.from);
   set(toSlot.area, v.interpolate.to);
   set(stepsField.input, String(v.interpolate.steps));
@@ -281,10 +287,11 @@ function onSample(): void {
     ['temperature', tField.input],
     ['seed', seedField.input],
     ['maxTokens', maxField.input],
+    ['chunks', chunksField.input],
   ]);
   if (!v || !canRequest(state)) return;
   lastTrigger = sampleButton;
-  actions.sample({ n: v.n, temperature: v.temperature, seed: v.seed, maxTokens: v.maxTokens });
+  actions.sample({ n: v.n, temperature: v.temperature, seed: v.seed, maxTokens: v.maxTokens, chunks: v.chunks });
 }
 
 function onInterpolate(): void {

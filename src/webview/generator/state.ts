@@ -48,7 +48,7 @@ const SETTING_DEFAULTS: GeneratorSettings = {
 
 export function defaultViewState(settings: GeneratorSettings = SETTING_DEFAULTS): GeneratorViewState {
   return {
-    sample: { n: settings.count, temperature: settings.temperature, seed: 1, maxTokens: 64 },
+    sample: { n: settings.count, temperature: settings.temperature, seed: 1, maxTokens: 64, chunks: 1 },
     interpolate: { from: '', to: '', steps: settings.steps, mode: settings.mode },
     samples: [],
     interpolation: [],
