@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const f = prior.fit as PriorFitFacts;
   const h = f.heldOut;
   process.stdout.write(
-    `${values.out}: prior.json, ${f.components} ${f.covariance} components over ${f.chunks} chunks of ${f.documents} documents` +
+    `${values.out}: prior.json, ${f.components} ${f.covariance} component${f.components === 1 ? '' : 's'} over ${f.chunks} chunks of ${f.documents} document${f.documents === 1 ? '' : 's'}` +
       `${prior.transition ? ', with a transition' : ''} (${((Date.now() - started) / 1000).toFixed(0)} s)\n` +
       (h
         ? `held out (${h.chunks} codes, nats per code): mixture ${h.mixture.toFixed(2)}, N(0, I) ${h.standard.toFixed(2)}` +

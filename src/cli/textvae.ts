@@ -150,6 +150,10 @@ const TRAINING: OptionSet = {
     range: RANGES.codeStep,
     help: `tvae2 step in posterior standard deviations, ${DEFAULT_STEP_FACTOR} unless given`,
   },
+  'no-prior': {
+    kind: 'flag',
+    help: "don't fit prior.json (where samples draw codes from) to the codes at the end of the run",
+  },
   'batch-size': { kind: 'number', arg: 'N', range: RANGES.batchSize, help: 'examples per step' },
   lr: { kind: 'number', arg: 'X', range: RANGES.learningRate, help: 'peak learning rate' },
   'free-bits': {
@@ -524,6 +528,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         weightsDtype: o.given('weights-dtype') ? o.choice<WeightsDtype>('weights-dtype') : undefined,
         freeNatsPerDim: o.number('free-bits'),
         codeStepFactor: o.number('code-step'),
+        fitPrior: !o.flag('no-prior'),
         tokenDropout: o.number('token-dropout'),
         dropout: o.number('dropout'),
         logEvery: o.number('log-every'),

@@ -160,7 +160,7 @@ export async function recodeBundle(dir: string, out: string, o: RecodeOptions): 
 }
 
 export interface PriorFitOptions {
-  /** Mixture components (default 16). */
+  /** Mixture components at most (default 16); fewer where there are under 4 points per dimension for each. */
   components?: number;
   covariance?: 'full' | 'diag';
   /** Training chunks encoded for the fit, whole documents in a seeded order (default 8192). */
@@ -237,10 +237,17 @@ export async function fitLatentPrior(
   const seed = o.seed ?? 1;
   const maxChunks = o.maxChunks ?? 8192;
   const covariance = o.covariance ?? 'full';
+  if (model.config.variant === 'sparse')
+    throw new Error('a sparse model samples non-negative codes: a Gaussian prior does not fit them');
   const docs = await documentCodes(model, tokenizer, train, maxChunks, new Random(seed));
   const points = docs.flat();
   if (points.length === 0) throw new Error('the training texts gave no chunks to fit a prior to');
-  const { mixture } = fitMixture(points, { components: o.components ?? 16, covariance, seed });
+  // A component's covariance needs several points per dimension to be more than noise.
+  const components = Math.max(
+    1,
+    Math.min(o.components ?? 16, Math.floor(points.length / (4 * model.config.latentDim))),
+  );
+  const { mixture } = fitMixture(points, { components, covariance, seed });
   const pairs = consecutive(docs);
   const transition = o.transition !== false && pairs.length > 0 ? fitTransition(pairs).transition : undefined;
   const facts: PriorFitFacts = {

@@ -15,7 +15,17 @@ import { Random } from './random';
 import { checkBundleTarget, readManifest, saveBundle, type WeightsDtype } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
-import { DEFAULT_STEP_FACTOR, refreshLatentStatistics, withCodeWeights } from './latentStats';
+import {
+  DEFAULT_STEP_FACTOR,
+  fitLatentPrior,
+  refreshLatentStatistics,
+  withCodeWeights,
+  type PriorFitFacts,
+} from './latentStats';
+import { PRIOR_FILE, type LatentPriorJson } from './latentPrior';
+
+/** Training chunks the end-of-run prior is fitted to: enough for 16 full components of 32 dimensions. */
+const PRIOR_CHUNKS = 4096;
 
 export type { MetricsLine };
 
@@ -23,6 +33,8 @@ export interface TrainOptions {
   train: string[];
   val: string[];
   out: string;
+  /** Fit prior.json to the codes at the end of a finished run (default true; never for sparse models). */
+  fitPrior?: boolean;
   config?: Partial<ModelConfig>;
   /** Step of tvae2 codes in posterior standard deviations (models with codeScheme 'precision'). */
   codeStepFactor?: number;
@@ -269,7 +281,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return picked;
   };
 
-  const save = async (step: number, elapsed: number, finished: boolean, metrics?: unknown) => {
+  const save = async (step: number, elapsed: number, finished: boolean, metrics?: unknown, prior?: LatentPriorJson) => {
     await refreshLatentStatistics(model, trainExamples, new Random(o.seed + 3), stepFactor);
     const res = await saveBundle(o.out, {
       config,
@@ -293,6 +305,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ...o.provenance,
       },
       metrics,
+      ...(prior ? { extras: { [PRIOR_FILE]: JSON.stringify(prior) + '\n' } } : {}),
     });
     return res.fingerprint;
   };
@@ -409,7 +422,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(await evaluate(model, heldOut ? valExamples : trainExamples.slice(0, o.maxValExamples), { seed: o.seed })),
     evaluated_on: heldOut ? ('held-out' as const) : ('training' as const),
   };
-  const fingerprint = await save(step, elapsedS(), !cancelled, { ...final, backend });
+  // Sampling draws from a prior fitted to the codes (latentPrior.ts); a cancelled run skips it.
+  let prior: LatentPriorJson | undefined;
+  if (!cancelled && o.fitPrior !== false && config.variant !== 'sparse') {
+    const fitStarted = Date.now();
+    prior = await fitLatentPrior(model, tokenizer, o.train, o.val, { maxChunks: PRIOR_CHUNKS, seed: o.seed });
+    const facts = prior.fit as PriorFitFacts;
+    log(
+      `latent prior fitted: ${facts.components} component${facts.components === 1 ? '' : 's'} over ${facts.chunks} chunks (${((Date.now() - fitStarted) / 1000).toFixed(1)} s)`,
+    );
+  }
+  const fingerprint = await save(step, elapsedS(), !cancelled, { ...final, backend }, prior);
   log(`${cancelled ? 'cancelled; saved' : 'saved'} ${o.out} after ${step} steps (${fingerprint.slice(0, 8)})`);
   optimizer.dispose();
   model.dispose();

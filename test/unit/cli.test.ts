@@ -245,21 +245,37 @@ describe('with a tiny trained model', () => {
     assert.equal(done.cancelled, false);
   });
 
-  test('sample --chunks N draws paragraphs; --latent fitted samples from a fitted prior.json and needs one', async () => {
-    const { dir, data } = await fixture();
-    assertOneLineError(await runCli(['sample', '--model', dir, '--latent', 'fitted']), 2, /has no prior\.json/);
+  test('train fits prior.json unless --no-prior; sample --chunks N draws paragraphs; --latent picks the prior', async () => {
+    const { dir, train } = await fixture();
+    assert.ok(fs.existsSync(path.join(dir, 'prior.json')), 'a finished run fits a prior');
+    assert.match(train.stderr, /^latent prior fitted: 1 component over \d+ chunks/m);
+    const plain = path.join(makeTempDir('textvae-noprior-'), 'model');
+    const trained = await runCli([
+      'train',
+      '--data',
+      cleanData,
+      '--out',
+      plain,
+      '--steps',
+      '5',
+      '--no-prior',
+      ...TINY_TRAIN_ARGS,
+    ]);
+    assert.equal(trained.code, 0, describeRun(trained));
+    assert.ok(!fs.existsSync(path.join(plain, 'prior.json')));
+    assertOneLineError(await runCli(['sample', '--model', plain, '--latent', 'fitted']), 2, /has no prior\.json/);
     assertOneLineError(await runCli(['sample', '--chunks', '17']), 2, /--chunks must be an integer from 1 to 16/);
     const withPrior = path.join(makeTempDir('textvae-prior-'), 'model');
     const fit = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'scripts/fit-prior.ts', dir, '--out', withPrior, '--data', data, '--components', '2'],
+      ['--import', 'tsx', 'scripts/fit-prior.ts', plain, '--out', withPrior, '--data', cleanData],
       { cwd: path.resolve(__dirname, '..', '..'), encoding: 'utf8' },
     );
     assert.equal(fit.status, 0, fit.stderr);
-    assert.match(fit.stdout, /prior\.json, 2 full components over \d+ chunks of 1 documents, with a transition/);
+    assert.match(fit.stdout, /prior\.json, 1 full component over \d+ chunks of 1 document, with a transition/);
     const runs: string[][] = [];
     for (const [model, latent] of [
-      [dir, []],
+      [plain, []],
       [withPrior, []],
       [withPrior, ['--latent', 'standard']],
     ] as const) {

@@ -178,7 +178,7 @@ describe('the prior in use', () => {
   });
 });
 
-const tiny = once(() => sharedTiny({ maxSteps: 40 }));
+const tiny = once(() => sharedTiny({ maxSteps: 40, fitPrior: false }));
 
 before(async () => {
   await setupBackend();
