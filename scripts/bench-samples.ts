@@ -118,7 +118,6 @@ async function main(): Promise<void> {
   const vae = await TextVae.load(values.model);
   const n = Number(values.n);
   const seeds = numbers(values.seed);
-  const seed = seeds[0];
   const chunks = Number(values.chunks);
   const referencePaths = values.reference ?? [ensureCorpus('python-docs')];
   const { files } = await collectCorpus(referencePaths);
@@ -187,7 +186,8 @@ async function main(): Promise<void> {
   };
   fs.writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
   process.stdout.write(
-    `model ${vae.dir} (${vae.fingerprint.slice(0, 8)}), ${n} samples per setting, seed ${seed}, backend ${backend.name}\n\n` +
+    `model ${vae.dir} (${vae.fingerprint.slice(0, 8)}${vae.prior ? ', with prior.json' : ''}), ${n} samples per setting and seed, ` +
+      `seeds ${seeds.join(', ')}, ${chunks} chunk${chunks > 1 ? 's' : ''} per sample, backend ${backend.name}\n\n` +
       table(rows) +
       '\n\n' +
       rows.map((r) => `${r.setting}: unknown words ${r.quality.unknown_words.slice(0, 8).join(', ')}`).join('\n') +
