@@ -89,6 +89,9 @@ describe('worker param validation', () => {
     assert.deepEqual(validateParams('sample', { n: 3 }), { n: 3 });
     bad(() => validateParams('sample', { n: 0 }), /n must be at least 1/);
     bad(() => validateParams('sample', { n: 257 }), /n must be at most 256/);
+    assert.deepEqual(validateParams('sample', { n: 3, chunks: 4 }), { n: 3, chunks: 4 });
+    bad(() => validateParams('sample', { n: 3, chunks: 17 }), /chunks must be at most 16/);
+    bad(() => validateParams('sample', { n: 3, chunks: 1.5 }), /chunks must be an integer/);
     bad(() => validateParams('sample', {}), /n is required/);
     assert.equal(validateParams('interpolate', { from: 'a', to: 'b', steps: 5, mode: 'linear' }).steps, 5);
     bad(
