@@ -1,5 +1,5 @@
 /**
- * The shortest exact code a model makes for each line of a file: its lossless `tvz1:` code
+ * The shortest exact code a model makes for each line of a file: its lossless `tvz2:` code
  * (src/core/lossless). Reported next to `textvae eval --sentences`, it bounds target 1 of issue 8
  * from below: a latent code that greedy decoding turns back into the exact text carries at least
  * this much information, since the lossless code is the model's own entropy coding of the text.

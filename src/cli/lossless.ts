@@ -134,7 +134,7 @@ async function* once(make: () => Uint8Array): AsyncGenerator<Uint8Array> {
   yield make();
 }
 
-/** Binary codes are streamed; anything else must be a text file holding one `tvz1:` code. */
+/** Binary codes are streamed; anything else must be a text file holding one `tvz1:` or `tvz2:` code. */
 async function sniff(
   coder: LosslessCoder,
   stream: AsyncIterable<Uint8Array>,

@@ -816,7 +816,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
 
   compress: {
     synopsis: '[FILE|-|--text T] [--out FILE]',
-    summary: 'lossless code of a file: prints a tvz1: code, or writes the binary form with --out',
+    summary: 'lossless code of a file: prints a tvz2: code, or writes the binary form with --out',
     options: { ...COMMON, ...MODEL, ...TEXT, out: { kind: 'string', arg: 'FILE', help: 'write the binary form here' } },
     positionals: true,
     check(o) {
@@ -828,7 +828,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
 
   decompress: {
     synopsis: '[CODE|FILE|-] [--out FILE]',
-    summary: 'the exact original bytes of a lossless code (a tvz1: code, or a file in either form)',
+    summary: 'the exact original bytes of a lossless code (a tvz1: or tvz2: code, or a file in either form)',
     options: {
       ...COMMON,
       ...MODEL,

@@ -84,10 +84,16 @@ export function stateCount(params: Pick<CacheParams, 'order' | 'doubtBins'>): nu
   return (1 + params.order * BUCKETS) * ((params.doubtBins?.length ?? 0) + 1);
 }
 
+/** A context: a node of a trie read backwards from the predicted token (child = one token earlier). */
 interface Context {
   /** Times the context was followed by a token. */
   n: number;
   followers: Map<number, number>;
+  earlier: Map<number, Context>;
+}
+
+function newContext(): Context {
+  return { n: 0, followers: new Map(), earlier: new Map() };
 }
 
 export class DocumentCache {
@@ -97,8 +103,8 @@ export class DocumentCache {
   private total = 0;
   private increment = 1;
   private history: number[] = [];
-  /** tables[k-1]: context of the last k tokens → what followed it. */
-  private tables: Map<string, Context>[] = [];
+  /** The empty context; the node k levels down holds the context of the last k tokens. */
+  private root: Context = newContext();
 
   constructor(vocabSize: number, params: CacheParams) {
     if (!Number.isInteger(params.order) || params.order < 0 || params.order > 8)
@@ -122,14 +128,14 @@ export class DocumentCache {
     this.total = 0;
     this.increment = 1;
     this.history = [];
-    this.tables = Array.from({ length: this.params.order }, () => new Map());
+    this.root = newContext();
   }
 
   /** The contexts ending the given history that were seen before, shortest first. */
   private matched(h: readonly number[]): Context[] {
     const out: Context[] = [];
     for (let k = 1; k <= this.params.order && k <= h.length; k++) {
-      const c = this.tables[k - 1].get(h.slice(h.length - k).join(','));
+      const c = (out.length ? out[out.length - 1] : this.root).earlier.get(h[h.length - k]);
       if (!c) break;
       out.push(c);
     }
@@ -178,15 +184,22 @@ export class DocumentCache {
 
   /** The whole p_cache over the vocabulary (all zero while the cache is empty). */
   distribution(out = new Float64Array(this.vocabSize), context: readonly number[] = this.history): Float64Array {
-    out.fill(0);
-    if (this.total === 0) return out;
-    for (let v = 0; v < this.vocabSize; v++) out[v] = this.counts[v] / this.total;
-    for (const c of this.matched(context)) {
-      const e = this.params.escape * c.followers.size;
-      const scale = e / (c.n + e);
-      for (let v = 0; v < this.vocabSize; v++) out[v] *= scale;
-      for (const [v, n] of c.followers) out[v] += n / (c.n + e);
+    if (this.total === 0) return out.fill(0);
+    // The blend of prob(), unrolled: each order's counts weighted by the escapes of the orders
+    // above it, so the dense unigram part is scaled once (one pass over the vocabulary).
+    const m = this.matched(context);
+    const above = new Float64Array(m.length + 1);
+    above[m.length] = 1;
+    for (let k = m.length - 1; k >= 0; k--) {
+      const e = this.params.escape * m[k].followers.size;
+      above[k] = above[k + 1] * (e / (m[k].n + e));
     }
+    const unigram = above[0] / this.total;
+    for (let v = 0; v < this.vocabSize; v++) out[v] = this.counts[v] * unigram;
+    m.forEach((c, k) => {
+      const w = above[k + 1] / (c.n + this.params.escape * c.followers.size);
+      for (const [v, n] of c.followers) out[v] += n * w;
+    });
     return out;
   }
 
@@ -200,11 +213,11 @@ export class DocumentCache {
   observe(token: number, context?: readonly number[]): void {
     if (token < 0 || token >= this.vocabSize) throw new Error(`token ${token} is outside the vocabulary`);
     const h = context ?? this.history;
+    let c = this.root;
     for (let k = 1; k <= this.params.order && k <= h.length; k++) {
-      const key = h.slice(h.length - k).join(',');
-      const table = this.tables[k - 1];
-      let c = table.get(key);
-      if (!c) table.set(key, (c = { n: 0, followers: new Map() }));
+      let next = c.earlier.get(h[h.length - k]);
+      if (!next) c.earlier.set(h[h.length - k], (next = newContext()));
+      c = next;
       c.n++;
       c.followers.set(token, (c.followers.get(token) ?? 0) + 1);
     }

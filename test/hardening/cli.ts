@@ -407,7 +407,8 @@ function damagedCodes(good: string, inputs: Inputs): [string, string][] {
     const cut = prefix.length + inputs.rng.int(payload.length - 1) + 1;
     variants.push([`truncated to ${cut} characters`, good.slice(0, cut)]);
   }
-  variants.push(['from another model', `tvz1:${fp === 'deadbeef' ? 'feedface' : 'deadbeef'}:${payload}`]);
+  const version = prefix.split(':')[0]; // tvzN
+  variants.push(['from another model', `${version}:${fp === 'deadbeef' ? 'feedface' : 'deadbeef'}:${payload}`]);
   variants.push(['an unknown version', `tvz9:${fp}:${payload}`]);
   variants.push([
     'a payload of 100 kB of garbage',

@@ -52,7 +52,7 @@ async function ok(args: string[], env: Record<string, string> = {}, input?: stri
 describe('textvae compress / decompress', () => {
   test('a string code and a binary file give back the exact bytes', async () => {
     const code = (await ok(['compress', mixed])).stdout.trim();
-    assert.match(code, /^tvz1:[0-9a-f]{8}:[A-Za-z0-9_-]+$/);
+    assert.match(code, /^tvz2:[0-9a-f]{8}:[A-Za-z0-9_-]+$/);
     const out = path.join(dir, 'back1.bin');
     await ok(['decompress', code, '--out', out]);
     assert.deepEqual(fs.readFileSync(out), fs.readFileSync(mixed));

@@ -565,8 +565,8 @@ describe('demo (npm start)', () => {
   test('shows a lossless code of the default model that decompresses to its sentence exactly', async () => {
     const demo = await runCli(['demo']);
     assert.equal(demo.code, 0, describeRun(demo));
-    const code = /tvz1:[0-9a-f]{8}:[A-Za-z0-9_-]+/.exec(demo.stdout)?.[0];
-    assert.ok(code, `a tvz1: code in the demo's output:\n${demo.stdout}`);
+    const code = /tvz2:[0-9a-f]{8}:[A-Za-z0-9_-]+/.exec(demo.stdout)?.[0];
+    assert.ok(code, `a tvz2: code in the demo's output:\n${demo.stdout}`);
     assert.match(demo.stdout, /decoded back: identical/);
     const back = await runCli(['decompress', code]);
     assert.equal(back.code, 0, describeRun(back));

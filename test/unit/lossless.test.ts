@@ -19,6 +19,8 @@ import { Random } from '../../src/core/random';
 import { LosslessCoder, SEGMENT_BYTES, decodeUniform, encodeUniform } from '../../src/core/lossless/codec';
 import { RangeDecoder, RangeEncoder, TOTAL } from '../../src/core/lossless/rangeCoder';
 import { expNeg } from '../../src/core/lossless/detMath';
+import { TVZ2_CACHE, mixFrequencies } from '../../src/core/lossless/cacheMix';
+import { DocumentCache } from '../../src/core/documentCache';
 import {
   BINARY_HEADER_BYTES,
   LosslessCodeError,
@@ -160,6 +162,58 @@ describe('round trips', () => {
     for (let i = 0; i < long.length; i++) long[i] = big[i % big.length];
     const code = await roundTrip(long);
     assert.equal(summarisePayload(parseLosslessCode(code), 0).originalBytes, long.length);
+  });
+});
+
+describe('format versions and the document cache', () => {
+  /** The training text twice: the second copy repeats every block of the first. */
+  const repetitive = utf8(`${TINY_DOC}\n\n${TINY_DOC}`);
+
+  test('version 2 codes mix in the cache and are shorter on repetitive text; version 1 codes still decode', async () => {
+    assert.match(await roundTrip(repetitive), /^tvz2:/);
+    const v2 = await coder.compress(repetitive);
+    const old = await LosslessCoder.fromModel(vae);
+    old.version = 1;
+    const code1 = await old.compressToCode(repetitive);
+    assert.match(code1, /^tvz1:/);
+    const file1 = await old.compressToBinary(repetitive);
+    assert.equal(file1[0], 0xf5, 'the version 1 magic byte');
+    // Decoded by coders that write version 2, as a newer build would.
+    assert.deepEqual(coder.decompressCode(code1), repetitive);
+    assert.deepEqual(plain.decompressBinary(file1), repetitive);
+    const v1 = parseLosslessCode(code1).payload;
+    assert.deepEqual(summarisePayload(parseLosslessCode(code1), 0).methods, ['model']);
+    assert.ok(v2.length < v1.length, `with the cache ${v2.length} bytes, without ${v1.length}`);
+    // Read as the other version, a code is refused rather than giving wrong text.
+    assert.throws(() => coder.decompressPayload(v1, undefined, 2), LosslessCodeError);
+  });
+
+  test('mixing keeps frequencies ≥ 1 summing to TOTAL, and λ = 0 leaves the model row alone', () => {
+    const S = 40;
+    const rng = new Random(12);
+    const model = new Int32Array(S + 1);
+    let total = 0;
+    const f = Array.from({ length: S }, () => 1 + Math.floor(rng.next() * 3000));
+    f[7] += TOTAL - f.reduce((a, b) => a + b, 0);
+    f.forEach((x, s) => (model[s + 1] = total += x));
+    assert.equal(model[S], TOTAL);
+    const V = S + FIRST_BYTE_ID;
+    const cache = new DocumentCache(V, { ...TVZ2_CACHE });
+    const out = new Int32Array(S + 1);
+    const probs = new Float64Array(V);
+    assert.equal(mixFrequencies(model, 0, S, cache, [], cache.distribution(probs), out, 0), false, 'empty cache');
+    for (const t of [3, 4, 5, 3, 4]) cache.observe(FIRST_BYTE_ID + t);
+    const context = [FIRST_BYTE_ID + 3];
+    assert.equal(mixFrequencies(model, 0, S, cache, context, cache.distribution(probs, context), out, 0), true);
+    assert.equal(out[0], 0);
+    assert.equal(out[S], TOTAL);
+    for (let s = 0; s < S; s++) assert.ok(out[s + 1] - out[s] >= 1, `symbol ${s}`);
+    // After "3", 4 followed twice: it gains; a token the cache never saw loses.
+    assert.ok(out[5] - out[4] > model[5] - model[4]);
+    assert.ok(out[11] - out[10] < model[11] - model[10]);
+    const zero = new DocumentCache(V, { ...TVZ2_CACHE, lambdas: TVZ2_CACHE.lambdas.map(() => 0) });
+    zero.observe(FIRST_BYTE_ID + 3);
+    assert.equal(mixFrequencies(model, 0, S, zero, context, zero.distribution(probs, context), out, 0), false);
   });
 });
 
@@ -346,7 +400,7 @@ describe('rejections', () => {
 
   test('other versions and non-codes are refused by name', async () => {
     const code = await coder.compressToCode(sentence);
-    expectReason(() => coder.decompressCode(code.replace('tvz1', 'tvz7')), 'unsupported-version');
+    expectReason(() => coder.decompressCode(code.replace('tvz2', 'tvz7')), 'unsupported-version', /supports 1 and 2/);
     expectReason(() => coder.decompressCode('hello'), 'not-a-code');
     const file = await coder.compressToBinary(sentence);
     expectReason(() => coder.decompressBinary(utf8('plain text')), 'not-a-code');

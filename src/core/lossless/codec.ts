@@ -14,12 +14,16 @@ import { crc32 } from '../latentCode';
 import { DeterministicDecoder, JS_INT_MATMUL, type IntMatMul } from './detDecoder';
 import { Q_CUM, latentBits, latentFrame, latentOf, quantiseLatent, type LatentFrame } from './latentPart';
 import { RangeDecoder, RangeEncoder, RangeDecoderError, TOTAL } from './rangeCoder';
+import { DocumentCache } from '../documentCache';
+import { TVZ2_CACHE, mixFrequencies } from './cacheMix';
 import {
   BINARY_HEADER_BYTES,
+  LOSSLESS_VERSION,
   LosslessCodeError,
   MAX_BROTLI_SEGMENT_BYTES,
   Method,
   binaryHeader,
+  binaryVersion,
   checkModel,
   decodeHead,
   formatLosslessCode,
@@ -53,6 +57,8 @@ export class LosslessCoder {
   private readonly lm: DeterministicDecoder;
   private readonly tokenBytes: Uint8Array[];
   private readonly frame: LatentFrame;
+  /** The format version `compress` writes (1: without the document cache, as older builds did). */
+  version: number = LOSSLESS_VERSION;
 
   /** Without `latents`, every block is coded at the prior's centre (decoding never needs it). */
   constructor(
@@ -118,23 +124,23 @@ export class LosslessCoder {
   }
 
   async compressToCode(bytes: Uint8Array, onProgress?: Progress, signal?: AbortSignal): Promise<string> {
-    return formatLosslessCode(await this.compress(bytes, onProgress, signal), this.fingerprint);
+    return formatLosslessCode(await this.compress(bytes, onProgress, signal), this.fingerprint, this.version);
   }
 
   /** The binary form: header and payload. */
   async compressToBinary(bytes: Uint8Array, onProgress?: Progress): Promise<Uint8Array> {
-    return concat([binaryHeader(this.fingerprint), await this.compress(bytes, onProgress)]);
+    return concat([binaryHeader(this.fingerprint, this.version), await this.compress(bytes, onProgress)]);
   }
 
-  /** Decodes a whole payload; every segment is checked before its bytes are kept. */
-  decompressPayload(payload: Uint8Array, onProgress?: Progress): Uint8Array {
+  /** Decodes a whole payload of the given format version; every segment is checked before its bytes are kept. */
+  decompressPayload(payload: Uint8Array, onProgress?: Progress, version = LOSSLESS_VERSION): Uint8Array {
     const parts: Uint8Array[] = [];
     let pos = 0;
     let done = 0;
     for (;;) {
       const { segment, next } = readSegment(payload, pos);
       const base = done;
-      parts.push(this.decodeSegment(segment, (d) => onProgress?.(base + d)));
+      parts.push(this.decodeSegment(segment, (d) => onProgress?.(base + d), version));
       done += segment.rawLength;
       pos = next;
       if (segment.last) break;
@@ -148,24 +154,24 @@ export class LosslessCoder {
     return concat(parts);
   }
 
-  /** A `tvz1:` string code -> the original bytes. */
+  /** A `tvz1:` or `tvz2:` string code -> the original bytes. */
   decompressCode(code: string, onProgress?: Progress): Uint8Array {
-    const { fingerprint8, payload } = parseLosslessCode(code);
+    const { fingerprint8, payload, version } = parseLosslessCode(code);
     checkModel(fingerprint8, this.fingerprint);
-    return this.decompressPayload(payload, onProgress);
+    return this.decompressPayload(payload, onProgress, version);
   }
 
   /** A binary code held in memory -> the original bytes. */
   decompressBinary(bytes: Uint8Array, onProgress?: Progress): Uint8Array {
     checkModel(parseBinaryHeader(bytes), this.fingerprint);
-    return this.decompressPayload(bytes.subarray(BINARY_HEADER_BYTES), onProgress);
+    return this.decompressPayload(bytes.subarray(BINARY_HEADER_BYTES), onProgress, binaryVersion(bytes));
   }
 
   // ---------------------------------------------------------------- streams (binary form)
 
   /** Binary form of a byte stream, produced segment by segment (memory: one segment). */
   async *compressStream(source: AsyncIterable<Uint8Array>, onProgress?: Progress): AsyncGenerator<Uint8Array> {
-    yield binaryHeader(this.fingerprint);
+    yield binaryHeader(this.fingerprint, this.version);
     let buf: Uint8Array = new Uint8Array(0);
     let done = 0;
     const emit = async (end: number, last: boolean): Promise<Uint8Array> => {
@@ -189,6 +195,7 @@ export class LosslessCoder {
     const reader = new ByteReader(source);
     await reader.fill(BINARY_HEADER_BYTES);
     checkModel(parseBinaryHeader(reader.peek(BINARY_HEADER_BYTES)), this.fingerprint);
+    const version = binaryVersion(reader.peek(BINARY_HEADER_BYTES));
     reader.skip(BINARY_HEADER_BYTES);
     let done = 0;
     for (;;) {
@@ -209,7 +216,7 @@ export class LosslessCoder {
       const { segment } = readSegment(reader.peek(segBytes), 0);
       reader.skip(segBytes);
       const base = done;
-      yield this.decodeSegment(segment, (d) => onProgress?.(base + d));
+      yield this.decodeSegment(segment, (d) => onProgress?.(base + d), version);
       done += segment.rawLength;
       if (segment.last) break;
       await reader.fill(1);
@@ -247,11 +254,11 @@ export class LosslessCoder {
   }
 
   /** A segment's original bytes; throws LosslessCodeError unless they match its checksum. */
-  decodeSegment(segment: Segment, onProgress?: Progress): Uint8Array {
+  decodeSegment(segment: Segment, onProgress?: Progress, version = LOSSLESS_VERSION): Uint8Array {
     let raw: Uint8Array;
     if (segment.method === Method.Stored) raw = segment.body;
     else if (segment.method === Method.Brotli) raw = brotliDecompress(segment.body, segment.rawLength);
-    else raw = this.modelDecode(segment.body, segment.rawLength, onProgress);
+    else raw = this.modelDecode(segment.body, segment.rawLength, onProgress, version);
     if (raw.length !== segment.rawLength) {
       throw new LosslessCodeError(
         'truncated',
@@ -361,6 +368,7 @@ export class LosslessCoder {
     const ok = this.lockstep(
       lengths,
       zs,
+      this.cacheFor(this.version),
       onProgress && ((f) => onProgress(Math.floor(f * raw.length))),
       (idx, b, k, cum, base) => {
         const s = tokens[idx] - FIRST_BYTE_ID;
@@ -413,7 +421,12 @@ export class LosslessCoder {
     return enc.finish();
   }
 
-  private modelDecode(body: Uint8Array, rawLength: number, onProgress?: Progress): Uint8Array {
+  private modelDecode(
+    body: Uint8Array,
+    rawLength: number,
+    onProgress: Progress | undefined,
+    version: number,
+  ): Uint8Array {
     const S = this.lm.symbols;
     const L = this.lm.maxTokens;
     let tokens: Int32Array;
@@ -468,6 +481,7 @@ export class LosslessCoder {
       this.lockstep(
         lengths,
         zs,
+        this.cacheFor(version),
         onProgress && ((f) => onProgress(Math.floor(f * rawLength))),
         (idx, _b, _k, cum, base) => {
           const s = find(cum, S - 1, base, dec.target());
@@ -506,16 +520,24 @@ export class LosslessCoder {
     return out;
   }
 
+  /** A segment's document cache: version 2 codes mix one in, version 1 codes do not. */
+  private cacheFor(version: number): DocumentCache | null {
+    return version >= 2 ? new DocumentCache(this.tokenizer.vocabSize, TVZ2_CACHE) : null;
+  }
+
   /**
    * Runs the decoder over blocks of the given lengths (tokens block after block), all in lockstep;
    * `zs` holds `zs.length / blocks` z per block (one decoder row each). The rows go longest block
    * first, so the blocks still running are always a prefix. `symbol(index, block, k, cum, base)`
    * codes or decodes token `index` from the k-th row of its block, whose cumulative frequencies
-   * are cum[base..], and returns it; the token is every row of the block's next input.
+   * are cum[base..], and returns it; the token is every row of the block's next input. With a
+   * `cache`, each row's frequencies are first mixed with it (the block's own earlier tokens as its
+   * context), and it sees every token as soon as it is coded.
    */
   private lockstep(
     lengths: number[],
     zs: (Float64Array | null)[],
+    cache: DocumentCache | null,
     onFraction: ((f: number) => void) | undefined,
     symbol: (index: number, block: number, k: number, cum: Int32Array, base: number) => number,
     keepGoing: () => boolean = () => true,
@@ -527,17 +549,34 @@ export class LosslessCoder {
     const starts = blockStarts(lengths);
     const state = this.lm.batch(order.flatMap((b) => zs.slice(b * per, (b + 1) * per)));
     const inputs = new Int32Array(zs.length).fill(BOS);
-    const S1 = this.lm.symbols + 1;
+    const S = this.lm.symbols;
+    const S1 = S + 1;
     const steps = lengths[order[0]];
+    const contexts: number[][] = lengths.map(() => []);
+    const cacheProbs = cache ? new Float64Array(cache.vocabSize) : null;
+    const mixed = new Int32Array(S1);
     for (let t = 0; t < steps; t++) {
       let active = 0;
       while (active < blocks && lengths[order[active]] > t) active++;
       state.next(inputs, active * per);
       for (let r = 0; r < active; r++) {
         const b = order[r];
+        const context = contexts[b];
+        if (cache) cache.distribution(cacheProbs!, context);
         let tok = 0;
-        for (let k = 0; k < per; k++) tok = symbol(starts[b] + t, b, k, state.cum, (r * per + k) * S1);
+        for (let k = 0; k < per; k++) {
+          const base = (r * per + k) * S1;
+          tok =
+            cache && mixFrequencies(state.cum, base, S, cache, context, cacheProbs!, mixed, 0)
+              ? symbol(starts[b] + t, b, k, mixed, 0)
+              : symbol(starts[b] + t, b, k, state.cum, base);
+        }
         for (let k = 0; k < per; k++) inputs[r * per + k] = tok;
+        if (cache) {
+          cache.observe(tok, context);
+          context.push(tok);
+          if (context.length > cache.params.order) context.shift();
+        }
       }
       if (!keepGoing()) return false;
       onFraction?.((t + 1) / steps);

@@ -2,9 +2,10 @@
  * Lossless codes: the container, with no model and no Node APIs, so the extension host can recognise
  * and describe a code (hover) without the engine.
  *
- * String form:  tvz1:<fingerprint8>:<base64url payload>
- * Binary form:  one magic byte 0xF4 + version (0xF5 for version 1: bytes 0xF5..0xFF never occur
- *               in UTF-8 text), the first 4 bytes of the model fingerprint, payload.
+ * String form:  tvz<version>:<fingerprint8>:<base64url payload>
+ * Binary form:  one magic byte 0xF4 + version (0xF5 for version 1, 0xF6 for 2: bytes 0xF5..0xFF
+ *               never occur in UTF-8 text), the first 4 bytes of the model fingerprint, payload.
+ * Version 2 codes model segments with a document cache mixed in (cacheMix.ts); version 1 without.
  *
  * Payload: one or more segments, each
  *     varint head = rawLength * 8 + last * 4 + method   (method: 0 stored, 1 brotli, 2 model)
@@ -19,7 +20,10 @@
 import { codePattern, type FoundCode } from '../codePattern';
 import { base64urlDecode, base64urlEncode } from '../latentCode';
 
-export const LOSSLESS_VERSION = 1;
+/** The version codes are written in. */
+export const LOSSLESS_VERSION = 2;
+/** The versions this build decodes. */
+export const LOSSLESS_VERSIONS: readonly number[] = [1, 2];
 /** The magic byte of version v is LOSSLESS_MAGIC_BASE + v. */
 export const LOSSLESS_MAGIC_BASE = 0xf4;
 const FP_LEN = 8;
@@ -56,14 +60,15 @@ const WHOLE_CODE = LOSSLESS_CODES.whole;
 export const isLosslessCode: (s: string) => boolean = LOSSLESS_CODES.is;
 export const findLosslessCodes: (text: string) => FoundCode[] = LOSSLESS_CODES.find;
 
-/** A parsed container: the model it needs (first 8 hex characters of its fingerprint) and the payload. */
+/** A parsed container: the model it needs (first 8 hex characters of its fingerprint), the version and the payload. */
 export interface LosslessContainer {
   fingerprint8: string;
+  version: number;
   payload: Uint8Array;
 }
 
-export function formatLosslessCode(payload: Uint8Array, fingerprint: string): string {
-  return `tvz${LOSSLESS_VERSION}:${fingerprint.slice(0, FP_LEN).toLowerCase()}:${base64urlEncode(payload)}`;
+export function formatLosslessCode(payload: Uint8Array, fingerprint: string, version = LOSSLESS_VERSION): string {
+  return `tvz${version}:${fingerprint.slice(0, FP_LEN).toLowerCase()}:${base64urlEncode(payload)}`;
 }
 
 export function parseLosslessCode(code: string): LosslessContainer {
@@ -73,30 +78,31 @@ export function parseLosslessCode(code: string): LosslessContainer {
     const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
     throw new LosslessCodeError(
       'not-a-code',
-      `not a lossless code: expected "tvz1:<8 hex chars>:<base64url>", got ${JSON.stringify(shown)}`,
+      `not a lossless code: expected "tvz${LOSSLESS_VERSION}:<8 hex chars>:<base64url>", got ${JSON.stringify(shown)}`,
     );
   }
-  checkVersion(Number(m[1]));
+  const version = Number(m[1]);
+  checkVersion(version);
   const { bytes, leftoverBits, leftover } = base64urlDecode(m[3]);
   if (leftoverBits >= 6 || leftover !== 0) {
     throw new LosslessCodeError('corrupt', 'lossless code is corrupt: its last character is not a possible ending');
   }
-  return { fingerprint8: m[2], payload: bytes };
+  return { fingerprint8: m[2], version, payload: bytes };
 }
 
 function checkVersion(version: number): void {
-  if (version !== LOSSLESS_VERSION) {
+  if (!LOSSLESS_VERSIONS.includes(version)) {
     throw new LosslessCodeError(
       'unsupported-version',
-      `lossless code version ${version} is not supported by this version of TextVAE (supports ${LOSSLESS_VERSION})`,
+      `lossless code version ${version} is not supported by this version of TextVAE (supports ${LOSSLESS_VERSIONS.join(' and ')})`,
     );
   }
 }
 
 /** The binary header: magic, version, 4 fingerprint bytes. */
-export function binaryHeader(fingerprint: string): Uint8Array {
+export function binaryHeader(fingerprint: string, version = LOSSLESS_VERSION): Uint8Array {
   const out = new Uint8Array(BINARY_HEADER_BYTES);
-  out[0] = LOSSLESS_MAGIC_BASE + LOSSLESS_VERSION;
+  out[0] = LOSSLESS_MAGIC_BASE + version;
   for (let i = 0; i < 4; i++) out[1 + i] = parseInt(fingerprint.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
@@ -119,6 +125,11 @@ export function parseBinaryHeader(bytes: Uint8Array): string {
     throw new LosslessCodeError('truncated', 'lossless code file is truncated: the header is incomplete');
   }
   return Array.from(bytes.subarray(1, 5), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The version of a binary code whose header parseBinaryHeader accepted. */
+export function binaryVersion(bytes: Uint8Array): number {
+  return bytes[0] - LOSSLESS_MAGIC_BASE;
 }
 
 export function checkModel(fingerprint8: string, activeFingerprint: string, activeName?: string): void {

@@ -1,0 +1,90 @@
+/**
+ * Whole files coded losslessly, each on its own, in format version 1 (no document cache) and 2
+ * (the cache mixed in), next to brotli -q 11 on the same files alone. Every code is decoded and
+ * compared. Sizes are the binary form's bytes (header, segment heads, CRCs included).
+ *
+ *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR [--split val|all] [--kb 200]
+ */
+import * as zlib from 'node:zlib';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/core/backend';
+import { TextVae } from '../src/core/textVae';
+import { collectCorpus } from '../src/core/corpus';
+import { splitForTraining } from '../src/core/split';
+import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
+import { losslessCoderFor } from '../src/core/lossless/tfMatMul';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'models/default' },
+    data: { type: 'string' },
+    split: { type: 'string', default: 'all' },
+    /** Files in path order until this many kB (0: all). */
+    kb: { type: 'string', default: '0' },
+  },
+});
+
+const brotli = (b: Uint8Array) =>
+  zlib.brotliCompressSync(b, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length },
+  }).length;
+
+async function main(): Promise<void> {
+  if (!values.data) throw new Error('--data DIR is required');
+  const backend = await initBackend('auto');
+  const vae = await TextVae.load(values.model!);
+  const coder = await losslessCoderFor(vae);
+  const { files } = await collectCorpus([values.data]);
+  const sorted = files.slice().sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
+  const held = new Set(splitForTraining(sorted, DEFAULT_VAL_FRACTION).val);
+  const chosen = values.split === 'val' ? sorted.filter((f) => held.has(f.text)) : sorted;
+  const limit = Number(values.kb) * 1000;
+  let bytes = 0;
+  const sizes = { v1: 0, v2: 0, brotli: 0 };
+  const seconds = { v1: 0, v2: 0, decode1: 0, decode2: 0 };
+  let count = 0;
+  for (const f of chosen) {
+    if (limit > 0 && bytes + f.bytes > limit) break;
+    const raw = new TextEncoder().encode(f.text);
+    bytes += raw.length;
+    count++;
+    sizes.brotli += brotli(raw);
+    for (const version of [1, 2] as const) {
+      coder.version = version;
+      const t0 = performance.now();
+      const code = await coder.compressToBinary(raw);
+      seconds[`v${version}`] += (performance.now() - t0) / 1000;
+      sizes[`v${version}`] += code.length;
+      const t1 = performance.now();
+      const back = coder.decompressBinary(code);
+      seconds[`decode${version}`] += (performance.now() - t1) / 1000;
+      if (Buffer.compare(Buffer.from(back), Buffer.from(raw)) !== 0)
+        throw new Error(`${f.relativePath}: decoded wrong`);
+    }
+  }
+  coder.dispose();
+  const bpb = (n: number) => +((n * 8) / bytes).toFixed(3);
+  console.log(
+    JSON.stringify({
+      model: vae.fingerprint.slice(0, 8),
+      data: values.data,
+      split: values.split,
+      files: count,
+      bytes,
+      v1_bits_per_byte: bpb(sizes.v1),
+      v2_bits_per_byte: bpb(sizes.v2),
+      brotli_per_file_bits_per_byte: bpb(sizes.brotli),
+      compress_kb_per_s: { v1: +(bytes / 1000 / seconds.v1).toFixed(1), v2: +(bytes / 1000 / seconds.v2).toFixed(1) },
+      decompress_kb_per_s: {
+        v1: +(bytes / 1000 / seconds.decode1).toFixed(1),
+        v2: +(bytes / 1000 / seconds.decode2).toFixed(1),
+      },
+      backend: backend.name,
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
