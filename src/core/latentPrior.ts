@@ -452,7 +452,7 @@ export function fitMixture(
       ),
     },
     logLikelihood: ll,
-    iterations: iteration + 1,
+    iterations: Math.min(iteration + 1, maxIterations),
   };
 }
 

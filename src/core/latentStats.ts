@@ -165,6 +165,8 @@ export interface PriorFitOptions {
   covariance?: 'full' | 'diag';
   /** Training chunks encoded for the fit, whole documents in a seeded order (default 8192). */
   maxChunks?: number;
+  /** EM iterations at most (default 100; 30 come within 0.1 nats per code of it, measured). */
+  iterations?: number;
   /** Fit the transition over consecutive chunks too (default true). */
   transition?: boolean;
   seed?: number;
@@ -247,7 +249,7 @@ export async function fitLatentPrior(
     1,
     Math.min(o.components ?? 16, Math.floor(points.length / (4 * model.config.latentDim))),
   );
-  const { mixture } = fitMixture(points, { components, covariance, seed });
+  const { mixture } = fitMixture(points, { components, covariance, seed, iterations: o.iterations });
   const pairs = consecutive(docs);
   const transition = o.transition !== false && pairs.length > 0 ? fitTransition(pairs).transition : undefined;
   const facts: PriorFitFacts = {

@@ -26,6 +26,8 @@ import { PRIOR_FILE, type LatentPriorJson } from './latentPrior';
 
 /** Training chunks the end-of-run prior is fitted to: enough for 16 full components of 32 dimensions. */
 const PRIOR_CHUNKS = 4096;
+/** EM iterations there: within 0.1 nats per held-out code of 100 iterations, in a third of the time. */
+const PRIOR_ITERATIONS = 30;
 
 export type { MetricsLine };
 
@@ -426,7 +428,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let prior: LatentPriorJson | undefined;
   if (!cancelled && o.fitPrior !== false && config.variant !== 'sparse') {
     const fitStarted = Date.now();
-    prior = await fitLatentPrior(model, tokenizer, o.train, o.val, { maxChunks: PRIOR_CHUNKS, seed: o.seed });
+    prior = await fitLatentPrior(model, tokenizer, o.train, o.val, {
+      maxChunks: PRIOR_CHUNKS,
+      iterations: PRIOR_ITERATIONS,
+      seed: o.seed,
+    });
     const facts = prior.fit as PriorFitFacts;
     log(
       `latent prior fitted: ${facts.components} component${facts.components === 1 ? '' : 's'} over ${facts.chunks} chunks (${((Date.now() - fitStarted) / 1000).toFixed(1)} s)`,
