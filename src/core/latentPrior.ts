@@ -242,6 +242,15 @@ function matrix(v: unknown, n: number, what: string): number[][] {
   return v.map((row, i) => vector(row, n, `${what} row ${i}`));
 }
 
+/** A covariance matrix: square, finite and symmetric (the factorisation reads only its lower half). */
+function covariance(v: unknown, n: number, what: string): number[][] {
+  const m = matrix(v, n, what);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < i; j++)
+      if (m[i][j] !== m[j][i]) throw new Error(`prior.json: ${what} is not symmetric (row ${i}, column ${j})`);
+  return m;
+}
+
 /** At most this many mixture components (a prior.json is small; this bounds what loading costs). */
 export const MAX_COMPONENTS = 256;
 
@@ -270,7 +279,7 @@ function validatePriorJson(value: unknown, latentDim: number): LatentPriorJson {
   const mixture: MixtureJson = {
     weights,
     means: m.means.map((x, k) => vector(x, D, `mixture.means[${k}]`)),
-    covariances: m.covariances.map((x, k) => matrix(x, D, `mixture.covariances[${k}]`)),
+    covariances: m.covariances.map((x, k) => covariance(x, D, `mixture.covariances[${k}]`)),
   };
   let transition: TransitionJson | undefined;
   if (value.transition !== undefined) {
@@ -279,7 +288,7 @@ function validatePriorJson(value: unknown, latentDim: number): LatentPriorJson {
     transition = {
       matrix: matrix(t.matrix, D, 'transition.matrix'),
       offset: vector(t.offset, D, 'transition.offset'),
-      covariance: matrix(t.covariance, D, 'transition.covariance'),
+      covariance: covariance(t.covariance, D, 'transition.covariance'),
     };
   }
   return {

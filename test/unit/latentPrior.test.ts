@@ -172,6 +172,10 @@ describe('the prior in use', () => {
       [bad((p) => (p.mixture.weights[0] = -1)), /non-negative/],
       [bad((p) => (p.mixture.covariances[0][0][0] = -5)), /not positive definite/],
       [bad((p) => (p.transition.matrix = [[1]])), /transition\.matrix must be a 3×3 matrix/],
+      [
+        bad((p) => (p.transition.covariance[0][2] += 0.5)),
+        /transition\.covariance is not symmetric \(row 2, column 0\)/,
+      ],
     ];
     for (const [value, message] of cases) assert.throws(() => LatentPrior.fromJSON(value, 3), message);
     assert.throws(() => cholesky(Float64Array.from([1, 2, 2, 1]), 2), /not positive definite/);
