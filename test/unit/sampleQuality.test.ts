@@ -154,6 +154,16 @@ describe('reference text', () => {
     assert.ok(r.vocabulary.has('one'));
   });
 
+  test('for paragraph samples, each reference piece is consecutive chunks of one document', () => {
+    const files = Array.from({ length: 40 }, (_, i) => ({
+      relativePath: `doc${i}.txt`,
+      text: `Word${i} one.\n\nWord${i} two.\n\nWord${i} three.\n`,
+    }));
+    const r = referenceFor(files, 100, (t) => t.split(/(?<=\n\n)/), 0.2, 2);
+    assert.equal(r.chunks.length, r.heldOutFiles, 'one run of two per document: the third chunk has no partner');
+    for (const piece of r.chunks) assert.match(piece, /^Word(\d+) one\.\n\nWord\1 two\.\n\n$/);
+  });
+
   test('fewer held-out chunks than asked: all of them', () => {
     const files = [
       { relativePath: 'a.txt', text: 'Alpha.\n\nBeta.\n' },
@@ -183,7 +193,8 @@ describe('textvae eval --samples', () => {
       ...Object.fromEntries(
         Array.from({ length: 20 }, (_, i) => [
           `doc${i}.txt`,
-          `The function returns a list of values.\n\nEach call ${i} creates a new object.\n`,
+          // Long enough for several chunks, so that there are runs of consecutive ones.
+          `The function returns a list of values.\n\nEach call ${i} creates a new object.\n\n`.repeat(8),
         ]),
       ),
     });
@@ -199,11 +210,22 @@ describe('textvae eval --samples', () => {
       top_p: 0.95,
       no_repeat_ngram: 3,
       seed: 3,
+      latent: 'standard',
+      chunks: 1,
+      candidates: 1,
     });
     assert.equal(typeof m.sample_quality.known_word_share, 'number');
     assert.ok(m.reference_quality.samples >= 1 && m.reference_quality.samples <= 4);
     assert.equal(m.reference_quality.known_word_share, 1, 'held-out chunks use only words of the training split');
     const again = JSON.parse((await runCli(args)).stdout);
     assert.deepEqual(again.sample_texts, m.sample_texts, 'the same seed draws the same samples');
+    // Paragraphs of two chunks, next to runs of two consecutive held-out chunks.
+    const two = JSON.parse((await runCli([...args, '--chunks', '2'])).stdout);
+    assert.equal(two.sample_decoding.chunks, 2);
+    assert.equal(two.sample_texts.length, 4);
+    assert.ok(
+      two.reference_quality.mean_chars > m.reference_quality.mean_chars * 1.5,
+      'two chunks per reference piece',
+    );
   });
 });
