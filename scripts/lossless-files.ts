@@ -3,7 +3,10 @@
  * (the cache mixed in), next to brotli -q 11 on the same files alone. Every code is decoded and
  * compared. Sizes are the binary form's bytes (header, segment heads, CRCs included).
  *
- *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR [--split val|all] [--kb 200]
+ *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR|FILE [--split val|all] [--kb 200] [--cut 65536]
+ *
+ * Prints one JSON line: bits/byte per version and brotli, the coding methods the codes used (a
+ * version 1 code that fell back to brotli decodes at brotli's pace), compression and decoding speeds.
  */
 import * as zlib from 'node:zlib';
 import { parseArgs } from 'node:util';
@@ -13,6 +16,7 @@ import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
 import { losslessCoderFor } from '../src/core/lossless/tfMatMul';
+import { BINARY_HEADER_BYTES, summarisePayload } from '../src/core/lossless/format';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +25,8 @@ const { values } = parseArgs({
     split: { type: 'string', default: 'all' },
     /** Files in path order until this many kB (0: all). */
     kb: { type: 'string', default: '0' },
+    /** Code only each file's first N bytes (0: whole files). */
+    cut: { type: 'string', default: '0' },
   },
 });
 
@@ -41,11 +47,13 @@ async function main(): Promise<void> {
   const limit = Number(values.kb) * 1000;
   let bytes = 0;
   const sizes = { v1: 0, v2: 0, brotli: 0 };
+  const methods = { v1: new Set<string>(), v2: new Set<string>() };
   const seconds = { v1: 0, v2: 0, decode1: 0, decode2: 0 };
   let count = 0;
   for (const f of chosen) {
     if (limit > 0 && bytes + f.bytes > limit) break;
-    const raw = new TextEncoder().encode(f.text);
+    const whole = new TextEncoder().encode(f.text);
+    const raw = Number(values.cut) > 0 ? whole.subarray(0, Number(values.cut)) : whole;
     bytes += raw.length;
     count++;
     sizes.brotli += brotli(raw);
@@ -55,6 +63,9 @@ async function main(): Promise<void> {
       const code = await coder.compressToBinary(raw);
       seconds[`v${version}`] += (performance.now() - t0) / 1000;
       sizes[`v${version}`] += code.length;
+      const payload = code.subarray(BINARY_HEADER_BYTES);
+      for (const m of summarisePayload({ fingerprint8: '', version, payload }, code.length).methods)
+        methods[`v${version}`].add(m);
       const t1 = performance.now();
       const back = coder.decompressBinary(code);
       seconds[`decode${version}`] += (performance.now() - t1) / 1000;
@@ -74,6 +85,7 @@ async function main(): Promise<void> {
       v1_bits_per_byte: bpb(sizes.v1),
       v2_bits_per_byte: bpb(sizes.v2),
       brotli_per_file_bits_per_byte: bpb(sizes.brotli),
+      methods: { v1: [...methods.v1], v2: [...methods.v2] },
       compress_kb_per_s: { v1: +(bytes / 1000 / seconds.v1).toFixed(1), v2: +(bytes / 1000 / seconds.v2).toFixed(1) },
       decompress_kb_per_s: {
         v1: +(bytes / 1000 / seconds.decode1).toFixed(1),
