@@ -135,11 +135,13 @@ test('tiedTargetLogProbs: log-softmax of h·embᵀ + bias at each target, with t
 test("tapsConv: each output is the sum over taps of h at its offset (zero outside) times that tap's block, with the same gradients as autodiff", () => {
   const rng = new Random(6);
   const [B, T, D, E] = [2, 7, 4, 5];
-  // Causal (decoder), centred (encoder) and offsets reaching past the sequence.
+  // Causal (decoder), centred (encoder), offsets reaching past the sequence, unevenly spaced (the
+  // gradient gathers taps) and evenly spaced beyond it (TensorFlow's dilated Conv2D).
   for (const offsets of [
     [0, -2, -4],
     [-3, 0, 3],
     [0, -8, 9],
+    [0, -8, -16],
   ]) {
     tf.tidy(() => {
       const h = randomTensor(rng, [B, T, D]) as tf.Tensor3D;
