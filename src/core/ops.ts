@@ -22,7 +22,7 @@ type NativeAttrs = Record<string, number[] | string>;
  * TensorFlow ops that tfjs-node does not expose (tfjs runs log-softmax as six kernels, has no ReLU
  * gradient op and no dilated convolution), registered as kernels of the 'tensorflow' backend under
  * names of our own, so that tfjs's engine tracks, disposes and profiles them like any other
- * kernel. Float32 inputs only (Conv2D's are).
+ * kernel. Their type attribute T is float32: float tensors only.
  */
 const NATIVE_OPS = ['LogSoftmax', 'ReluGrad', 'Conv2D'] as const;
 type NativeOp = (typeof NATIVE_OPS)[number];
