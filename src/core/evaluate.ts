@@ -35,6 +35,7 @@ export async function evaluate(
     cachedRecon = 0;
   const cache = options.cache ? new DocumentCache(model.config.vocabSize, options.cache) : null;
   let doc: number | undefined = undefined;
+  const perTarget = cache !== null || options.onTargets !== undefined;
   const mus: Float32Array[] = [];
   const logvars: Float32Array[] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
@@ -48,11 +49,11 @@ export async function evaluate(
     const values = tf.tidy(() => {
       const o = objective(model, batch, elboOptions(noise));
       const { logvar } = model.encode(tf.tensor2d(batch.tokens, [batch.batchSize, batch.length], 'int32'));
-      // The model's doubt per position (1 − its largest probability): the cache's λ depends on it.
-      const doubt = tf.sub(1, tf.exp(tf.max(tf.logSoftmax(o.logits), 1)));
-      return [o.reconNats, o.klNats, o.correct(), o.targetTokens, o.mu, logvar, o.tokenLogp, doubt].map((t) =>
-        tf.keep(t),
-      );
+      const out: tf.Tensor[] = [o.reconNats, o.klNats, o.correct(), o.targetTokens, o.mu, logvar];
+      // Per position, only for a cache or onTargets: log p(target), and the model's doubt
+      // (1 − its largest probability), which the cache's λ depends on.
+      if (perTarget) out.push(o.tokenLogp, tf.sub(1, tf.exp(tf.max(tf.logSoftmax(o.logits), 1))));
+      return out.map((t) => tf.keep(t));
     });
     const [r, k, c, n, mu, lv, lp, dbt] = await Promise.all(values.map((t) => t.data()));
     values.forEach((t) => t.dispose());
@@ -62,7 +63,7 @@ export async function evaluate(
     tokens += n[0];
     bytes += part.reduce((s, e) => s + e.bytes, 0);
     const T1 = batch.length + 1;
-    for (let b = 0; b < part.length; b++) {
+    for (let b = 0; b < part.length && perTarget; b++) {
       const targets = batch.targets.subarray(b * T1, b * T1 + Math.min(part[b].tokens.length, batch.length) + 1);
       const logp = (lp as Float32Array).subarray(b * T1, b * T1 + targets.length);
       const doubt = (dbt as Float32Array).subarray(b * T1, b * T1 + targets.length);
@@ -76,6 +77,8 @@ export async function evaluate(
           cache.observe(targets[t]);
         }
       }
+    }
+    for (let b = 0; b < part.length; b++) {
       mus.push(Float32Array.from(mu.subarray(b * Z, (b + 1) * Z)));
       logvars.push(Float32Array.from(lv.subarray(b * Z, (b + 1) * Z)));
     }
