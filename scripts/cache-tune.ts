@@ -5,9 +5,17 @@
  * log-probabilities, with λ fitted on half of the documents and measured on the other half.
  *
  *   node --import tsx scripts/cache-tune.ts --model models/default --data .corpora/debian-docs \
- *     --data .corpora/python-docs --kb 200
+ *     --data .corpora/python-docs --kb 200 [--out DIR]
+ *
+ * The last line printed is the chosen parameter set (JSON: `textvae eval --cache --cache-params`).
+ * With --out, a copy of the model bundle is written to DIR (new or empty) with that set as its
+ * cache.json, which `textvae eval --cache` then uses; the model and its fingerprint are unchanged.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadBundle, readOptionalFiles, resaveInput, saveBundle } from '../src/core/bundle';
+import { weightShapes } from '../src/core/model';
 import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { TextVae } from '../src/core/textVae';
@@ -43,6 +51,7 @@ const { values } = parseArgs({
      * earlier tokens as the context, no EOS.
      */
     lockstep: { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
 
@@ -155,7 +164,20 @@ async function main(): Promise<void> {
   results.sort((a, b) => a.held - b.held);
   const best = results[0].params;
   const lambdas = fitLambdas(records(best, docs), stateCount(best)).map((l) => +l.toFixed(4));
-  console.log(JSON.stringify({ ...best, lambdas }));
+  const chosen = { ...best, lambdas };
+  console.log(JSON.stringify(chosen));
+  if (values.out) await writeCopy(values.model!, values.out, chosen);
+}
+
+/** A copy of the bundle at `dir` with `params` as its cache.json, written to `out` (new or empty). */
+async function writeCopy(dir: string, out: string, params: CacheParams): Promise<void> {
+  if (path.resolve(dir) === path.resolve(out)) throw new Error(`--out must differ from ${dir}`);
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new Error(`${out} is not empty: choose a new folder`);
+  const raw = await loadBundle(dir, { expectedShapes: weightShapes });
+  const extras = { ...(await readOptionalFiles(raw)), 'cache.json': JSON.stringify(params) + '\n' };
+  const saved = await saveBundle(out, { ...resaveInput(raw), extras });
+  if (saved.fingerprint !== raw.fingerprint) throw new Error('the fingerprint changed while adding cache.json');
+  console.error(`${out}: a copy of ${dir} with cache.json`);
 }
 
 main().catch((e) => {

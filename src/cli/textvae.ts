@@ -339,11 +339,10 @@ async function gatherTexts(o: Opts): Promise<CorpusFile[]> {
   return files;
 }
 
-/** `eval --cache [--cache-params FILE]`: the document cache's parameters, or undefined without --cache. */
-function cacheParams(o: Opts): CacheParams | undefined {
-  if (!o.flag('cache')) return undefined;
+/** `eval --cache --cache-params FILE`: the parameters in FILE (undefined without the option). */
+function cacheParamsFile(o: Opts): CacheParams | undefined {
   const file = o.string('cache-params');
-  if (file === undefined) return DEFAULT_CACHE;
+  if (file === undefined) return undefined;
   if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
   let json: unknown;
   try {
@@ -591,7 +590,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       'cache-params': {
         kind: 'string',
         arg: 'FILE',
-        help: "with --cache: the cache's parameters as JSON (scripts/cache-tune.ts prints them), not the default model's",
+        help: "with --cache: the cache's parameters as JSON (scripts/cache-tune.ts prints them) instead of the bundle's cache.json or the default",
       },
     },
     check(o) {
@@ -602,9 +601,9 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       if (!o.given('sentences') && !o.given('samples')) requireData(o);
     },
     async run(o, { backend }) {
-      const cache = cacheParams(o);
+      const fromFile = cacheParamsFile(o);
       const vae = await TextVae.load(modelDir(o));
-      let m: Partial<EvalMetrics> & { split?: EvalSplit } = {};
+      let m: Partial<EvalMetrics> & { split?: EvalSplit; cache_params?: string } = {};
       if (o.given('data')) {
         const files = await gatherTexts(o);
         const split = o.choice<EvalSplit>('split');
@@ -612,7 +611,14 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         const parts = splitForTraining(files, o.number('val-fraction') ?? DEFAULT_VAL_FRACTION);
         const chosen = split === 'all' ? files.map((f) => f.text) : parts[split];
         if (chosen.length === 0) throw new Error(`the ${split} split of the data is empty`);
-        m = { split, ...(await vae.evaluateTexts(chosen, undefined, cache)) };
+        // The parameters: --cache-params FILE, else the bundle's cache.json, else the engine's default.
+        const cache = fromFile ?? vae.cacheParams ?? DEFAULT_CACHE;
+        const source = fromFile ? 'file' : vae.cacheParams ? 'bundle' : 'default';
+        m = {
+          split,
+          ...(await vae.evaluateTexts(chosen, undefined, o.flag('cache') ? cache : undefined)),
+          ...(o.flag('cache') && { cache_params: source }),
+        };
       }
       const sentencesFile = o.string('sentences');
       if (sentencesFile !== undefined) {

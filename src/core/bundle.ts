@@ -11,7 +11,8 @@
  *                   elements of the tensor's dtype, so byte offset = offset × element size)
  *   weights.bin     raw little-endian float32 / IEEE half values
  *   optional:       REPORT.md, train-log.jsonl, eval.json, COMMAND.md,
- *                   prior.json (a latent prior fitted after training: latentPrior.ts)
+ *                   prior.json (a latent prior fitted after training: latentPrior.ts),
+ *                   cache.json (the document cache's parameters for this model: documentCache.ts)
  *
  * manifest.files lists every file except manifest.json itself. The fingerprint
  * is computeFingerprint(config.json, tokenizer.json, weights.json, weights.bin)
@@ -39,7 +40,14 @@ export const REQUIRED_BUNDLE_FILES = [
   'weights.json',
   'weights.bin',
 ] as const;
-export const OPTIONAL_BUNDLE_FILES = ['REPORT.md', 'train-log.jsonl', 'eval.json', 'COMMAND.md', 'prior.json'] as const;
+export const OPTIONAL_BUNDLE_FILES = [
+  'REPORT.md',
+  'train-log.jsonl',
+  'eval.json',
+  'COMMAND.md',
+  'prior.json',
+  'cache.json',
+] as const;
 /** Default size cap for weights.bin. */
 export const DEFAULT_MAX_WEIGHTS_BYTES = 256 * 1024 * 1024;
 /** Size cap for every other file (JSON and text). */
@@ -108,6 +116,8 @@ export interface LoadedBundle {
   weightsDtype: WeightsDtype;
   /** prior.json parsed, where the bundle has one (checked against the model by latentPrior.ts). */
   prior?: unknown;
+  /** cache.json parsed, where the bundle has one (checked by documentCache.ts). */
+  cache?: unknown;
 }
 
 export interface SaveBundleInput {
@@ -607,6 +617,8 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
   const tokenizer = parseJson('tokenizer.json', tokenizerBytes);
   const priorBytes = contents.get('prior.json');
   const prior = priorBytes ? parseJson('prior.json', priorBytes) : undefined;
+  const cacheBytes = contents.get('cache.json');
+  const cache = cacheBytes ? parseJson('cache.json', cacheBytes) : undefined;
   const index = validateWeightsIndex(parseJson('weights.json', weightsJsonBytes), weightsBin.length);
 
   const weights: NamedWeights = {};
@@ -651,6 +663,7 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
     sizeBytes,
     weightsDtype: index.dtype,
     ...(prior !== undefined ? { prior } : {}),
+    ...(cache !== undefined ? { cache } : {}),
   };
 }
 
@@ -671,6 +684,18 @@ export async function readOptionalFiles(bundle: LoadedBundle): Promise<Record<st
   for (const name of OPTIONAL_BUNDLE_FILES)
     if (bundle.manifest.files[name]) out[name] = await fs.readFile(path.join(bundle.dir, name), 'utf8');
   return out;
+}
+
+/** What saves `bundle` again as it is (the same fingerprint): add `extras` to write a copy with other optional files. */
+export function resaveInput(bundle: LoadedBundle): SaveBundleInput {
+  return {
+    config: bundle.config,
+    tokenizer: bundle.tokenizer,
+    weights: bundle.weights,
+    weightsDtype: bundle.weightsDtype,
+    training: bundle.manifest.training,
+    metrics: bundle.manifest.metrics,
+  };
 }
 
 // ---------------------------------------------------------------- save

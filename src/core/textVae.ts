@@ -8,7 +8,7 @@ import { formatLatentCode, formatPrecisionCode, parseLatentCode } from './latent
 import { LatentQuantiser } from './latentPrecision';
 import { makeExamples } from './dataset';
 import { evaluate, type EvalMetrics } from './evaluate';
-import type { CacheParams } from './documentCache';
+import { parseCacheParams, type CacheParams } from './documentCache';
 import type { RoundTrip } from './similarity';
 import { Random } from './random';
 
@@ -85,6 +85,8 @@ export class TextVae {
     readonly sizeBytes: number,
     /** The bundle's fitted latent prior (prior.json), if it has one. */
     readonly prior: LatentPrior | null = null,
+    /** The bundle's document-cache parameters (cache.json), if it has them. */
+    readonly cacheParams: CacheParams | null = null,
   ) {}
 
   static async load(dir: string): Promise<TextVae> {
@@ -98,6 +100,7 @@ export class TextVae {
       bundle.manifest,
       bundle.sizeBytes,
       bundle.latentPrior ?? null,
+      bundle.cacheParams ?? null,
     );
   }
 
@@ -587,7 +590,9 @@ function previewText(text: string): string {
 /** A bundle whose weights fit the shapes its config needs and whose tokenizer fits its vocabulary. */
 export async function loadModelBundle(
   dir: string,
-): Promise<Omit<LoadedBundle, 'tokenizer'> & { tokenizer: Tokenizer; latentPrior?: LatentPrior }> {
+): Promise<
+  Omit<LoadedBundle, 'tokenizer'> & { tokenizer: Tokenizer; latentPrior?: LatentPrior; cacheParams?: CacheParams }
+> {
   const bundle = await loadBundle(dir, { expectedShapes: weightShapes });
   let tokenizer: Tokenizer;
   try {
@@ -600,9 +605,20 @@ export async function loadModelBundle(
       dir,
       `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocabSize ${bundle.config.vocabSize}`,
     );
-  if (bundle.prior === undefined) return { ...bundle, tokenizer };
+  let cacheParams: CacheParams | undefined;
+  if (bundle.cache !== undefined)
+    try {
+      cacheParams = parseCacheParams(bundle.cache);
+    } catch (err) {
+      throw new BundleError(
+        dir,
+        `cache.json: ${(err as Error).message} (remove it or tune again: scripts/cache-tune.ts)`,
+      );
+    }
+  const loaded = { ...bundle, tokenizer, ...(cacheParams && { cacheParams }) };
+  if (bundle.prior === undefined) return loaded;
   try {
-    return { ...bundle, tokenizer, latentPrior: LatentPrior.fromJSON(bundle.prior, bundle.config.latentDim) };
+    return { ...loaded, latentPrior: LatentPrior.fromJSON(bundle.prior, bundle.config.latentDim) };
   } catch (err) {
     throw new BundleError(dir, `${(err as Error).message} (remove prior.json or fit it again: scripts/fit-prior.ts)`);
   }

@@ -23,7 +23,12 @@ import { TextVaeModel } from '../../src/core/model';
 import { Random } from '../../src/core/random';
 import { FIRST_BYTE_ID } from '../../src/core/tokenizer';
 import type { ModelConfig } from '../../src/core/types';
-import { setupBackend } from '../helpers/engine';
+import { setupBackend, sharedTiny } from '../helpers/engine';
+import { loadBundle, readOptionalFiles, resaveInput, saveBundle } from '../../src/core/bundle';
+import { weightShapes } from '../../src/core/model';
+import { TextVae } from '../../src/core/textVae';
+import { makeTempDir } from '../helpers/tmp';
+import * as path from 'node:path';
 
 const V = 50;
 const FORM: CacheParams = {
@@ -211,5 +216,25 @@ describe('evaluate with a cache', () => {
       `${cached.cache_recon_bits_per_byte} against ${cached.recon_bits_per_byte}`,
     );
     assert.equal((await evaluate(model, examples)).cache_bits_per_byte, undefined, 'no cache, no figure');
+  });
+});
+
+describe("a bundle's cache.json", () => {
+  test('a copy with cache.json loads its parameters (same model); a bad one is refused naming the file', async () => {
+    await setupBackend();
+    const dir = (await sharedTiny({ maxSteps: 10 })).dir;
+    const raw = await loadBundle(dir, { expectedShapes: weightShapes });
+    const params: CacheParams = { order: 1, decay: 1, escape: 1, lambdas: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] };
+    const copy = async (text: string) => {
+      const out = path.join(makeTempDir(), 'copy');
+      const extras = { ...(await readOptionalFiles(raw)), 'cache.json': text };
+      assert.equal((await saveBundle(out, { ...resaveInput(raw), extras })).fingerprint, raw.fingerprint);
+      return out;
+    };
+    const vae = await TextVae.load(await copy(JSON.stringify(params)));
+    assert.deepEqual(vae.cacheParams, params);
+    assert.equal((await TextVae.load(dir)).cacheParams, null, 'a bundle without one');
+    const bad = await copy(JSON.stringify({ ...params, lambdas: [0.1] }));
+    await assert.rejects(TextVae.load(bad), /cache\.json: cache parameters need 6 lambdas .*scripts\/cache-tune\.ts/);
   });
 });
