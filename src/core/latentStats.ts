@@ -11,7 +11,7 @@ import { TextVaeModel, makeBatch, weightShapes } from './model';
 import { makeExamples, type Example } from './dataset';
 import type { ModelConfig, NamedWeights } from './types';
 import { Random } from './random';
-import { loadBundle, readOptionalFiles, saveBundle } from './bundle';
+import { loadBundle, readOptionalFiles, resaveInput, saveBundle } from './bundle';
 import { loadModelBundle } from './textVae';
 import { chunkForTraining } from './chunker';
 import type { Tokenizer } from './tokenizer';
@@ -310,15 +310,7 @@ export async function fitPriorBundle(dir: string, out: string, o: PriorBundleOpt
         '```sh\n' +
         o.command +
         '\n```\n';
-    const saved = await saveBundle(out, {
-      config: raw.config,
-      tokenizer: raw.tokenizer,
-      weights: raw.weights,
-      weightsDtype: raw.weightsDtype,
-      training: raw.manifest.training,
-      metrics: raw.manifest.metrics,
-      extras,
-    });
+    const saved = await saveBundle(out, { ...resaveInput(raw), extras });
     if (saved.fingerprint !== raw.fingerprint) throw new Error('the fingerprint changed while adding prior.json');
     return prior;
   } finally {
