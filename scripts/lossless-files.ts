@@ -3,7 +3,8 @@
  * (the cache mixed in), next to brotli -q 11 on the same files alone. Every code is decoded and
  * compared. Sizes are the binary form's bytes (header, segment heads, CRCs included).
  *
- *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR|FILE [--split val|all] [--kb 200] [--cut 65536]
+ *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR|FILE [--split val|all] [--kb 200]
+ *     [--cut 65536 [--snippets 4]]
  *
  * Prints one JSON line: bits/byte per version and brotli, the coding methods the codes used (a
  * version 1 code that fell back to brotli decodes at brotli's pace), compression and decoding speeds.
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     kb: { type: 'string', default: '0' },
     /** Code only each file's first N bytes (0: whole files). */
     cut: { type: 'string', default: '0' },
+    /** With --cut N: code this many pieces of N bytes per file instead, starting at line starts spread evenly. */
+    snippets: { type: 'string', default: '0' },
   },
 });
 
@@ -34,6 +37,17 @@ const brotli = (b: Uint8Array) =>
   zlib.brotliCompressSync(b, {
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length },
   }).length;
+
+/** The whole file; its first `cut` bytes; or `n` pieces of `cut` bytes from line starts spread evenly. */
+function pieces(whole: Uint8Array, cut: number, n: number): Uint8Array[] {
+  if (cut <= 0) return [whole];
+  if (n <= 0 || whole.length <= cut) return [whole.subarray(0, cut)];
+  return Array.from({ length: n }, (_, k) => {
+    let start = Math.floor(((whole.length - cut) * (k + 0.5)) / n);
+    while (start > 0 && whole[start - 1] !== 10) start--;
+    return whole.subarray(start, start + cut);
+  });
+}
 
 async function main(): Promise<void> {
   if (!values.data) throw new Error('--data DIR is required');
@@ -53,24 +67,25 @@ async function main(): Promise<void> {
   for (const f of chosen) {
     if (limit > 0 && bytes + f.bytes > limit) break;
     const whole = new TextEncoder().encode(f.text);
-    const raw = Number(values.cut) > 0 ? whole.subarray(0, Number(values.cut)) : whole;
-    bytes += raw.length;
-    count++;
-    sizes.brotli += brotli(raw);
-    for (const version of [1, 2] as const) {
-      coder.version = version;
-      const t0 = performance.now();
-      const code = await coder.compressToBinary(raw);
-      seconds[`v${version}`] += (performance.now() - t0) / 1000;
-      sizes[`v${version}`] += code.length;
-      const payload = code.subarray(BINARY_HEADER_BYTES);
-      for (const m of summarisePayload({ fingerprint8: '', version, payload }, code.length).methods)
-        methods[`v${version}`].add(m);
-      const t1 = performance.now();
-      const back = coder.decompressBinary(code);
-      seconds[`decode${version}`] += (performance.now() - t1) / 1000;
-      if (Buffer.compare(Buffer.from(back), Buffer.from(raw)) !== 0)
-        throw new Error(`${f.relativePath}: decoded wrong`);
+    for (const raw of pieces(whole, Number(values.cut), Number(values.snippets))) {
+      bytes += raw.length;
+      count++;
+      sizes.brotli += brotli(raw);
+      for (const version of [1, 2] as const) {
+        coder.version = version;
+        const t0 = performance.now();
+        const code = await coder.compressToBinary(raw);
+        seconds[`v${version}`] += (performance.now() - t0) / 1000;
+        sizes[`v${version}`] += code.length;
+        const payload = code.subarray(BINARY_HEADER_BYTES);
+        for (const m of summarisePayload({ fingerprint8: '', version, payload }, code.length).methods)
+          methods[`v${version}`].add(m);
+        const t1 = performance.now();
+        const back = coder.decompressBinary(code);
+        seconds[`decode${version}`] += (performance.now() - t1) / 1000;
+        if (Buffer.compare(Buffer.from(back), Buffer.from(raw)) !== 0)
+          throw new Error(`${f.relativePath}: decoded wrong`);
+      }
     }
   }
   coder.dispose();
@@ -80,7 +95,7 @@ async function main(): Promise<void> {
       model: vae.fingerprint.slice(0, 8),
       data: values.data,
       split: values.split,
-      files: count,
+      inputs: count,
       bytes,
       v1_bits_per_byte: bpb(sizes.v1),
       v2_bits_per_byte: bpb(sizes.v2),
