@@ -273,6 +273,9 @@ describe('with a tiny trained model', () => {
     );
     assert.equal(fit.status, 0, fit.stderr);
     assert.match(fit.stdout, /prior\.json, 1 full component over \d+ chunks of 1 document, with a transition/);
+    const infoOf = async (model: string) => JSON.parse((await runCli(['info', '--json', '--model', model])).stdout);
+    assert.equal((await infoOf(plain)).prior, null);
+    assert.deepEqual((await infoOf(withPrior)).prior.components, 1);
     const runs: string[][] = [];
     for (const [model, latent] of [
       [plain, []],
