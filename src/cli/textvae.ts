@@ -19,6 +19,7 @@ import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, formatLosslessCode } from '../core/lossless/format';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
+import { sampleSource } from '../core/latentPrior';
 import {
   BACKEND_REQUESTS,
   CODE_SCHEMES,
@@ -439,9 +440,6 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         backend: backend.name,
         backend_detail: backend.detail,
         backends_skipped: backend.skipped,
-        prior: vae.prior
-          ? { components: vae.prior.componentCount, transition: vae.prior.hasTransition, fit: vae.prior.json.fit }
-          : null,
       };
       print(
         o,
@@ -455,11 +453,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
           `parameters:  ${info.parameters.toLocaleString('en')} (${(info.sizeBytes / 1e6).toFixed(1)} MB on disk)`,
           `vocabulary:  ${vae.tokenizer.vocabSize} byte-level BPE tokens`,
           `codes:       ${vae.config.codeScheme === 'precision' ? 'tvae2 (steps follow the posterior, range-coded)' : 'tvae1 (int8 per dimension)'}`,
-          `samples:     ${
-            vae.prior
-              ? `from the fitted prior.json (${vae.prior.componentCount} component${vae.prior.componentCount === 1 ? '' : 's'}${vae.prior.hasTransition ? ', a transition for paragraphs' : ''})`
-              : `from ${vae.config.variant === 'vae' ? 'N(0, I)' : "the codes' mean and spread"} (no prior.json)`
-          }`,
+          `samples:     from ${sampleSource(info)}`,
           `metrics:     ${JSON.stringify(info.metrics ?? {})}`,
         ].join('\n'),
       );

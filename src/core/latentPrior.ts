@@ -553,3 +553,13 @@ export function priorJson(
     ...(fit !== undefined ? { fit } : {}),
   };
 }
+
+/** Where a model's samples come from, in a few words (`textvae info`, Show Model Info). */
+export function sampleSource(info: {
+  variant: string;
+  prior?: { components: number; transition: boolean } | null;
+}): string {
+  const p = info.prior;
+  if (!p) return `${info.variant === 'vae' ? 'N(0, I)' : "the codes' mean and spread"} (no prior.json)`;
+  return `the fitted prior.json (${p.components} component${p.components === 1 ? '' : 's'}${p.transition ? ', a transition for paragraphs' : ''})`;
+}

@@ -124,6 +124,7 @@ export class TextVae {
       vocabSize: this.tokenizer.vocabSize,
       training: this.manifest?.training,
       metrics: this.manifest?.metrics,
+      prior: this.prior ? { components: this.prior.componentCount, transition: this.prior.hasTransition } : null,
     };
   }
 

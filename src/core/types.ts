@@ -86,6 +86,8 @@ export interface ModelInfo {
   vocabSize: number;
   training?: unknown;
   metrics?: unknown;
+  /** The fitted latent prior samples are drawn from (prior.json), or null without one. */
+  prior: { components: number; transition: boolean } | null;
 }
 
 export interface EvalMetrics {

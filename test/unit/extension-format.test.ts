@@ -23,6 +23,7 @@ import {
   resolveSettingPath,
 } from '../../src/extension/logic/modelResolution';
 import { pca2 } from '../../src/core/projection';
+import { sampleSource } from '../../src/core/latentPrior';
 
 describe('texts', () => {
   test('status bar: model name and backend, or "not started"', () => {
@@ -113,12 +114,15 @@ describe('texts', () => {
       },
       'mine',
     );
+    const withPrior = { variant: 'vae', prior: { components: 16, transition: true } };
+    assert.equal(sampleSource(withPrior), 'the fitted prior.json (16 components, a transition for paragraphs)');
     assert.match(md, /\| Held-out bits per byte \| 2\.5 \|/);
     assert.match(md, /\| Active units \| 7 \|/);
     assert.match(md, /\| Mutual information \(nats\) \| 1\.5 \|/);
     assert.match(md, /\| Parameters \| 1,234,567 \|/);
     assert.match(md, /\| Size on disk \| 5\.0 MB \|/);
     assert.match(md, /\| Steps \| 300 \|/);
+    assert.match(md, /\| Samples from \| N\(0, I\) \(no prior\.json\) \|/);
     assert.doesNotMatch(md, /Token accuracy/);
   });
 });
@@ -144,8 +148,8 @@ describe('text from a bundle or a model is shown, never interpreted', () => {
       // One title, two section headings; nothing else that a reader did not write.
       assert.deepEqual(injected(html, 3), [], `${JSON.stringify(evil)} rendered as:\n${html}`);
       assert.doesNotMatch(html, /href=|src="http/);
-      // Every value stays on its row: the tables keep their 12 + 1 + 4 rows.
-      assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 12 + (1 + 1) + (1 + 3), html);
+      // Every value stays on its row: the tables keep their 13 + 1 + 4 rows.
+      assert.equal((html.match(/<tr>/g) ?? []).length, 1 + 13 + (1 + 1) + (1 + 3), html);
     }
   });
 

@@ -1,5 +1,6 @@
 /** User-visible texts and small computations behind them; vscode-free so that they can be tested. */
 import type { MetricsLine } from '../../core/types';
+import { sampleSource } from '../../core/latentPrior';
 import type { TrainOutcome } from '../../protocol/engine';
 
 /** Status-bar text shows `$(name)` as an icon: a user's string (a model folder) must show as typed. */
@@ -153,6 +154,7 @@ export interface ModelInfoLike {
   vocabSize: number;
   training?: unknown;
   metrics?: unknown;
+  prior?: { components: number; transition: boolean } | null;
   backend: string;
 }
 
@@ -208,6 +210,8 @@ export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDeta
     info.config.codeScheme === 'precision' ? 'tvae2: length follows the information' : 'tvae1: one byte per dimension',
   );
   own('Layers', `${fmtValue(info.config.encoderLayers)} encoder, ${info.config.decoderDilations.length} decoder`);
+  // Numbers and fixed words only.
+  own('Samples from', sampleSource(info));
   const metrics = isDict(info.metrics) ? info.metrics : {};
   const mRows = METRIC_LABELS.filter(([k]) => k in metrics);
   lines.push('', '## Training metrics', '');
