@@ -4,7 +4,11 @@
  * fingerprint stays the same.
  *
  *   node --import tsx scripts/finalize-model.ts --model models/default --log train-log.jsonl \
- *     --eval eval.json --train-command "..." --eval-command "..." --data .corpora/python-docs
+ *     --eval eval.json --train-command "..." --eval-command "..." --data .corpora/python-docs \
+ *     [--append SECTION.md]
+ *
+ * --append: a hand-written section (measured tables, say) kept at the end of REPORT.md, so that
+ * re-running this script does not lose it and the manifest's checksum always covers it.
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       // How the model was trained and on what, when it is not the GPU route on the Python docs.
       about: { type: 'string' },
+      append: { type: 'string' },
     },
   });
   const dir = values.model!;
@@ -82,9 +87,13 @@ async function main(): Promise<void> {
     'active_units',
     'mutual_information',
     'token_accuracy',
+    // With the document cache (eval --cache): earlier text of the same file mixed into the decoder.
+    'cache_bits_per_byte',
+    'cache_recon_bits_per_byte',
     'backend',
   ]) {
     const v = evalJson[k];
+    if (v === undefined) continue;
     md.push(`| ${k} | ${typeof v === 'number' ? +v.toFixed(4) : v} |`);
   }
   const enc = vae.config.encoderDilations ? ` (dilations ${vae.config.encoderDilations.join(', ')})` : '';
@@ -103,13 +112,18 @@ async function main(): Promise<void> {
     const back = await vae.decodeCodes(codes, { strategy: 'beam', ...EXTENSION_DECODING });
     md.push(`- original: ${s}`, `  - code: \`${codes.join(' ')}\``, `  - decoded: ${back.replace(/\n/g, ' ')}`);
   }
-  md.push('', '## Samples from the prior', '');
+  const source = vae.prior ? 'the fitted latent prior (prior.json)' : 'N(0, I)';
+  md.push('', '## Samples', '', `Codes drawn from ${source}, as the extension samples them.`, '');
   for (const t of [0.6, 0.8, 1.0]) {
     md.push(`Temperature ${t}, top-p 0.95, seed 11:`, '');
     for (const s of await vae.sample(3, { temperature: t, topP: 0.95, seed: 11 }))
       md.push('```text', s.trimEnd(), '```');
     md.push('');
   }
+  md.push('Paragraphs of three consecutive codes, temperature 0.8, top-p 0.95, seed 11:', '');
+  for (const s of await vae.sample(2, { temperature: 0.8, topP: 0.95, seed: 11, chunks: 3 }))
+    md.push('```text', s.trimEnd(), '```');
+  md.push('');
   if (sentences.length >= 2) {
     md.push('## Interpolation (spherical, 5 steps)', '');
     for (const p of await vae.interpolate(sentences[0], sentences[1], 5, 'spherical', {
@@ -119,6 +133,7 @@ async function main(): Promise<void> {
       md.push(`- ${p.alpha.toFixed(2)}: ${p.text.replace(/\n/g, ' ')}`);
   }
   md.push('');
+  if (values.append) md.push(fs.readFileSync(values.append, 'utf8').trim(), '');
   const command = [
     '# How this model was made',
     '',
