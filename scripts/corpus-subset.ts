@@ -1,0 +1,70 @@
+/**
+ * Copies a chosen part of a corpus's training files (as `textvae train` splits them: the held-out
+ * files never come along) into a new folder, keeping their relative paths. Files are taken in path
+ * order, numbered from 0:
+ *
+ *   --every N        keep file i when i % N == 0 (a thinner corpus, to balance two of them)
+ *   --skip-every M   leave out file i when i % M == 0 (scripts/cache-tune.ts tunes on those)
+ *
+ *   node --import tsx scripts/corpus-subset.ts --data .corpora/debian-docs --every 6 --skip-every 23 --out /tmp/deb6
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { collectCorpus } from '../src/core/corpus';
+import { splitForTraining } from '../src/core/split';
+import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
+
+/** Indexes (in path order) of the training files kept. */
+export function chooseFiles(count: number, every: number, skipEvery: number): number[] {
+  const kept: number[] = [];
+  for (let i = 0; i < count; i++) if (i % every === 0 && !(skipEvery > 0 && i % skipEvery === 0)) kept.push(i);
+  return kept;
+}
+
+export async function corpusSubset(
+  data: string,
+  out: string,
+  every: number,
+  skipEvery: number,
+): Promise<{ files: number; bytes: number }> {
+  if (!(Number.isInteger(every) && every >= 1)) throw new Error(`--every must be a whole number ≥ 1, got ${every}`);
+  if (!(Number.isInteger(skipEvery) && skipEvery >= 0))
+    throw new Error(`--skip-every must be a whole number ≥ 0, got ${skipEvery}`);
+  if (fs.existsSync(out)) throw new Error(`--out ${out} exists; choose a new folder`);
+  const { files } = await collectCorpus([data]);
+  const train = new Set(splitForTraining(files, DEFAULT_VAL_FRACTION).train);
+  const sorted = files.filter((f) => train.has(f.text)).sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
+  let bytes = 0;
+  const kept = chooseFiles(sorted.length, every, skipEvery);
+  for (const i of kept) {
+    const f = sorted[i];
+    const target = path.join(out, f.relativePath);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, f.text);
+    bytes += f.bytes;
+  }
+  return { files: kept.length, bytes };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      every: { type: 'string', default: '1' },
+      'skip-every': { type: 'string', default: '0' },
+    },
+  });
+  if (!values.data || !values.out)
+    throw new Error('usage: corpus-subset.ts --data DIR --out DIR [--every N] [--skip-every M]');
+  const r = await corpusSubset(values.data, values.out, Number(values.every), Number(values['skip-every']));
+  process.stdout.write(`${values.out}: ${r.files} training files of ${values.data}, ${r.bytes} bytes\n`);
+}
+
+if (process.argv[1]?.endsWith('corpus-subset.ts')) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`corpus-subset: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
