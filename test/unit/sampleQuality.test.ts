@@ -210,7 +210,8 @@ describe('textvae eval --samples', () => {
       top_p: 0.95,
       no_repeat_ngram: 3,
       seed: 3,
-      latent: 'standard',
+      // The default model carries a fitted prior (prior.json), and sampling uses it.
+      latent: 'fitted',
       chunks: 1,
       candidates: 1,
     });
