@@ -5,7 +5,9 @@
  *
  *   --every N        keep file i when i % N == 0 (a thinner corpus, to balance two of them)
  *   --skip-every M   leave out file i when i % M == 0 (scripts/cache-tune.ts tunes on those)
+ *   --max-file-kb F  leave out files over F kB;  --kb K  stop before the total passes K kB
  *
+ * `--every 23 --max-file-kb 50 --kb 300` gives exactly the files scripts/cache-tune.ts tunes on.
  *   node --import tsx scripts/corpus-subset.ts --data .corpora/debian-docs --every 6 --skip-every 23 --out /tmp/deb6
  */
 import * as fs from 'node:fs';
@@ -27,6 +29,7 @@ export async function corpusSubset(
   out: string,
   every: number,
   skipEvery: number,
+  limits: { maxFileKb?: number; kb?: number } = {},
 ): Promise<{ files: number; bytes: number }> {
   if (!(Number.isInteger(every) && every >= 1)) throw new Error(`--every must be a whole number ≥ 1, got ${every}`);
   if (!(Number.isInteger(skipEvery) && skipEvery >= 0))
@@ -36,15 +39,18 @@ export async function corpusSubset(
   const train = new Set(splitForTraining(files, DEFAULT_VAL_FRACTION).train);
   const sorted = files.filter((f) => train.has(f.text)).sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
   let bytes = 0;
-  const kept = chooseFiles(sorted.length, every, skipEvery);
-  for (const i of kept) {
+  let kept = 0;
+  for (const i of chooseFiles(sorted.length, every, skipEvery)) {
     const f = sorted[i];
+    if (limits.maxFileKb !== undefined && f.bytes > limits.maxFileKb * 1000) continue;
+    if (limits.kb !== undefined && (bytes + f.bytes) / 1000 > limits.kb) break;
+    kept++;
     const target = path.join(out, f.relativePath);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, f.text);
     bytes += f.bytes;
   }
-  return { files: kept.length, bytes };
+  return { files: kept, bytes };
 }
 
 async function main(): Promise<void> {
@@ -54,11 +60,17 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       every: { type: 'string', default: '1' },
       'skip-every': { type: 'string', default: '0' },
+      'max-file-kb': { type: 'string' },
+      kb: { type: 'string' },
     },
   });
   if (!values.data || !values.out)
     throw new Error('usage: corpus-subset.ts --data DIR --out DIR [--every N] [--skip-every M]');
-  const r = await corpusSubset(values.data, values.out, Number(values.every), Number(values['skip-every']));
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const r = await corpusSubset(values.data, values.out, Number(values.every), Number(values['skip-every']), {
+    maxFileKb: num(values['max-file-kb']),
+    kb: num(values.kb),
+  });
   process.stdout.write(`${values.out}: ${r.files} training files of ${values.data}, ${r.bytes} bytes\n`);
 }
 

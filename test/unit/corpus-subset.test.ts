@@ -31,6 +31,11 @@ describe('scripts/corpus-subset', () => {
     const kept = names.find((n) => !held.includes(n))!;
     assert.equal(fs.readFileSync(path.join(out, kept), 'utf8'), `Text of ${kept}.\n`);
     await assert.rejects(corpusSubset(corpus, out, 1, 0), /exists; choose a new folder/);
+    // Limits as scripts/cache-tune.ts applies them: files over the size are passed over, the total stops.
+    const size = Buffer.byteLength(`Text of ${kept}.\n`);
+    assert.equal((await corpusSubset(corpus, path.join(root, 'small'), 1, 0, { maxFileKb: 0.001 })).files, 0);
+    const capped = await corpusSubset(corpus, path.join(root, 'capped'), 1, 0, { kb: (2.5 * size) / 1000 });
+    assert.equal(capped.files, 2);
     await assert.rejects(corpusSubset(corpus, path.join(root, 'x'), 0, 0), /--every must be a whole number/);
   });
 });
