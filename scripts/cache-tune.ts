@@ -16,12 +16,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBundle, readOptionalFiles, resaveInput, saveBundle } from '../src/core/bundle';
 import { weightShapes } from '../src/core/model';
-import { collectCorpus } from '../src/core/corpus';
-import { splitForTraining } from '../src/core/split';
 import { TextVae } from '../src/core/textVae';
 import { makeExamples } from '../src/core/dataset';
 import { evaluate } from '../src/core/evaluate';
-import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
+import { selectTrainingFiles } from './corpus-subset';
 import {
   DocumentCache,
   fitLambdas,
@@ -101,17 +99,9 @@ async function main(): Promise<void> {
   const docs: Chunk[][] = [];
   let bytes = 0;
   for (const dir of values.data ?? []) {
-    const { files } = await collectCorpus([dir]);
-    const train = new Set(splitForTraining(files, DEFAULT_VAL_FRACTION).train);
-    const chosen: string[] = [];
-    let kb = 0;
-    const sorted = files.filter((f) => train.has(f.text)).sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
-    for (const [i, f] of sorted.entries()) {
-      if (i % Number(values.every) !== 0 || f.bytes > 50_000) continue;
-      if (kb + f.bytes / 1000 > Number(values.kb)) break;
-      chosen.push(f.text);
-      kb += f.bytes / 1000;
-    }
+    // The same choice as `corpus-subset.ts --every N --max-file-kb 50 --kb K`.
+    const files = await selectTrainingFiles(dir, Number(values.every), 0, { maxFileKb: 50, kb: Number(values.kb) });
+    const chosen = files.map((f) => f.text);
     const examples = makeExamples(chosen, vae.tokenizer, vae.config.maxTokens);
     const first = docs.length;
     const m = await evaluate(vae.model, examples, {

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { collectCorpus } from '../src/core/corpus';
+import { collectCorpus, type CorpusFile } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
 
@@ -24,6 +24,31 @@ export function chooseFiles(count: number, every: number, skipEvery: number): nu
   return kept;
 }
 
+/** The training files of `data` (held-out files never), in path order, chosen as the options say. */
+export async function selectTrainingFiles(
+  data: string,
+  every: number,
+  skipEvery: number,
+  limits: { maxFileKb?: number; kb?: number } = {},
+): Promise<CorpusFile[]> {
+  if (!(Number.isInteger(every) && every >= 1)) throw new Error(`--every must be a whole number ≥ 1, got ${every}`);
+  if (!(Number.isInteger(skipEvery) && skipEvery >= 0))
+    throw new Error(`--skip-every must be a whole number ≥ 0, got ${skipEvery}`);
+  const { files } = await collectCorpus([data]);
+  const train = new Set(splitForTraining(files, DEFAULT_VAL_FRACTION).train);
+  const sorted = files.filter((f) => train.has(f.text)).sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
+  const chosen: CorpusFile[] = [];
+  let bytes = 0;
+  for (const i of chooseFiles(sorted.length, every, skipEvery)) {
+    const f = sorted[i];
+    if (limits.maxFileKb !== undefined && f.bytes > limits.maxFileKb * 1000) continue;
+    if (limits.kb !== undefined && (bytes + f.bytes) / 1000 > limits.kb) break;
+    chosen.push(f);
+    bytes += f.bytes;
+  }
+  return chosen;
+}
+
 export async function corpusSubset(
   data: string,
   out: string,
@@ -31,26 +56,14 @@ export async function corpusSubset(
   skipEvery: number,
   limits: { maxFileKb?: number; kb?: number } = {},
 ): Promise<{ files: number; bytes: number }> {
-  if (!(Number.isInteger(every) && every >= 1)) throw new Error(`--every must be a whole number ≥ 1, got ${every}`);
-  if (!(Number.isInteger(skipEvery) && skipEvery >= 0))
-    throw new Error(`--skip-every must be a whole number ≥ 0, got ${skipEvery}`);
   if (fs.existsSync(out)) throw new Error(`--out ${out} exists; choose a new folder`);
-  const { files } = await collectCorpus([data]);
-  const train = new Set(splitForTraining(files, DEFAULT_VAL_FRACTION).train);
-  const sorted = files.filter((f) => train.has(f.text)).sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
-  let bytes = 0;
-  let kept = 0;
-  for (const i of chooseFiles(sorted.length, every, skipEvery)) {
-    const f = sorted[i];
-    if (limits.maxFileKb !== undefined && f.bytes > limits.maxFileKb * 1000) continue;
-    if (limits.kb !== undefined && (bytes + f.bytes) / 1000 > limits.kb) break;
-    kept++;
+  const chosen = await selectTrainingFiles(data, every, skipEvery, limits);
+  for (const f of chosen) {
     const target = path.join(out, f.relativePath);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, f.text);
-    bytes += f.bytes;
   }
-  return { files: kept, bytes };
+  return { files: chosen.length, bytes: chosen.reduce((s, f) => s + f.bytes, 0) };
 }
 
 async function main(): Promise<void> {
