@@ -399,7 +399,7 @@ async function decodeSource(o: Opts): Promise<string> {
     else if (fs.existsSync(arg) && fs.statSync(arg).isFile()) parts.push(fs.readFileSync(arg, 'utf8'));
     else if (findLatentCodes(arg).length > 0) parts.push(arg);
     else if (fs.existsSync(arg)) throw new Error(`${arg} is a folder, not a file of latent codes`);
-    else throw new Error(`'${arg}' is neither a file nor a latent code (tvae1:...)`);
+    else throw new Error(`'${arg}' is neither a file nor a latent code (tvae2:...)`);
   }
   return parts.join('\n');
 }
@@ -683,7 +683,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       const vae = await TextVae.load(modelDir(o));
       const source = await decodeSource(o);
       const found = findLatentCodes(source).map((c) => c.code);
-      if (found.length === 0) throw new Error('no latent codes (tvae1:...) found in the input');
+      if (found.length === 0) throw new Error('no latent codes (tvae2:...) found in the input');
       const text = await vae.decodeCodes(found, decodeOptions(o));
       print(o, { text, codes: found.length, backend: backend.name }, text);
       return 0;

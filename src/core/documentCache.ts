@@ -24,8 +24,9 @@ export interface CacheParams {
 }
 
 /**
- * Chosen for models/default (4ee306e0) by scripts/cache-tune.ts on training files of the Debian and
- * Python corpora, never on the held-out text the figures come from (docs/benchmarks.md).
+ * The fallback for a bundle without cache.json. Chosen for the earlier default 4ee306e0 by
+ * scripts/cache-tune.ts on training files of the Debian and Python corpora, never on the held-out
+ * text the figures come from (docs/benchmarks.md).
  */
 export const DEFAULT_CACHE: CacheParams = {
   order: 6,

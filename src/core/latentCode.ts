@@ -267,7 +267,7 @@ export function parseLatentCode(code: string, expected?: ExpectedModel): Float32
     const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
     throw new LatentCodeError(
       'not-a-code',
-      `not a latent code: expected "tvae1:<8 hex chars>:<base64url>", got ${JSON.stringify(shown)}`,
+      `not a latent code: expected "tvae2:<8 hex chars>:<base64url>", got ${JSON.stringify(shown)}`,
     );
   }
   const [, versionText, fp8, payloadText] = m;

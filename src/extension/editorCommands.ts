@@ -13,7 +13,7 @@ import { decodeOptions, setting } from './config';
 import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocuments';
 import { rememberActive, targetEditor } from './logic/targetEditor';
 
-const NO_CODE = 'No code (tvae1:…, tvae2:… or tvz1:…) under the cursor or in the selection.';
+const NO_CODE = 'No code (tvae2:… or tvz2:…) under the cursor or in the selection.';
 const CHANGED_WHILE_WORKING =
   'The document changed while TextVAE was working, so nothing was replaced. Run the command again.';
 

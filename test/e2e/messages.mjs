@@ -20,7 +20,7 @@ export const TITLES = {
 export const MSG = {
   // src/extension/editorCommands.ts
   emptySelection: /Select some text to compress\./,
-  noCode: /No code \(tvae1:…, tvae2:… or tvz1:…\) under the cursor or in the selection\./,
+  noCode: /No code \(tvae2:… or tvz2:…\) under the cursor or in the selection\./,
   reconstructEmptySelection: /Select some text to reconstruct\./,
   // src/core/latentCode.ts, through the engine: "latent code is corrupt: checksum mismatch (…)"
   corruptCode: /corrupt.*checksum|checksum.*corrupt/i,

@@ -412,7 +412,7 @@ describe('with a tiny trained model', () => {
     assertOneLineError(r2, 1, /truncated/);
     assertOneLineError(r3, 1, new RegExp(`made by model ${otherFp}; the active model is ${fp8}`));
     assertOneLineError(r4, 1, /8 latent dimensions; the active model has 16/);
-    assertOneLineError(r5, 1, /no latent codes/);
+    assertOneLineError(r5, 1, /no latent codes \(tvae2:\.\.\.\) found/);
   });
 
   test('SIGINT during train --minutes 5 exits 130 and leaves a loadable bundle', async () => {
@@ -558,7 +558,7 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
       assert.equal(r.code, 0, describeRun(r));
       assert.equal(r.stdout.trim(), SENTENCES[0]);
     }
-    assertOneLineError(neither, 1, /'tvae-missing\.txt' is neither a file nor a latent code/);
+    assertOneLineError(neither, 1, /'tvae-missing\.txt' is neither a file nor a latent code \(tvae2:\.\.\.\)/);
   });
 });
 

@@ -162,7 +162,11 @@ describe('parseLatentCode rejections', () => {
       `x${good}`,
       `${good} trailing`,
     ]) {
-      expectCodeError(() => parseLatentCode(bad), 'not-a-code', /^not a latent code/);
+      expectCodeError(
+        () => parseLatentCode(bad),
+        'not-a-code',
+        /^not a latent code: expected "tvae2:<8 hex chars>:<base64url>"/,
+      );
     }
     expectCodeError(() => parseLatentCode(42 as unknown as string), 'not-a-code');
   });

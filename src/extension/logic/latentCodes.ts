@@ -1,6 +1,6 @@
 /**
- * Where the codes in a text are (latent `tvae1:` and lossless `tvz1:` codes), and which of them a
- * command acts on. Pure functions over plain strings and offsets: no vscode, no engine.
+ * Where the codes in a text are (latent `tvae2:`/`tvae1:` and lossless `tvz2:`/`tvz1:` codes), and
+ * which of them a command acts on. Pure functions over plain strings and offsets: no vscode, no engine.
  */
 import { findLatentCodes } from '../../core/latentCode';
 import { findLosslessCodes } from '../../core/lossless/format';
