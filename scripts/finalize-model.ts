@@ -90,6 +90,10 @@ async function main(): Promise<void> {
     // With the document cache (eval --cache): earlier text of the same file mixed into the decoder.
     'cache_bits_per_byte',
     'cache_recon_bits_per_byte',
+    // KL against the fitted prior.json (the density samples come from) instead of N(0, I).
+    'fitted_bits_per_byte',
+    'fitted_kl_bits_per_byte',
+    'fitted_cache_bits_per_byte',
     'backend',
   ]) {
     const v = evalJson[k];

@@ -7,6 +7,7 @@ import { Random } from './random';
 import type { EvalMetrics } from './types';
 import { DocumentCache, type CacheParams } from './documentCache';
 import { PAD } from './tokenizer';
+import type { LatentPrior } from './latentPrior';
 
 export type { EvalMetrics };
 
@@ -20,6 +21,13 @@ export async function evaluate(
     seed?: number;
     /** Also score the reconstruction with a document cache mixed in (examples in document order). */
     cache?: CacheParams;
+    /**
+     * Also give the −ELBO with KL(q(z|x) ‖ this prior) in place of KL(q(z|x) ‖ N(0, I)): a bundle's
+     * fitted prior.json, the density its samples come from (fitted_* keys; examples in document order).
+     */
+    prior?: LatentPrior;
+    /** Posterior samples per chunk for the fitted prior's cross-entropy (default 16). */
+    priorSamples?: number;
     /** Every example's targets (its tokens, then EOS) and the model's log-probabilities of them. */
     onTargets?: (example: number, targets: Int32Array, logp: Float32Array, doubt: Float32Array) => void;
   } = {},
@@ -84,6 +92,9 @@ export async function evaluate(
     }
   }
   const safeBytes = Math.max(1, bytes);
+  const fittedKl = options.prior
+    ? klToPrior(options.prior, mus, logvars, examples, options.priorSamples ?? 16, (options.seed ?? 12345) + 1)
+    : undefined;
   return {
     examples: examples.length,
     bytes,
@@ -100,7 +111,49 @@ export async function evaluate(
       cache_bits_per_byte: (cachedRecon + kl) / LN2 / safeBytes,
       cache_recon_bits_per_byte: cachedRecon / LN2 / safeBytes,
     }),
+    ...(fittedKl !== undefined && {
+      fitted_bits_per_byte: (recon + fittedKl) / LN2 / safeBytes,
+      fitted_kl_bits_per_byte: fittedKl / LN2 / safeBytes,
+      ...(cache && { fitted_cache_bits_per_byte: (cachedRecon + fittedKl) / LN2 / safeBytes }),
+    }),
   };
+}
+
+/**
+ * Σ over chunks of KL(q(z|x) ‖ p), p the fitted prior, in nats: the entropy of each diagonal Gaussian
+ * posterior exactly, its cross-entropy under p by `samples` draws. The first chunk of a document is
+ * scored under the mixture, each later one under the transition from the previous chunk's draw, so
+ * a document's codes are scored as the prior's paragraphs draw them.
+ */
+export function klToPrior(
+  prior: LatentPrior,
+  mus: readonly Float32Array[],
+  logvars: readonly Float32Array[],
+  examples: readonly Pick<Example, 'doc'>[],
+  samples: number,
+  seed: number,
+): number {
+  const rng = new Random(seed);
+  const Z = prior.latentDim;
+  let kl = 0;
+  let previous: Float32Array[] | null = null;
+  for (let i = 0; i < mus.length; i++) {
+    const sameDoc = i > 0 && examples[i].doc !== undefined && examples[i].doc === examples[i - 1].doc;
+    if (!sameDoc) previous = null;
+    let negEntropy = 0;
+    for (let j = 0; j < Z; j++) negEntropy -= 0.5 * (Math.log(2 * Math.PI) + logvars[i][j] + 1);
+    const draws: Float32Array[] = [];
+    let crossEntropy = 0;
+    for (let s = 0; s < samples; s++) {
+      const z = new Float32Array(Z);
+      for (let j = 0; j < Z; j++) z[j] = mus[i][j] + Math.exp(0.5 * logvars[i][j]) * rng.normal();
+      crossEntropy -= previous ? prior.transitionLogDensity(previous[s], z) : prior.logDensity(z);
+      draws.push(z);
+    }
+    kl += negEntropy + crossEntropy / samples;
+    previous = draws;
+  }
+  return kl;
 }
 
 export function activeUnits(mus: Float32Array[], threshold = 0.01): number {

@@ -529,8 +529,14 @@ export class TextVae {
   }
 
   /** Held-out metrics of the texts (each a document); with `cache`, also scored with a document cache. */
+  /** Held-out metrics; with the bundle's prior.json also the −ELBO under it (fitted_* keys). */
   async evaluateTexts(texts: string[], seed = 12345, cache?: CacheParams): Promise<EvalMetrics> {
-    return evaluate(this.model, makeExamples(texts, this.tokenizer, this.config.maxTokens), { seed, cache });
+    return evaluate(this.model, makeExamples(texts, this.tokenizer, this.config.maxTokens), {
+      seed,
+      cache,
+      // A KL against a prior only means something for a vae's posteriors.
+      ...(this.prior && this.config.variant === 'vae' && { prior: this.prior }),
+    });
   }
 
   /**

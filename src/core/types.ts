@@ -110,6 +110,11 @@ export interface EvalMetrics {
   /** −ELBO with a document cache mixed into the reconstruction (`eval --cache`). */
   cache_bits_per_byte?: number;
   cache_recon_bits_per_byte?: number;
+  /** −ELBO with KL against the bundle's fitted prior.json instead of N(0, I) (evaluate's `prior`). */
+  fitted_bits_per_byte?: number;
+  fitted_kl_bits_per_byte?: number;
+  /** Both: the document cache and the fitted prior. */
+  fitted_cache_bits_per_byte?: number;
 }
 
 export interface MetricsLine {

@@ -18,6 +18,7 @@ import {
   type LatentPriorJson,
 } from '../../src/core/latentPrior';
 import { Random } from '../../src/core/random';
+import { klToPrior } from '../../src/core/evaluate';
 import { TextVae } from '../../src/core/textVae';
 import { fitPriorBundle } from '../../src/core/latentStats';
 import { SENTENCES, TINY_DOC, once, setupBackend, sharedTiny } from '../helpers/engine';
@@ -182,6 +183,62 @@ describe('the prior in use', () => {
   });
 });
 
+describe('the −ELBO under the fitted prior', () => {
+  const eye = (n: number, v = 1) =>
+    Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? v : 0)));
+  const standard = LatentPrior.fromJSON(priorJson(2, { weights: [1], means: [[0, 0]], covariances: [eye(2)] }), 2);
+
+  test('against a prior that is N(0, I), the sampled KL is the closed form', () => {
+    const mus = [Float32Array.from([0.5, -1.2]), Float32Array.from([2, 0.1]), Float32Array.from([-0.3, 0.4])];
+    const logvars = [Float32Array.from([-1, -2]), Float32Array.from([0.3, -0.5]), Float32Array.from([-3, 0])];
+    let exact = 0;
+    mus.forEach((m, i) => m.forEach((v, j) => (exact += 0.5 * (v * v + Math.exp(logvars[i][j]) - 1 - logvars[i][j]))));
+    const sampled = klToPrior(standard, mus, logvars, [{}, {}, {}], 20000, 3);
+    assert.ok(Math.abs(sampled - exact) < 0.02 * exact, `${sampled} against ${exact}`);
+  });
+
+  test("a transition that predicts a document's next code lowers the KL, and each document starts afresh", () => {
+    // Codes drift slowly within a document; the transition says z′ ≈ z, the mixture is broad.
+    const prior = LatentPrior.fromJSON(
+      priorJson(
+        2,
+        { weights: [1], means: [[0, 0]], covariances: [eye(2, 9)] },
+        { matrix: eye(2), offset: [0, 0], covariance: eye(2, 0.05) },
+      ),
+      2,
+    );
+    const mus = [
+      [1, 1],
+      [1.1, 0.9],
+      [1.2, 1],
+      [-4, 3],
+      [-4.1, 3.1],
+    ].map((m) => Float32Array.from(m));
+    const logvars = mus.map(() => Float32Array.from([-4, -4]));
+    const docs = [0, 0, 0, 1, 1].map((doc) => ({ doc }));
+    const withTransition = klToPrior(prior, mus, logvars, docs, 200, 1);
+    const mixtureOnly = klToPrior(
+      LatentPrior.fromJSON(priorJson(2, { weights: [1], means: [[0, 0]], covariances: [eye(2, 9)] }), 2),
+      mus,
+      logvars,
+      docs,
+      200,
+      1,
+    );
+    assert.ok(withTransition < mixtureOnly - 5, `${withTransition} against ${mixtureOnly}`);
+    // Scored as one document, the jump from the third code to the fourth is a transition (far off).
+    const oneDocument = klToPrior(
+      prior,
+      mus,
+      logvars,
+      mus.map(() => ({ doc: 0 })),
+      200,
+      1,
+    );
+    assert.ok(oneDocument > withTransition + 50, `${oneDocument} against ${withTransition}`);
+  });
+});
+
 const tiny = once(() => sharedTiny({ maxSteps: 40, fitPrior: false }));
 
 before(async () => {
@@ -218,6 +275,12 @@ describe('bundles with a prior', () => {
       assert.ok(fitted.prior && fitted.prior.hasTransition);
       assert.equal(fitted.fingerprint, plain.fingerprint);
       assert.deepEqual(await fitted.encodeToCodes(TINY_DOC), await plain.encodeToCodes(TINY_DOC));
+      // Held-out figures: the N(0, I) ones unchanged, and with a prior also the −ELBO under it.
+      const [plainEval, fittedEval] = [await plain.evaluateTexts(texts), await fitted.evaluateTexts(texts)];
+      assert.equal(plainEval.fitted_bits_per_byte, undefined, 'no prior, no fitted figure');
+      assert.equal(fittedEval.bits_per_byte, plainEval.bits_per_byte);
+      const { fitted_bits_per_byte: total, fitted_kl_bits_per_byte: kl } = fittedEval;
+      assert.ok(Number.isFinite(kl) && Math.abs(total! - (fittedEval.recon_bits_per_byte + kl!)) < 1e-9);
       // Without a prior, sampling is N(0, I) as before; with one, codes come from it.
       const options = { seed: 4, temperature: 0.8 };
       const standardZ = await plain.priorSamples(5, 4);
