@@ -11,28 +11,19 @@
  * The fit takes the training files (as `textvae train` splits them); the held-out files give the
  * figures printed at the end (mean log-density of their codes under the prior and under N(0, I)).
  */
-import { parseArgs } from 'node:util';
-import { initBackend } from '../src/core/backend';
-import { collectCorpus } from '../src/core/corpus';
-import { splitForTraining } from '../src/core/split';
 import { fitPriorBundle, type PriorFitFacts } from '../src/core/latentStats';
+import { parseBundleArgs, splitCorpus } from './bundleArgs';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      data: { type: 'string', multiple: true },
+  const { dir, out, data, values } = parseBundleArgs(
+    'fit-prior.ts DIR --out DIR2 --data CORPUS... [--components K] [--chunks N]',
+    {
       components: { type: 'string', default: '16' },
       covariance: { type: 'string', default: 'full' },
       chunks: { type: 'string', default: '8192' },
       'no-transition': { type: 'boolean', default: false },
-      'val-fraction': { type: 'string', default: '0.05' },
-      seed: { type: 'string', default: '1' },
     },
-  });
-  if (positionals.length !== 1 || !values.out || !values.data?.length)
-    throw new Error('usage: fit-prior.ts DIR --out DIR2 --data CORPUS... [--components K] [--chunks N]');
+  );
   const components = Number(values.components);
   const maxChunks = Number(values.chunks);
   if (!(Number.isInteger(components) && components >= 1 && components <= 256))
@@ -41,11 +32,9 @@ async function main(): Promise<void> {
     throw new Error('--chunks must be an integer from 2 to 1000000');
   if (values.covariance !== 'full' && values.covariance !== 'diag')
     throw new Error('--covariance must be full or diag');
-  await initBackend('auto');
-  const { files } = await collectCorpus(values.data);
-  const { train, val } = splitForTraining(files, Number(values['val-fraction']));
+  const { train, val } = await splitCorpus(data, values['val-fraction']);
   const started = Date.now();
-  const prior = await fitPriorBundle(positionals[0], values.out, {
+  const prior = await fitPriorBundle(dir, out, {
     train,
     heldOut: val,
     components,
@@ -58,7 +47,7 @@ async function main(): Promise<void> {
   const f = prior.fit as PriorFitFacts;
   const h = f.heldOut;
   process.stdout.write(
-    `${values.out}: prior.json, ${f.components} ${f.covariance} component${f.components === 1 ? '' : 's'} over ${f.chunks} chunks of ${f.documents} document${f.documents === 1 ? '' : 's'}` +
+    `${out}: prior.json, ${f.components} ${f.covariance} component${f.components === 1 ? '' : 's'} over ${f.chunks} chunks of ${f.documents} document${f.documents === 1 ? '' : 's'}` +
       `${prior.transition ? ', with a transition' : ''} (${((Date.now() - started) / 1000).toFixed(0)} s)\n` +
       (h
         ? `held out (${h.chunks} codes, nats per code): mixture ${h.mixture.toFixed(2)}, N(0, I) ${h.standard.toFixed(2)}` +

@@ -12,12 +12,9 @@
  * for models whose codes stand for a sentence or a line: a short text's posterior sits elsewhere
  * and is broader than a 64-token chunk's (docs/benchmarks.md, target 1).
  */
-import { parseArgs } from 'node:util';
-import { initBackend } from '../src/core/backend';
-import { collectCorpus } from '../src/core/corpus';
-import { splitForTraining } from '../src/core/split';
 import { DEFAULT_STEP_FACTOR, recodeBundle } from '../src/core/latentStats';
 import { Random } from '../src/core/random';
+import { parseBundleArgs, splitCorpus } from './bundleArgs';
 
 /** Lines the statistics of --units lines are taken over (512 of them are encoded). */
 const LINES = 4096;
@@ -34,35 +31,27 @@ function sampleLines(texts: string[], count: number, rng: Random): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      data: { type: 'string', multiple: true },
+  const { dir, out, data, values } = parseBundleArgs(
+    'recode-model.ts DIR --out DIR2 --data CORPUS... [--step-factor F]',
+    {
       'step-factor': { type: 'string', default: String(DEFAULT_STEP_FACTOR) },
-      'val-fraction': { type: 'string', default: '0.05' },
-      seed: { type: 'string', default: '1' },
       units: { type: 'string', default: 'chunks' },
     },
-  });
-  if (positionals.length !== 1 || !values.out || !values.data?.length)
-    throw new Error('usage: recode-model.ts DIR --out DIR2 --data CORPUS... [--step-factor F]');
+  );
   const stepFactor = Number(values['step-factor']);
   if (values.units !== 'chunks' && values.units !== 'lines') throw new Error('--units must be chunks or lines');
   if (!(stepFactor > 0 && stepFactor <= 100)) throw new Error('--step-factor must be a number in (0, 100]');
-  await initBackend('auto');
-  const { files } = await collectCorpus(values.data);
   // The statistics are of training text: the held-out files stay unseen, as in `textvae train`.
-  const { train } = splitForTraining(files, Number(values['val-fraction']));
+  const { train } = await splitCorpus(data, values['val-fraction']);
   const seed = Number(values.seed);
   const texts = values.units === 'lines' ? sampleLines(train, LINES, new Random(seed)) : train;
-  const fingerprint = await recodeBundle(positionals[0], values.out, {
+  const fingerprint = await recodeBundle(dir, out, {
     texts,
     stepFactor,
     seed,
   });
   process.stdout.write(
-    `${values.out}: ${fingerprint.slice(0, 8)} (tvae2 codes, step ${stepFactor} posterior std of ${values.units})\n`,
+    `${out}: ${fingerprint.slice(0, 8)} (tvae2 codes, step ${stepFactor} posterior std of ${values.units})\n`,
   );
 }
 
