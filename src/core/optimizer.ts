@@ -51,10 +51,10 @@ export class Adam {
       for (const group of freshGroups) this.addGroup(group, tf.zeros([size(group)]), tf.zeros([size(group)]), 0);
       for (const group of [...this.groups]) this.splitIfPartial(group, present);
       const active = this.groups.filter((group) => present.has(group.vars[0]));
+      // Vectors need no reshape (on tensorflow each is a kernel call): most of the variables are biases and gains.
+      const flatGrad = (v: tf.Variable) => (v.rank === 1 ? grads[v.name] : tf.reshape(grads[v.name], [-1]));
       const flat = active.map((group) =>
-        group.vars.length === 1
-          ? tf.reshape(grads[group.vars[0].name], [-1])
-          : tf.concat(group.vars.map((v) => tf.reshape(grads[v.name], [-1]))),
+        group.vars.length === 1 ? flatGrad(group.vars[0]) : tf.concat(group.vars.map(flatGrad)),
       );
       const squares = flat.map((g) => tf.square(g));
       const norm = tf.sqrt(tf.addN(squares.map((g) => tf.sum(g)))) as tf.Scalar;
@@ -76,7 +76,9 @@ export class Adam {
           (learningRate * Math.sqrt(c2)) / c1,
         );
         const pieces = group.vars.length === 1 ? [update] : tf.split(update, group.sizes);
-        group.vars.forEach((variable, j) => variable.assign(tf.sub(variable, tf.reshape(pieces[j], variable.shape))));
+        group.vars.forEach((variable, j) =>
+          variable.assign(tf.sub(variable, variable.rank === 1 ? pieces[j] : tf.reshape(pieces[j], variable.shape))),
+        );
       });
       return tf.keep(norm);
     });

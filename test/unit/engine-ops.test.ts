@@ -45,7 +45,7 @@ function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]
   return { value, grads };
 }
 
-test('rmsNorm: the same values as the plain ops, and the same gradients for x and gain', () => {
+test('rmsNorm: the values of the plain ops (up to float rounding), and the same gradients for x and gain', () => {
   const rng = new Random(3);
   const plain = (x: tf.Tensor, gain: tf.Tensor) =>
     tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-5))), gain);
@@ -59,9 +59,19 @@ test('rmsNorm: the same values as the plain ops, and the same gradients for x an
       const w = randomTensor(rng, shape);
       const ours = valueAndGrads((a, g) => rmsNorm(a, g as tf.Tensor1D), [x, gain], w);
       const ref = valueAndGrads(plain, [x, gain], w);
-      assert.deepEqual(ours.value.dataSync(), ref.value.dataSync(), `forward, shape [${shape}]`);
-      assert.ok(relativeError(ours.grads[0], ref.grads[0]) < 1e-5, `d/dx, shape [${shape}]`);
-      assert.ok(relativeError(ours.grads[1], ref.grads[1]) < 1e-5, `d/dgain, shape [${shape}]`);
+      // On tensorflow mean(x²) is the square of TensorFlow's Euclidean norm, rounded differently.
+      assert.ok(
+        relativeError(ours.value, ref.value) < 1e-6,
+        `forward, shape [${shape}]: ${relativeError(ours.value, ref.value)}`,
+      );
+      assert.ok(
+        relativeError(ours.grads[0], ref.grads[0]) < 1e-5,
+        `d/dx, shape [${shape}]: ${relativeError(ours.grads[0], ref.grads[0])}`,
+      );
+      assert.ok(
+        relativeError(ours.grads[1], ref.grads[1]) < 1e-5,
+        `d/dgain, shape [${shape}]: ${relativeError(ours.grads[1], ref.grads[1])}`,
+      );
     });
   }
 });
