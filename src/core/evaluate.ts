@@ -60,7 +60,11 @@ export async function evaluate(
       const out: tf.Tensor[] = [o.reconNats, o.klNats, o.correct(), o.targetTokens, o.mu, logvar];
       // Per position, only for a cache or onTargets: log p(target), and the model's doubt
       // (1 − its largest probability), which the cache's λ depends on.
-      if (perTarget) out.push(o.tokenLogp, tf.sub(1, tf.exp(tf.max(tf.logSoftmax(o.logits), 1))));
+      if (perTarget) {
+        // max log-softmax = max logit − log Σ exp(logits): no second [N, V] tensor.
+        const top = tf.sub(tf.max(o.logits, 1), tf.logSumExp(o.logits, 1));
+        out.push(o.tokenLogp, tf.sub(1, tf.exp(top)));
+      }
       return out.map((t) => tf.keep(t));
     });
     const [r, k, c, n, mu, lv, lp, dbt] = await Promise.all(values.map((t) => t.data()));
