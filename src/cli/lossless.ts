@@ -12,19 +12,14 @@ import {
 } from '../core/lossless/format';
 import { writeFileAtomic } from '../core/atomicFs';
 import { UsageError } from './options';
+import { checkOutputFile, statInputFile } from './files';
 
 const WHOLE_INPUT_BYTES = 16 << 20;
 
 /** Reads a file, standard input ('-' or nothing, when it is not a terminal) in chunks. */
 function inputFile(arg: string | undefined, what: string): { stream: AsyncIterable<Uint8Array>; size?: number } {
   if (arg !== undefined && arg !== '-') {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(arg);
-    } catch {
-      throw new Error(`no such file: ${arg}`);
-    }
-    if (!stat.isFile()) throw new Error(`not a file: ${arg}`);
+    const stat = statInputFile(arg);
     return { stream: fs.createReadStream(arg, { highWaterMark: 1 << 16 }), size: stat.size };
   }
   if (process.stdin.isTTY) throw new UsageError(`give ${what} as a file, or on standard input`);
@@ -62,6 +57,7 @@ export async function runCompress(
   out: string | undefined,
   modelDir: string,
 ): Promise<number> {
+  if (out !== undefined) checkOutputFile(out);
   const input =
     text !== undefined
       ? {
@@ -118,6 +114,7 @@ export async function runDecompress(
   out: string | undefined,
   modelDir: string,
 ): Promise<number> {
+  if (out !== undefined) checkOutputFile(out);
   const coder = await loadCoder(modelDir, false);
   const progress = progressLine('decompressing');
   const output =

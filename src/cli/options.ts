@@ -249,8 +249,11 @@ export interface OptionGroup {
   options: OptionSet;
 }
 
+/** A command's line: name, synopsis, summary; a synopsis too long for its column puts the summary below. */
 function commandLine(name: string, spec: CommandSpec<unknown>): string {
-  return `  ${name.padEnd(12)} ${spec.synopsis.padEnd(34)} ${spec.summary}`;
+  const head = `  ${name.padEnd(12)} ${spec.synopsis}`;
+  const column = 2 + 12 + 1 + 34 + 1;
+  return head.length < column ? head.padEnd(column) + spec.summary : `${head}\n${' '.repeat(column)}${spec.summary}`;
 }
 
 /**

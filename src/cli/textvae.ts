@@ -19,6 +19,7 @@ import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, formatLosslessCode } from '../core/lossless/format';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
+import { readInputText, statInputFile } from './files';
 import { sampleSource } from '../core/latentPrior';
 import {
   BACKEND_REQUESTS,
@@ -61,6 +62,7 @@ const MODEL: OptionSet = {
 };
 const JSON_OUTPUT: OptionSet = { json: { kind: 'flag', help: 'machine-readable output' } };
 const TEXT: OptionSet = { text: { kind: 'string', arg: 'T', help: 'the input text (instead of a file or stdin)' } };
+const CODES_TEXT: OptionSet = { text: { kind: 'string', arg: 'T', help: 'the codes (instead of a file or stdin)' } };
 const SEED: OptionSet = { seed: { kind: 'number', arg: 'S', range: RANGES.seed, help: 'random seed' } };
 const DECODING: OptionSet = {
   strategy: {
@@ -220,8 +222,7 @@ async function readTextInput(o: Opts): Promise<string> {
   if (text !== undefined) return text;
   const file = o.positionals[0];
   if (file && file !== '-') {
-    if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
-    return fs.readFileSync(file, 'utf8');
+    return readInputText(file);
   }
   if (process.stdin.isTTY) throw new UsageError('give text with --text, a file, or on standard input');
   const parts: Buffer[] = [];
@@ -344,7 +345,7 @@ async function gatherTexts(o: Opts): Promise<CorpusFile[]> {
 function cacheParamsFile(o: Opts): CacheParams | undefined {
   const file = o.string('cache-params');
   if (file === undefined) return undefined;
-  if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
+  statInputFile(file);
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -360,9 +361,7 @@ function cacheParamsFile(o: Opts): CacheParams | undefined {
 
 /** The non-blank lines of a text file, without their line ends. */
 function readLines(file: string): string[] {
-  if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
-  const lines = fs
-    .readFileSync(file, 'utf8')
+  const lines = readInputText(file)
     .split(/\r?\n/)
     .filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new Error(`${file} has no sentences (every line is blank)`);
@@ -676,7 +675,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
   decode: {
     synopsis: '[CODES...|FILE|-]',
     summary: 'latent codes -> text',
-    options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...TEXT },
+    options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...CODES_TEXT },
     positionals: true,
     check: checkDecoding,
     async run(o, { backend }) {
@@ -762,8 +761,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       const vae = await TextVae.load(modelDir(o));
       const fromFile = o.string('from-file');
       const toFile = o.string('to-file');
-      const from = fromFile !== undefined ? fs.readFileSync(fromFile, 'utf8') : o.string('from')!;
-      const to = toFile !== undefined ? fs.readFileSync(toFile, 'utf8') : o.string('to')!;
+      const from = fromFile !== undefined ? readInputText(fromFile) : o.string('from')!;
+      const to = toFile !== undefined ? readInputText(toFile) : o.string('to')!;
       const mode = o.choice<InterpolationMode>('mode');
       const path_ = await vae.interpolate(from, to, o.number('steps')!, mode, decodeOptions(o));
       print(
@@ -777,11 +776,13 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
 
   demo: {
     synopsis: '',
-    summary: 'reconstruct, sample and interpolate with the default model',
+    summary: 'reconstruct, sample, interpolate and compress losslessly with the default model (or --model)',
     options: { ...COMMON, ...MODEL },
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
       const out = (s: string) => writeText(process.stdout, s + '\n');
+      // Each text on one line of the terminal: the model's line breaks and trailing spaces would only blur it.
+      const shown = (t: string) => t.replace(/\s+/g, ' ').trim();
       out(`TextVAE demo: model ${vae.dir} (${vae.fingerprint.slice(0, 8)}), backend ${backend.name}\n`);
       const sentences = [
         'The for statement iterates over the items of any sequence.',
@@ -790,14 +791,13 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       for (const s of sentences) {
         const codes = await vae.encodeToCodes(s);
         const back = await vae.decodeCodes(codes, { strategy: 'beam', beamWidth: 4 });
-        out(`original:      ${s}\ncode:          ${codes.join(' ')}\nreconstructed: ${back}\n`);
+        out(`original:      ${s}\ncode:          ${codes.join(' ')}\nreconstructed: ${shown(back)}\n`);
       }
       out('samples from the prior:');
-      for (const t of await vae.sample(3, { temperature: 0.8, topP: 0.95, seed: 7 }))
-        out(`  - ${t.replace(/\s+/g, ' ').trim()}`);
+      for (const t of await vae.sample(3, { temperature: 0.8, topP: 0.95, seed: 7 })) out(`  - ${shown(t)}`);
       out('\ninterpolation (spherical):');
       for (const p of await vae.interpolate(sentences[0], sentences[1], 5, 'spherical'))
-        out(`  [${p.alpha.toFixed(2)}] ${p.text.replace(/\s+/g, ' ').trim()}`);
+        out(`  [${p.alpha.toFixed(2)}] ${shown(p.text)}`);
       out('\nlossless code (gives back the exact bytes):');
       const coder = await losslessCoderFor(vae);
       try {

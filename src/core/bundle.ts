@@ -470,6 +470,8 @@ function isInside(root: string, p: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
+const NO_MANIFEST = 'no manifest.json: not a TextVAE model folder';
+
 async function resolveBundleDir(shown: string): Promise<string> {
   let real: string;
   try {
@@ -521,8 +523,7 @@ export async function readManifest(dir: string): Promise<BundleManifest> {
     try {
       size = await checkMember(realDir, 'manifest.json');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new Error('missing required file manifest.json', { cause: err });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(NO_MANIFEST, { cause: err });
       throw err;
     }
     checkSize('manifest.json', size, undefined);
@@ -559,6 +560,8 @@ async function loadBundleUnchecked(dir: string, options: LoadBundleOptions): Pro
 
   // 1. Folder listing: only known names, only regular files, nothing pointing elsewhere.
   const names = (await fs.readdir(realDir)).sort();
+  // A folder without a manifest is not a bundle at all: say so rather than name a stray file.
+  if (!names.includes('manifest.json')) throw new Error(NO_MANIFEST);
   const sizes = new Map<string, number>();
   for (const name of names) {
     const size = await checkMember(realDir, name);

@@ -234,7 +234,7 @@ describe('saveBundle / loadBundle round trip', () => {
     await fs.writeFile(path.join(dir, 'weights.bin'), Buffer.alloc(8));
     assert.equal((await readManifest(dir)).fingerprint, loaded.fingerprint);
     await fs.rm(path.join(dir, 'manifest.json'));
-    await assert.rejects(readManifest(dir), /missing required file manifest\.json/);
+    await assert.rejects(readManifest(dir), /: no manifest\.json: not a TextVAE model folder$/);
   });
 
   test('the fingerprint depends only on the content, and on every part', async () => {
@@ -374,12 +374,23 @@ describe('loadBundle rejects bad bundles', () => {
   });
 
   test('missing required file (each of them)', async () => {
-    for (const name of ['manifest.json', 'config.json', 'tokenizer.json', 'weights.json', 'weights.bin']) {
+    for (const name of ['config.json', 'tokenizer.json', 'weights.json', 'weights.bin']) {
       const dir = await savedBundle('missing');
-      if (name === 'manifest.json') await fs.rm(path.join(dir, name));
-      else await tamper(dir, (files) => void files.delete(name));
+      await tamper(dir, (files) => void files.delete(name));
       await expectLoadError(dir, `missing required file ${name}`);
     }
+  });
+
+  test('a folder without manifest.json is not a model folder, whatever else it holds', async () => {
+    const dir = await savedBundle('missing');
+    await fs.rm(path.join(dir, 'manifest.json'));
+    await expectLoadError(dir, 'no manifest.json: not a TextVAE model folder');
+    const notes = freshDir('notes');
+    await fs.mkdir(notes, { recursive: true });
+    await fs.writeFile(path.join(notes, 'readme.md'), 'not a model');
+    await expectLoadError(notes, 'no manifest.json: not a TextVAE model folder');
+    await fs.rm(path.join(notes, 'readme.md'));
+    await expectLoadError(notes, 'no manifest.json: not a TextVAE model folder');
   });
 
   test('unexpected file or folder', async () => {

@@ -20,6 +20,12 @@ const COMMANDS: Record<string, CommandSpec<unknown>> = {
     },
     run,
   },
+  long: {
+    synopsis: '--data PATH... | --sentences F | --samples N',
+    summary: 'a long synopsis',
+    options: { ...COMMON },
+    run,
+  },
   look: {
     synopsis: '[FILE]',
     summary: 'look',
@@ -95,6 +101,14 @@ test('the help is generated from the declarations: ranges, defaults, choices and
   assert.match(all, /^common options \(every command\):$/m);
   assert.match(all, /^ {2}-h, --help +this help$/m);
   assert.match(all, /^make:$/m);
+  // Summaries start in one column; a synopsis too long for its own puts its summary on the next line.
+  const summaryColumn = (summary: string) =>
+    all
+      .split('\n')
+      .find((l) => l.endsWith(summary))!
+      .lastIndexOf(summary);
+  assert.equal(summaryColumn('make a thing'), summaryColumn('look'));
+  assert.match(all, /^ {2}long {9}--data PATH\.\.\. \| --sentences F \| --samples N\n {50}a long synopsis$/m);
   assert.match(all, /^ {2}--beam N +beam width \(1 to 16; default 4\)$/m);
   assert.match(all, /^ {2}--mode linear\|spherical +path$/m);
   const make = commandUsage('make', COMMANDS.make);

@@ -540,6 +540,31 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     assert.equal(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'), before);
   });
 
+  test('a folder or a missing file where a file belongs, and an --out that cannot be written: one line, nothing left', async () => {
+    const { dir } = await fixture();
+    const root = makeTempDir('textvae-paths-');
+    const folder = writeFiles(path.join(root, 'notes'), { 'readme.md': 'not a model' });
+    const code = (await runCli(['compress', '--model', dir, '--text', 'hi'])).stdout.trim();
+    const [encode, reconstruct, fromFile, toFolder, noFolder, decompressToFolder, notModel] = await Promise.all([
+      runCli(['encode', '--model', dir, folder]),
+      runCli(['reconstruct', '--model', dir, folder]),
+      runCli(['interpolate', '--model', dir, '--from-file', path.join(root, 'missing.txt'), '--to', 'x']),
+      runCli(['compress', '--model', dir, '--text', 'hi', '--out', folder]),
+      runCli(['compress', '--model', dir, '--text', 'hi', '--out', path.join(root, 'no', 'such', 'x.tvz')]),
+      runCli(['decompress', '--model', dir, code, '--out', folder]),
+      runCli(['info', '--model', folder]),
+    ]);
+    assertOneLineError(encode, 1, /^textvae: not a file: .*notes$/);
+    assertOneLineError(reconstruct, 1, /^textvae: not a file: .*notes$/);
+    assertOneLineError(fromFile, 1, /^textvae: no such file: .*missing\.txt$/);
+    assertOneLineError(toFolder, 1, /^textvae: --out .*notes is a folder; give a file name$/);
+    assertOneLineError(noFolder, 1, /^textvae: --out .*x\.tvz: no such folder .*such$/);
+    assertOneLineError(decompressToFolder, 1, /^textvae: --out .*notes is a folder; give a file name$/);
+    assertOneLineError(notModel, 1, /notes: no manifest\.json: not a TextVAE model folder$/);
+    assert.deepEqual(fs.readdirSync(root), ['notes']);
+    assert.deepEqual(fs.readdirSync(folder), ['readme.md']);
+  });
+
   test('decode reads each argument by what it is: a padded code, a file named tvae-codes.txt, "-"', async () => {
     const { dir } = await fixture();
     const enc = await runCli(['encode', '--model', dir, '--text', SENTENCES[0]]);
@@ -571,6 +596,10 @@ describe('demo (npm start)', () => {
     const code = /tvz2:[0-9a-f]{8}:[A-Za-z0-9_-]+/.exec(demo.stdout)?.[0];
     assert.ok(code, `a tvz2: code in the demo's output:\n${demo.stdout}`);
     assert.match(demo.stdout, /decoded back: identical/);
+    // Two sentences through tvae2 codes and back, each text on one tidy line.
+    assert.equal(demo.stdout.match(/^code: +tvae2:[0-9a-f]{8}:\S+$/gm)?.length, 2, demo.stdout);
+    assert.equal(demo.stdout.match(/^reconstructed: \S.*$/gm)?.length, 2, demo.stdout);
+    assert.doesNotMatch(demo.stdout, /[ \t]$/m, 'no line ends in spaces');
     const back = await runCli(['decompress', code]);
     assert.equal(back.code, 0, describeRun(back));
     assert.equal(back.stdout, 'This module provides access to the mathematical functions defined by the C standard.');

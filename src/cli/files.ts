@@ -1,0 +1,34 @@
+/**
+ * Files named on the command line: a missing one, a folder where a file belongs, or an --out whose
+ * folder does not exist is one clear line, found before any work is done (never a raw ENOENT or
+ * EISDIR naming a temporary file).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The stats of an input file; throws `no such file: F` or `not a file: F`. */
+export function statInputFile(file: string): fs.Stats {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new Error(`no such file: ${file}`);
+  }
+  if (!stat.isFile()) throw new Error(`not a file: ${file}`);
+  return stat;
+}
+
+/** An input file's text (UTF-8). */
+export function readInputText(file: string): string {
+  statInputFile(file);
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** Refuses an --out FILE that could not be written: a folder, or a path in a folder that does not exist. */
+export function checkOutputFile(file: string): void {
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`--out ${file} is a folder; give a file name`);
+  const folder = path.dirname(file);
+  if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`--out ${file}: no such folder ${folder}`);
+}
