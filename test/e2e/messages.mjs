@@ -24,10 +24,10 @@ export const MSG = {
   reconstructEmptySelection: /Select some text to reconstruct\./,
   // src/core/latentCode.ts, through the engine: "latent code is corrupt: checksum mismatch (…)"
   corruptCode: /corrupt.*checksum|checksum.*corrupt/i,
-  // src/extension/models.ts + src/core/bundle.ts: "<dir>: unexpected file readme.md (a bundle may contain only …)"
-  // (loaded from the textvae.modelPath setting) or "Could not load the model: …" (Select Model)
-  badModel: /not-a-model.*(unexpected file|missing required file|manifest)|Could not load the model/i,
-  selectModelBadFolder: /Could not load the model: .*(unexpected file|missing required file|manifest)/i,
+  // src/extension/models.ts + src/core/bundle.ts: "Could not load the model: <dir>: no manifest.json: not a TextVAE
+  // model folder. The current model stays active." (from the textvae.modelPath setting, and from Select Model)
+  badModel: /Could not load the model: .*not-a-model: no manifest\.json: not a TextVAE model folder/,
+  selectModelBadFolder: /Could not load the model: .*not-a-model: no manifest\.json: not a TextVAE model folder/,
   // src/extension/logic/format.ts modelInfoSummary: "Model default (1a2b3c4d, vae) on tensorflow: 1,234 parameters, …"
   modelInfo: /Model \S+ \([0-9a-f]{8}, \w+\) on (tensorflow|wasm|cpu)\b/,
   modelInfoBackend: /\bon (tensorflow|wasm|cpu)\b/,
