@@ -208,21 +208,22 @@ export class TextVaeModel {
   }
 
   /**
-   * The shared body of a convolution layer: taps [N, K*D], or h [B, T, D] with the time offsets of
-   * its taps (see tapsConv) -> normalised residual output [N, D].
+   * The shared body of a convolution layer: taps [N, K*D] with the residual [N, D], or h [B, T, D]
+   * with the time offsets of its taps (see tapsConv), h being the residual -> normalised residual
+   * output, [N, D] or [B, T, D] (on tensorflow each reshape is a kernel call, in both passes).
    */
-  private convLayer(
+  private convLayer<T extends tf.Tensor2D | tf.Tensor3D>(
     prefix: string,
     taps: tf.Tensor2D | { h: tf.Tensor3D; offsets: number[] },
-    residual: tf.Tensor2D,
+    residual: T,
     addBiases: (u: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.add,
     dropout?: Dropout,
-  ): tf.Tensor2D {
+  ): T {
     const w = this.vars[`${prefix}.w`] as tf.Tensor2D;
     const product = taps instanceof tf.Tensor ? matMul(taps, w) : tapsConv(taps.h, w, taps.offsets);
     let branch = relu(addBiases(product, this.vars[`${prefix}.b`]));
     if (dropout && dropout.rate > 0) branch = tf.dropout(branch, dropout.rate, undefined, dropout.seed());
-    return this.rmsNorm(tf.add(residual, branch), this.vars[`${prefix}.norm`]) as tf.Tensor2D;
+    return this.rmsNorm(tf.add(residual, branch), this.vars[`${prefix}.norm`]) as T;
   }
 
   /** q(z|x): posterior mean and log-variance. tokens: [B, T] with PAD after the end. */
@@ -238,8 +239,7 @@ export class TextVaeModel {
     for (let i = 0; i < c.encoderLayers; i++) {
       const dilation = c.encoderDilations?.[i] ?? 1;
       const offsets = Array.from({ length: c.kernelSize }, (_, k) => (k - half) * dilation);
-      const out = this.convLayer(`enc.${i}`, { h, offsets }, tf.reshape(h, [B * T, D]), undefined, dropout);
-      h = tf.mul(tf.reshape(out, [B, T, D]), mask) as tf.Tensor3D;
+      h = tf.mul(this.convLayer(`enc.${i}`, { h, offsets }, h, undefined, dropout), mask) as tf.Tensor3D;
     }
     const pooled = c.poolSlots ? this.attentionPool(h, mask) : this.meanMaxPool(h, mask);
     const mu = tf.add(matMul(pooled, this.vars['enc.mu.w'] as tf.Tensor2D), this.vars['enc.mu.b']) as tf.Tensor2D;
@@ -326,7 +326,7 @@ export class TextVaeModel {
 
   private decoderHidden(z: tf.Tensor2D, decoderInput: tf.Tensor2D, dropout?: Dropout): tf.Tensor3D {
     const c = this.config;
-    const [B, T1] = decoderInput.shape;
+    const T1 = decoderInput.shape[1];
     const D = c.modelDim;
     if (T1 > c.maxTokens + 1) throw new Error(`decoder input of ${T1} tokens exceeds ${c.maxTokens + 1}`);
     const pos = tf.slice(this.vars.position, [0, 0], [T1, D]);
@@ -339,16 +339,14 @@ export class TextVaeModel {
       // added to it first: one pass over [B, T1, D] for both.
       let zBias: tf.Tensor = zbs[i];
       if (memory.keys.length) zBias = tf.add(zBias, this.readMemory(h, memory, i));
-      const addBiases = (u: tf.Tensor, b: tf.Tensor) =>
-        tf.reshape(tf.add(tf.reshape(u, [B, T1, D]), tf.add(zBias, b)), [B * T1, D]);
-      const out = this.convLayer(
+      const addBiases = (u: tf.Tensor, b: tf.Tensor) => tf.add(u, tf.add(zBias, b));
+      h = this.convLayer(
         `dec.${i}`,
         { h, offsets: Array.from({ length: c.kernelSize }, (_, k) => -k * d) },
-        tf.reshape(h, [B * T1, D]),
+        h,
         addBiases,
         dropout,
       );
-      h = tf.reshape(out, [B, T1, D]);
     });
     return h;
   }

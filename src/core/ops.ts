@@ -327,37 +327,36 @@ function convolveTaps(x: tf.Tensor3D, blocks: tf.Tensor3D, offsets: number[]): t
 }
 
 /**
- * A convolution over time: h [B, T, D], w [K·D, E] (tap k's block is rows k·D..(k+1)·D) -> [B·T, E],
+ * A convolution over time: h [B, T, D], w [K·D, E] (tap k's block is rows k·D..(k+1)·D) -> [B, T, E],
  * where output (b, t) = Σ_k h[b, t + offsets[k]] · w_k. On tensorflow it is TensorFlow's dilated
  * Conv2D (convolveTaps), which reads h in place (a product over gathered taps [B·T, K·D] ran at
  * 221 against 282 GFLOP/s on the model's shapes), and its gradient is hand-written: dh is the same
  * kind of convolution with the offsets negated, over dy with the blocks w_kᵀ; dw = tapsᵀ · dy, the
  * taps gathered in the backward pass. Autodiff instead splits dtaps and shifts every piece back.
  */
-export function tapsConv(h: tf.Tensor3D, w: tf.Tensor2D, offsets: number[]): tf.Tensor2D {
-  if (tf.getBackend() !== 'tensorflow') return matMul(sliceTaps(h, offsets), w);
+export function tapsConv(h: tf.Tensor3D, w: tf.Tensor2D, offsets: number[]): tf.Tensor3D {
   const [B, T, D] = h.shape;
   const K = offsets.length;
   const E = w.shape[1];
+  if (tf.getBackend() !== 'tensorflow') return tf.reshape(matMul(sliceTaps(h, offsets), w), [B, T, E]);
   const f = tf.customGrad(((x: tf.Tensor, weights: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, weights]);
-    const y = convolveTaps(x as tf.Tensor3D, tf.reshape(weights, [K, D, E]) as tf.Tensor3D, offsets);
     return {
-      value: tf.reshape(y, [B * T, E]),
+      value: convolveTaps(x as tf.Tensor3D, tf.reshape(weights, [K, D, E]) as tf.Tensor3D, offsets),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor3D, tf.Tensor2D];
-        const g = dy as tf.Tensor2D;
+        const g = dy as tf.Tensor3D;
         const blocksT = tf.transpose(tf.reshape(sw, [K, D, E]), [0, 2, 1]) as tf.Tensor3D;
         return [
           convolveTaps(
-            tf.reshape(g, [B, T, E]) as tf.Tensor3D,
+            g,
             blocksT,
             offsets.map((o) => -o),
           ),
-          tf.matMul(gatherTaps(sx, offsets), g, true, false),
+          tf.matMul(gatherTaps(sx, offsets), tf.reshape(g, [B * T, E]) as tf.Tensor2D, true, false),
         ];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor3D, w: tf.Tensor2D) => tf.Tensor2D;
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor3D, w: tf.Tensor2D) => tf.Tensor3D;
   return f(h, w);
 }

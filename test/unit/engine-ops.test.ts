@@ -156,9 +156,13 @@ test("tapsConv: each output is the sum over taps of h at its offset (zero outsid
     tf.tidy(() => {
       const h = randomTensor(rng, [B, T, D]) as tf.Tensor3D;
       const w = randomTensor(rng, [offsets.length * D, E]) as tf.Tensor2D;
-      const dy = randomTensor(rng, [B * T, E]);
+      const dy = randomTensor(rng, [B, T, E]);
       const ours = valueAndGrads((x, k) => tapsConv(x as tf.Tensor3D, k as tf.Tensor2D, offsets), [h, w], dy);
-      const ref = valueAndGrads((x, k) => matMul(sliceTaps(x as tf.Tensor3D, offsets), k as tf.Tensor2D), [h, w], dy);
+      const ref = valueAndGrads(
+        (x, k) => tf.reshape(matMul(sliceTaps(x as tf.Tensor3D, offsets), k as tf.Tensor2D), [B, T, E]),
+        [h, w],
+        dy,
+      );
       // On tensorflow the forward pass is a dilated Conv2D, which sums in another order.
       assert.ok(relativeError(ours.value, ref.value) < 1e-6, `forward, offsets ${offsets}`);
       assert.ok(relativeError(ours.grads[0], ref.grads[0]) < 1e-5, `d/dh, offsets ${offsets}`);
@@ -166,7 +170,7 @@ test("tapsConv: each output is the sum over taps of h at its offset (zero outsid
       // Against the definition, in plain arithmetic.
       const hv = h.arraySync() as number[][][];
       const wv = w.arraySync() as number[][];
-      const out = ours.value.arraySync() as number[][];
+      const out = ours.value.arraySync() as number[][][];
       for (let b = 0; b < B; b++)
         for (let t = 0; t < T; t++)
           for (let e = 0; e < E; e++) {
@@ -174,7 +178,7 @@ test("tapsConv: each output is the sum over taps of h at its offset (zero outsid
             offsets.forEach((o, k) => {
               if (t + o >= 0 && t + o < T) for (let d = 0; d < D; d++) sum += hv[b][t + o][d] * wv[k * D + d][e];
             });
-            assert.ok(Math.abs(out[b * T + t][e] - sum) < 1e-4, `(${b}, ${t}, ${e}) offsets ${offsets}`);
+            assert.ok(Math.abs(out[b][t][e] - sum) < 1e-4, `(${b}, ${t}, ${e}) offsets ${offsets}`);
           }
     });
   }
