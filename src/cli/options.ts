@@ -234,7 +234,9 @@ function optionHelp(o: OptionSpec): string {
   if (o.kind === 'number')
     facts.push(o.range.max === Infinity ? `at least ${o.range.min}` : `${o.range.min} to ${o.range.max}`);
   if ((o.kind === 'number' || o.kind === 'choice') && o.default !== undefined) facts.push(`default ${o.default}`);
-  return facts.length ? `${o.help} (${facts.join('; ')})` : o.help;
+  if (!facts.length) return o.help;
+  // A help that already ends in a remark in parentheses takes the facts inside it: "(0 = off; 0 to 100)".
+  return o.help.endsWith(')') ? `${o.help.slice(0, -1)}; ${facts.join('; ')})` : `${o.help} (${facts.join('; ')})`;
 }
 
 /** Option lines in two columns, the help aligned two columns past the longest head. */

@@ -359,6 +359,22 @@ function cacheParamsFile(o: Opts): CacheParams | undefined {
   }
 }
 
+/** One `name  value` line per field, numbers to 4 decimals: eval's report and info's metrics. */
+function fieldLines(fields: Record<string, unknown>, indent = ''): string[] {
+  return Object.entries(fields).map(
+    ([k, v]) =>
+      `${indent}${k.padEnd(25)} ${typeof v === 'number' ? +v.toFixed(4) : typeof v === 'string' ? v : JSON.stringify(v)}`,
+  );
+}
+
+/** info: the bundle's recorded evaluation, one field a line (model and fingerprint are shown above it). */
+function metricsLines(metrics: unknown): string[] {
+  if (metrics === undefined || metrics === null) return ['metrics:     none recorded'];
+  if (typeof metrics !== 'object' || Array.isArray(metrics)) return [`metrics:     ${JSON.stringify(metrics)}`];
+  const { model: _model, fingerprint: _fingerprint, ...rest } = metrics as Record<string, unknown>;
+  return ['metrics (recorded when the model was saved):', ...fieldLines(rest, '  ')];
+}
+
 /** The non-blank lines of a text file, without their line ends. */
 function readLines(file: string): string[] {
   const lines = readInputText(file)
@@ -453,7 +469,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
           `vocabulary:  ${vae.tokenizer.vocabSize} byte-level BPE tokens`,
           `codes:       ${vae.config.codeScheme === 'precision' ? 'tvae2 (steps follow the posterior, range-coded)' : 'tvae1 (int8 per dimension)'}`,
           `samples:     from ${sampleSource(info)}`,
-          `metrics:     ${JSON.stringify(info.metrics ?? {})}`,
+          ...metricsLines(info.metrics),
         ].join('\n'),
       );
       return 0;
@@ -631,9 +647,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       }
       const samples = o.given('samples') ? await sampleReport(o, vae) : undefined;
       const result = { model: vae.dir, fingerprint: vae.fingerprint, ...m, backend: backend.name };
-      const lines = Object.entries(result).map(
-        ([k, v]) => `${k.padEnd(25)} ${typeof v === 'number' ? +v.toFixed(4) : v}`,
-      );
+      const lines = fieldLines(result);
       if (samples) {
         const d = samples.sample_decoding;
         lines.push(

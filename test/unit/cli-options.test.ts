@@ -15,6 +15,7 @@ const COMMANDS: Record<string, CommandSpec<unknown>> = {
       ...COMMON,
       out: { kind: 'string', arg: 'DIR', help: 'where' },
       beam: { kind: 'number', arg: 'N', range: RANGES.beamWidth, default: 4, help: 'beam width' },
+      rerank: { kind: 'number', arg: 'L', range: RANGES.beamWidth, help: 'weight (0 = off)' },
       mode: { kind: 'choice', choices: ['linear', 'spherical'], help: 'path' },
       layers: { kind: 'list', arg: '1,2,...', range: RANGES.dilation, count: RANGES.dilationLayers, help: 'dilations' },
     },
@@ -110,6 +111,7 @@ test('the help is generated from the declarations: ranges, defaults, choices and
   assert.equal(summaryColumn('make a thing'), summaryColumn('look'));
   assert.match(all, /^ {2}long {9}--data PATH\.\.\. \| --sentences F \| --samples N\n {50}a long synopsis$/m);
   assert.match(all, /^ {2}--beam N +beam width \(1 to 16; default 4\)$/m);
+  assert.match(all, /^ {2}--rerank L +weight \(0 = off; 1 to 16\)$/m);
   assert.match(all, /^ {2}--mode linear\|spherical +path$/m);
   const make = commandUsage('make', COMMANDS.make);
   assert.match(make, /^usage: textvae make --out DIR$/m);

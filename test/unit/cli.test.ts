@@ -316,6 +316,15 @@ describe('with a tiny trained model', () => {
     assert.equal(info.training.step, 160);
   });
 
+  test('info prints the metrics the bundle recorded one a line, not as a JSON blob', async () => {
+    const { dir } = await fixture();
+    const r = await runCli(['info', '--model', dir]);
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /^metrics \(recorded when the model was saved\):\n {2}\S/m);
+    assert.match(r.stdout, /^ {2}bits_per_byte +\d+(\.\d{1,4})?$/m);
+    assert.doesNotMatch(r.stdout, /[{}]/);
+  });
+
   test('eval --json prints one JSON object whose bits per byte are recon + KL', async () => {
     const { dir, data } = await fixture();
     const r = await runCli(['eval', '--json', '--model', dir, '--data', data]);
