@@ -5,6 +5,7 @@
  *   node --import tsx scripts/profile-step.ts                         # DEFAULT_CONFIG on tensorflow
  *   node --import tsx scripts/profile-step.ts --model models/default --rounds 5 --steps 3
  *   node --import tsx scripts/profile-step.ts --model models/default --backend wasm --rounds 2 --steps 1
+ *   node --import tsx scripts/profile-step.ts --model models/default --shapes 30   # also the 30 costliest kernel shapes
  *
  * It builds the model (the configuration of --model's bundle, else DEFAULT_CONFIG) with fresh
  * weights and runs the trainer's own step (trainStep) on batches of random tokens of full length.
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       steps: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '5' },
       batch: { type: 'string', default: String(TRAIN_DEFAULTS.batchSize) },
+      shapes: { type: 'string', default: '0' },
     },
   });
   const report = await initBackend(values.backend as BackendRequest);
@@ -148,6 +150,15 @@ async function main(): Promise<void> {
     }
     byKernel.set(k.name, entry);
   }
+  // The same kernels by input shapes: which products and passes cost the most.
+  const byShape = new Map<string, { count: number; ms: number }>();
+  for (const k of kernels) {
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const entry = byShape.get(key) ?? { count: 0, ms: 0 };
+    entry.count++;
+    entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    byShape.set(key, entry);
+  }
   const kernelMs = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
   const matmul = [...byKernel.entries()].filter(([n]) => MATMUL_KERNELS.has(n)).map(([, e]) => e);
   const matmulMs = matmul.reduce((s, e) => s + e.ms, 0);
@@ -198,6 +209,11 @@ async function main(): Promise<void> {
       widths.map((w) => '-'.repeat(w)).join('  '),
       ...rows.map(line),
       '',
+      ...[...byShape.entries()]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, Number(values.shapes))
+        .map(([key, e]) => `${f(e.ms).padStart(7)} ms  ${String(e.count).padStart(4)} x  ${key.slice(0, 110)}`),
+      ...(Number(values.shapes) > 0 ? [''] : []),
     ].join('\n'),
   );
   optimizer.dispose();
