@@ -7,6 +7,7 @@
 export const TFJS_CORE_MODULES = [
   'backend',
   'evaluate',
+  'latentSearch',
   'latentStats',
   'lossless/tfMatMul',
   'model',

@@ -4,10 +4,14 @@
  * compared. Sizes are the binary form's bytes (header, segment heads, CRCs included).
  *
  *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR|FILE [--split val|all] [--kb 200]
- *     [--cut 65536 [--snippets 4]]
+ *     [--cut 65536 [--snippets 4]] [--search 0,2,4]
  *
- * Prints one JSON line: bits/byte per version and brotli, the coding methods the codes used (a
- * version 1 code that fell back to brotli decodes at brotli's pace), compression and decoding speeds.
+ * --search: the sweeps of the encoder's latent grid search (latentSearch.ts) to code version 2 with,
+ * each a setting of its own (default: the coder's default alone).
+ *
+ * Prints one JSON line: bits/byte per setting (v1; v2/sN, N sweeps) and brotli, the coding methods
+ * the codes used (a version 1 code that fell back to brotli decodes at brotli's pace), compression
+ * and decoding speeds.
  */
 import * as zlib from 'node:zlib';
 import { parseArgs } from 'node:util';
@@ -17,6 +21,7 @@ import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
 import { losslessCoderFor } from '../src/core/lossless/tfMatMul';
+import { DEFAULT_SEARCH_SWEEPS } from '../src/core/lossless/codec';
 import { BINARY_HEADER_BYTES, summarisePayload } from '../src/core/lossless/format';
 
 const { values } = parseArgs({
@@ -30,6 +35,7 @@ const { values } = parseArgs({
     cut: { type: 'string', default: '0' },
     /** With --cut N: code this many pieces of N bytes per file instead, starting at line starts spread evenly. */
     snippets: { type: 'string', default: '0' },
+    search: { type: 'string' },
   },
 });
 
@@ -60,9 +66,18 @@ async function main(): Promise<void> {
   const chosen = values.split === 'val' ? sorted.filter((f) => held.has(f.text)) : sorted;
   const limit = Number(values.kb) * 1000;
   let bytes = 0;
-  const sizes = { v1: 0, v2: 0, brotli: 0 };
-  const methods = { v1: new Set<string>(), v2: new Set<string>() };
-  const seconds = { v1: 0, v2: 0, decode1: 0, decode2: 0 };
+  const sweepsList = (values.search ?? String(DEFAULT_SEARCH_SWEEPS)).split(',').map(Number);
+  if (sweepsList.some((n) => !(Number.isInteger(n) && n >= 0))) throw new Error('--search takes sweep counts: 0,2,4');
+  const settings = [
+    { label: 'v1', version: 1, sweeps: 0 },
+    ...sweepsList.map((sweeps) => ({ label: `v2/s${sweeps}`, version: 2, sweeps })),
+  ];
+  const zero = () => Object.fromEntries(settings.map((x) => [x.label, 0])) as Record<string, number>;
+  const sizes = zero();
+  const compressSeconds = zero();
+  const decodeSeconds = zero();
+  const methods = Object.fromEntries(settings.map((x) => [x.label, new Set<string>()]));
+  let brotliBytes = 0;
   let count = 0;
   for (const f of chosen) {
     if (limit > 0 && bytes + f.bytes > limit) break;
@@ -70,26 +85,29 @@ async function main(): Promise<void> {
     for (const raw of pieces(whole, Number(values.cut), Number(values.snippets))) {
       bytes += raw.length;
       count++;
-      sizes.brotli += brotli(raw);
-      for (const version of [1, 2] as const) {
+      brotliBytes += brotli(raw);
+      for (const { label, version, sweeps } of settings) {
         coder.version = version;
+        coder.searchSweeps = sweeps;
         const t0 = performance.now();
         const code = await coder.compressToBinary(raw);
-        seconds[`v${version}`] += (performance.now() - t0) / 1000;
-        sizes[`v${version}`] += code.length;
+        compressSeconds[label] += (performance.now() - t0) / 1000;
+        sizes[label] += code.length;
         const payload = code.subarray(BINARY_HEADER_BYTES);
         for (const m of summarisePayload({ fingerprint8: '', version, payload }, code.length).methods)
-          methods[`v${version}`].add(m);
+          methods[label].add(m);
         const t1 = performance.now();
         const back = coder.decompressBinary(code);
-        seconds[`decode${version}`] += (performance.now() - t1) / 1000;
+        decodeSeconds[label] += (performance.now() - t1) / 1000;
         if (Buffer.compare(Buffer.from(back), Buffer.from(raw)) !== 0)
-          throw new Error(`${f.relativePath}: decoded wrong`);
+          throw new Error(`${f.relativePath}: decoded wrong (${label})`);
       }
     }
   }
   coder.dispose();
+  const each = <T>(f: (label: string) => T) => Object.fromEntries(settings.map(({ label }) => [label, f(label)]));
   const bpb = (n: number) => +((n * 8) / bytes).toFixed(3);
+  const kbPerS = (seconds: number) => +(bytes / 1000 / seconds).toFixed(1);
   console.log(
     JSON.stringify({
       model: vae.fingerprint.slice(0, 8),
@@ -97,15 +115,11 @@ async function main(): Promise<void> {
       split: values.split,
       inputs: count,
       bytes,
-      v1_bits_per_byte: bpb(sizes.v1),
-      v2_bits_per_byte: bpb(sizes.v2),
-      brotli_per_file_bits_per_byte: bpb(sizes.brotli),
-      methods: { v1: [...methods.v1], v2: [...methods.v2] },
-      compress_kb_per_s: { v1: +(bytes / 1000 / seconds.v1).toFixed(1), v2: +(bytes / 1000 / seconds.v2).toFixed(1) },
-      decompress_kb_per_s: {
-        v1: +(bytes / 1000 / seconds.decode1).toFixed(1),
-        v2: +(bytes / 1000 / seconds.decode2).toFixed(1),
-      },
+      bits_per_byte: each((l) => bpb(sizes[l])),
+      brotli_per_file_bits_per_byte: bpb(brotliBytes),
+      methods: each((l) => [...methods[l]]),
+      compress_kb_per_s: each((l) => kbPerS(compressSeconds[l])),
+      decompress_kb_per_s: each((l) => kbPerS(decodeSeconds[l])),
       backend: backend.name,
     }),
   );

@@ -56,6 +56,7 @@ export async function runCompress(
   text: string | undefined,
   out: string | undefined,
   modelDir: string,
+  searchSweeps?: number,
 ): Promise<number> {
   if (out !== undefined) checkOutputFile(out);
   const input =
@@ -68,6 +69,7 @@ export async function runCompress(
         }
       : inputFile(positional, 'the input');
   const coder = await loadCoder(modelDir, true);
+  if (searchSweeps !== undefined) coder.searchSweeps = searchSweeps;
   const progress = progressLine('compressing', input.size);
   let inBytes = 0;
   let outBytes = 0;

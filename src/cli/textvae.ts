@@ -15,6 +15,7 @@ import { sentenceMetrics } from '../core/similarity';
 import { DEFAULT_CACHE, parseCacheParams, type CacheParams } from '../core/documentCache';
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
 import { runCompress, runDecompress } from './lossless';
+import { DEFAULT_SEARCH_SWEEPS } from '../core/lossless/codec';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, formatLosslessCode } from '../core/lossless/format';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
@@ -839,13 +840,24 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
   compress: {
     synopsis: '[FILE|-|--text T] [--out FILE]',
     summary: 'lossless code of a file: prints a tvz2: code, or writes the binary form with --out',
-    options: { ...COMMON, ...MODEL, ...TEXT, out: { kind: 'string', arg: 'FILE', help: 'write the binary form here' } },
+    options: {
+      ...COMMON,
+      ...MODEL,
+      ...TEXT,
+      out: { kind: 'string', arg: 'FILE', help: 'write the binary form here' },
+      search: {
+        kind: 'number',
+        arg: 'N',
+        range: RANGES.latentSearchSweeps,
+        help: `sweeps of the search for each block's latent grid point: smaller codes, slower compression (0 = off; default ${DEFAULT_SEARCH_SWEEPS})`,
+      },
+    },
     positionals: true,
     check(o) {
       if (o.positionals.length > 1) throw new UsageError('give one file (or - for standard input)');
       if (o.positionals.length && o.given('text')) throw new UsageError('give a file or --text, not both');
     },
-    run: (o) => runCompress(o.positionals[0], o.string('text'), o.string('out'), modelDir(o)),
+    run: (o) => runCompress(o.positionals[0], o.string('text'), o.string('out'), modelDir(o), o.number('search')),
   },
 
   decompress: {

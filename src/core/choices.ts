@@ -85,6 +85,8 @@ export const RANGES = {
   sampleCandidates: int(1, 16),
   latentScale: real(0, 4),
   interpolationSteps: int(2, 64),
+  /** Lossless compression: sweeps of the encoder's search for each block's latent grid point. */
+  latentSearchSweeps: int(0, 16),
   // Training: bounds of a run.
   minutes: real(0.01, 10_080),
   maxSteps: int(1, 100_000_000),

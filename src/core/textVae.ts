@@ -25,6 +25,8 @@ import { pca2 } from './projection';
 import { lengthNormalised, pickReranked } from './rerank';
 import { LatentPrior } from './latentPrior';
 import { posteriorsOf } from './latentStats';
+import { searchLatentGrids } from './latentSearch';
+import type { LatentFrame } from './lossless/latentPart';
 
 export type { DecodeOptions, DecodeStrategy, InterpolationMode, ModelInfo };
 
@@ -160,6 +162,16 @@ export class TextVae {
       this.model,
       texts.map((c) => this.tokenizer.encode(c)),
     );
+  }
+
+  /** The lossless coder's grid points for blocks of token ids, searched from `grids` (latentSearch.ts). */
+  async searchLatentGrids(
+    blocks: Int32Array[],
+    grids: Int32Array[],
+    frame: LatentFrame,
+    sweeps: number,
+  ): Promise<Int32Array[]> {
+    return (await searchLatentGrids(this.model, blocks, grids, frame, sweeps)).grids;
   }
 
   async encode(text: string, options: EncodeOptions = {}): Promise<Float32Array[]> {

@@ -66,6 +66,18 @@ describe('textvae compress / decompress', () => {
     assert.deepEqual(fs.readFileSync(back), fs.readFileSync(mixed));
   });
 
+  test('--search N sets the sweeps of the latent search; every setting decodes exactly, a bad one is refused', async () => {
+    for (const sweeps of ['0', '3']) {
+      const code = (await ok(['compress', mixed, '--search', sweeps])).stdout.trim();
+      const out = path.join(dir, `back-search${sweeps}.bin`);
+      await ok(['decompress', code, '--out', out]);
+      assert.deepEqual(fs.readFileSync(out), fs.readFileSync(mixed), `--search ${sweeps}`);
+    }
+    const bad = await runCli(['compress', mixed, '--search', '17']);
+    assert.equal(bad.code, 2, describeRun(bad));
+    assert.match(bad.stderr, /--search must be an integer from 0 to 16/);
+  });
+
   test('standard input and output; a text file holding a code', async () => {
     const code = (await ok(['compress', '-'], {}, TEXT)).stdout.trim();
     const codeFile = path.join(dir, 'code.txt');

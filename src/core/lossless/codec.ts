@@ -44,6 +44,20 @@ export type Progress = (doneBytes: number) => void;
 /** Posterior means of texts: the model's encoder (tfjs). Only compression uses it, and only to choose z. */
 export type LatentEncoder = (texts: string[]) => Promise<Float32Array[]>;
 
+/**
+ * Better grid points for blocks (token ids), starting from `grids`, in at most `sweeps` sweeps
+ * (latentSearch.ts). Compression only: decoding reads the grid points from the code.
+ */
+export type LatentGridSearch = (
+  blocks: Int32Array[],
+  grids: Int32Array[],
+  frame: LatentFrame,
+  sweeps: number,
+) => Promise<Int32Array[]>;
+
+/** Sweeps of the latent grid search a coder runs unless told otherwise (docs/benchmarks.md). */
+export const DEFAULT_SEARCH_SWEEPS = 1;
+
 /** What TextVae offers the coder (kept structural so this module does not load tfjs). */
 export interface ModelSource {
   config: ModelConfig;
@@ -51,6 +65,7 @@ export interface ModelSource {
   fingerprint: string;
   model: { exportWeights(): Promise<NamedWeights> };
   encodeChunks(chunks: string[]): Promise<Float32Array[]>;
+  searchLatentGrids?: LatentGridSearch;
 }
 
 export class LosslessCoder {
@@ -59,6 +74,8 @@ export class LosslessCoder {
   private readonly frame: LatentFrame;
   /** The format version `compress` writes (1: without the document cache, as older builds did). */
   version: number = LOSSLESS_VERSION;
+  /** Sweeps of the encoder's search for each block's grid point (0: the posterior mean, rounded). */
+  searchSweeps: number = DEFAULT_SEARCH_SWEEPS;
 
   /** Without `latents`, every block is coded at the prior's centre (decoding never needs it). */
   constructor(
@@ -68,6 +85,7 @@ export class LosslessCoder {
     readonly fingerprint: string,
     private readonly latents?: LatentEncoder,
     matmul: IntMatMul = JS_INT_MATMUL,
+    private readonly search?: LatentGridSearch,
   ) {
     this.lm = new DeterministicDecoder(config, weights, matmul);
     this.tokenBytes = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenBytes(id));
@@ -83,6 +101,7 @@ export class LosslessCoder {
       source.fingerprint,
       (texts) => source.encodeChunks(texts),
       matmul,
+      source.searchLatentGrids && ((...args) => source.searchLatentGrids!(...args)),
     );
   }
 
@@ -355,6 +374,11 @@ export class LosslessCoder {
       const texts = lengths.map((n, b) => this.tokenizer.decode(tokens.subarray(starts[b], starts[b] + n)));
       const mus = await this.latents(texts);
       mus.forEach((mu, b) => (qs[b] = quantiseLatent(mu, this.frame)));
+      if (this.search && this.searchSweeps > 0) {
+        const blockTokens = lengths.map((n, b) => tokens.slice(starts[b], starts[b] + n));
+        const found = await this.search(blockTokens, qs as Int32Array[], this.frame, this.searchSweeps);
+        found.forEach((q, b) => (qs[b] = q));
+      }
     }
     // Per block: with its z, and at the prior's centre (or only the centre without an encoder).
     const per = this.latents ? 2 : 1;

@@ -60,3 +60,45 @@ export function latentBits(q: Int32Array): number {
   for (const k of q) bits += Math.log2(TOTAL / (Q_CUM[k + 1] - Q_CUM[k]));
   return bits;
 }
+
+/** Cost in bits of grid index k of one dimension. */
+function indexBits(k: number): number {
+  return Math.log2(TOTAL / (Q_CUM[k + 1] - Q_CUM[k]));
+}
+
+/**
+ * Grid points near `q` worth trying, by a first-order guess of how each changes bits(z) + bits(x|z):
+ * `gradient` is d(−log₂ p(x|z))/dz at q's z. The `count` single-step moves guessed best, then all
+ * moves guessed to gain taken together (one per dimension), where that is more than one. Moves stay
+ * on the grid; a move guessed to lose is still proposed among the best `count` (the guess is rough).
+ */
+export function proposeGridMoves(
+  q: Int32Array,
+  gradient: ArrayLike<number>,
+  frame: LatentFrame,
+  count: number,
+): Int32Array[] {
+  const moves: { gain: number; dim: number; step: number }[] = [];
+  for (let j = 0; j < q.length; j++)
+    for (const step of [-1, 1]) {
+      const k = q[j] + step;
+      if (k < 0 || k > 2 * QMAX) continue;
+      const change = gradient[j] * step * LATENT_STEP * frame.std[j] + indexBits(k) - indexBits(q[j]);
+      moves.push({ gain: -change, dim: j, step });
+    }
+  moves.sort((a, b) => b.gain - a.gain || a.dim - b.dim || a.step - b.step);
+  const out = moves.slice(0, count).map(({ dim, step }) => {
+    const c = Int32Array.from(q);
+    c[dim] += step;
+    return c;
+  });
+  const together = Int32Array.from(q);
+  const moved = new Set<number>();
+  for (const { gain, dim, step } of moves)
+    if (gain > 0 && !moved.has(dim)) {
+      moved.add(dim);
+      together[dim] += step;
+    }
+  if (moved.size > 1) out.push(together);
+  return out;
+}
