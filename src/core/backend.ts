@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { BACKEND_NAMES, BACKEND_REQUESTS, isOneOf, type BackendName, type BackendRequest } from './choices';
+import { registerLeanGradients } from './ops';
 import type { BackendReport } from './types';
 
 export type { BackendName, BackendRequest, BackendReport };
@@ -107,6 +108,7 @@ async function trySet(name: string, skipped: string[]): Promise<boolean> {
   try {
     if (await tf.setBackend(name)) {
       await tf.ready();
+      registerLeanGradients();
       return true;
     }
     skipped.push(`${name}: failed to initialise`);

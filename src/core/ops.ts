@@ -66,6 +66,43 @@ function sumLastAxis(x: tf.Tensor): tf.Tensor {
   return native('Sum', [x, tf.scalar(-1, 'int32')], { Tidx: 'int32', keep_dims: true });
 }
 
+/**
+ * The gradients of Add and Sub as tfjs's own, less the reshape each input's gradient gets even
+ * where its shape is the output's: on tensorflow that reshape is a kernel call, 94 of them in a
+ * training step (residual, bias and gradient-accumulation adds). A clone (no kernel) keeps the two
+ * inputs' gradients distinct tensors, which tfjs's backpropagation disposes one by one.
+ */
+function broadcastGrad(dy: tf.Tensor, shape: number[], outShape: number[], negate: boolean): tf.Tensor {
+  const axes = tf.backend_util.getReductionAxes(shape, outShape);
+  let res = axes.length > 0 ? tf.sum(dy, axes) : dy;
+  if (negate) res = tf.neg(res);
+  return tf.util.arraysEqual(res.shape, shape) ? (res === dy ? tf.clone(res) : res) : tf.reshape(res, shape);
+}
+/**
+ * Puts these gradients in tfjs's registry. initBackend calls it once a backend is set, after
+ * tfjs-node's copy of tfjs has registered its own (which would replace any registered earlier).
+ */
+export function registerLeanGradients(): void {
+  for (const [kernelName, negate] of [
+    ['Add', false],
+    ['Sub', true],
+  ] as const) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved;
+        const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+        const g = dy as tf.Tensor;
+        return {
+          a: () => broadcastGrad(g, a.shape, outShape, false),
+          b: () => broadcastGrad(g, b.shape, outShape, negate),
+        };
+      },
+    });
+  }
+}
+
 function plainProductsOnly(): boolean {
   return tf.getBackend() === 'wasm';
 }

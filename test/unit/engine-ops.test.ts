@@ -182,3 +182,43 @@ test("tapsConv: each output is the sum over taps of h at its offset (zero outsid
     });
   }
 });
+
+test('add and sub: gradients with and without broadcasting, a tensor added to itself, in plain arithmetic', () => {
+  const rng = new Random(8);
+  tf.tidy(() => {
+    const a = randomTensor(rng, [2, 3]);
+    const b = randomTensor(rng, [3]);
+    const c = randomTensor(rng, [2, 3]);
+    const w = randomTensor(rng, [2, 3]);
+    const wv = w.arraySync() as number[][];
+    const colSums = [0, 1, 2].map((j) => wv[0][j] + wv[1][j]);
+    const close = (got: tf.Tensor, want: number[] | number[][], what: string) =>
+      (got.arraySync() as number[]).flat().forEach((v, i) => assert.ok(Math.abs(v - want.flat()[i]) < 1e-6, what));
+    // (a + b) − c, then a + a: a's gradient collects from two uses, as in a residual stream.
+    const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+      tf.add(tf.sum(tf.mul(tf.sub(tf.add(x, y), z), w)), tf.sum(tf.mul(tf.add(x, x), w)));
+    const [da, db, dc] = tf.grads(f)([a, b, c]);
+    assert.deepEqual(da.shape, [2, 3]);
+    assert.deepEqual(db.shape, [3]);
+    close(
+      da,
+      wv.map((row) => row.map((v) => 3 * v)),
+      'd/da = 3w',
+    );
+    close(db, colSums, 'd/db = column sums of w');
+    close(
+      dc,
+      wv.map((row) => row.map((v) => -v)),
+      'd/dc = −w',
+    );
+    // Broadcasting the other way: b − a.
+    const [db2] = tf.grads((y: tf.Tensor) => tf.sum(tf.mul(tf.sub(y, a), w)))([b]);
+    close(db2, colSums, 'd/db of b − a');
+    const [da2] = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(tf.sub(b, x), w)))([a]);
+    close(
+      da2,
+      wv.map((row) => row.map((v) => -v)),
+      'd/da of b − a',
+    );
+  });
+});
