@@ -11,6 +11,7 @@ import {
   looksLikeLosslessBinary,
 } from '../core/lossless/format';
 import { writeFileAtomic } from '../core/atomicFs';
+import { isLatentCode } from '../core/latentCode';
 import { UsageError } from './options';
 import { checkOutputFile, statInputFile } from './files';
 
@@ -117,6 +118,8 @@ export async function runDecompress(
   modelDir: string,
 ): Promise<number> {
   if (out !== undefined) checkOutputFile(out);
+  if (positional !== undefined && isLatentCode(positional) && !fs.existsSync(positional))
+    throw new Error('a latent code (tvae2:...) is read by textvae decode; decompress reads lossless codes (tvz2:...)');
   const coder = await loadCoder(modelDir, false);
   const progress = progressLine('decompressing');
   const output =

@@ -17,7 +17,7 @@ import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQu
 import { runCompress, runDecompress } from './lossless';
 import { DEFAULT_SEARCH_SWEEPS } from '../core/lossless/codec';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
-import { BINARY_HEADER_BYTES, formatLosslessCode } from '../core/lossless/format';
+import { BINARY_HEADER_BYTES, findLosslessCodes, formatLosslessCode } from '../core/lossless/format';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
 import { readInputText, statInputFile } from './files';
@@ -402,6 +402,10 @@ async function checkResumeBound(o: Opts, resume: string): Promise<void> {
     );
 }
 
+/** Lossless and latent codes look alike: point at the command that reads the one given. */
+const LOSSLESS_TO_DECODE =
+  'a lossless code (tvz2:...) is read by textvae decompress; decode reads latent codes (tvae2:...)';
+
 /**
  * Where decode's codes come from. Each argument is read by what it is: '-' is standard input, an
  * existing file is read, and anything else must hold codes itself (padding and prose around them
@@ -415,6 +419,7 @@ async function decodeSource(o: Opts): Promise<string> {
     else if (fs.existsSync(arg) && fs.statSync(arg).isFile()) parts.push(fs.readFileSync(arg, 'utf8'));
     else if (findLatentCodes(arg).length > 0) parts.push(arg);
     else if (fs.existsSync(arg)) throw new Error(`${arg} is a folder, not a file of latent codes`);
+    else if (findLosslessCodes(arg).length > 0) throw new Error(LOSSLESS_TO_DECODE);
     else throw new Error(`'${arg}' is neither a file nor a latent code (tvae2:...)`);
   }
   return parts.join('\n');
@@ -697,7 +702,10 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       const vae = await TextVae.load(modelDir(o));
       const source = await decodeSource(o);
       const found = findLatentCodes(source).map((c) => c.code);
-      if (found.length === 0) throw new Error('no latent codes (tvae2:...) found in the input');
+      if (found.length === 0)
+        throw new Error(
+          findLosslessCodes(source).length > 0 ? LOSSLESS_TO_DECODE : 'no latent codes (tvae2:...) found in the input',
+        );
       const text = await vae.decodeCodes(found, decodeOptions(o));
       print(o, { text, codes: found.length, backend: backend.name }, text);
       return 0;

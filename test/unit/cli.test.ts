@@ -574,6 +574,24 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     assert.deepEqual(fs.readdirSync(folder), ['readme.md']);
   });
 
+  test('a lossless code given to decode, a latent code to decompress: the message names the other command', async () => {
+    const { dir } = await fixture();
+    const [enc, comp] = await Promise.all([
+      runCli(['encode', '--model', dir, '--text', SENTENCES[0]]),
+      runCli(['compress', '--model', dir, '--text', SENTENCES[0]]),
+    ]);
+    const latent = enc.stdout.trim();
+    const lossless = comp.stdout.trim();
+    const [asArg, asText, asLatent] = await Promise.all([
+      runCli(['decode', '--model', dir, lossless]),
+      runCli(['decode', '--model', dir, '--text', `see ${lossless}`]),
+      runCli(['decompress', '--model', dir, latent]),
+    ]);
+    assertOneLineError(asArg, 1, /a lossless code \(tvz2:\.\.\.\) is read by textvae decompress/);
+    assertOneLineError(asText, 1, /a lossless code \(tvz2:\.\.\.\) is read by textvae decompress/);
+    assertOneLineError(asLatent, 1, /a latent code \(tvae2:\.\.\.\) is read by textvae decode/);
+  });
+
   test('decode reads each argument by what it is: a padded code, a file named tvae-codes.txt, "-"', async () => {
     const { dir } = await fixture();
     const enc = await runCli(['encode', '--model', dir, '--text', SENTENCES[0]]);
