@@ -621,7 +621,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       if (o.given('reference') && !o.given('samples')) throw new UsageError('--reference applies to --samples N');
       if (o.flag('cache') && !o.given('data')) throw new UsageError('--cache applies to --data');
       if (o.given('cache-params') && !o.flag('cache')) throw new UsageError('--cache-params applies to --cache');
-      if (!o.given('sentences') && !o.given('samples')) requireData(o);
+      if (!o.given('data') && !o.given('sentences') && !o.given('samples'))
+        throw new UsageError('say what to evaluate: --data PATH..., --sentences FILE or --samples N');
     },
     async run(o, { backend }) {
       const fromFile = cacheParamsFile(o);

@@ -191,6 +191,14 @@ describe('usage errors exit 2, failures exit 1', () => {
     );
   });
 
+  test('eval without --data, --sentences or --samples names all three', async () => {
+    assertOneLineError(
+      await runCli(['eval']),
+      2,
+      /say what to evaluate: --data PATH\.\.\., --sentences FILE or --samples N/,
+    );
+  });
+
   test('train without --out, without data or without a bound', async () => {
     assertOneLineError(await runCli(['train', '--data', '.', '--steps', '5']), 2, /--out DIR is required/);
     assertOneLineError(
