@@ -109,14 +109,21 @@ describe('texts', () => {
           decoderDilations: [1, 2],
           encoderLayers: 2,
         },
-        metrics: { bits_per_byte: 2.5, active_units: 7, mutual_information: 1.5, kl_bits_per_byte: 0.25 },
+        metrics: {
+          bits_per_byte: 2.5,
+          fitted_cache_bits_per_byte: 2.1,
+          active_units: 7,
+          mutual_information: 1.5,
+          kl_bits_per_byte: 0.25,
+        },
         training: { step: 300, seed: 1 },
       },
       'mine',
     );
     const withPrior = { variant: 'vae', prior: { components: 16, transition: true } };
     assert.equal(sampleSource(withPrior), 'the fitted prior.json (16 components, a transition for paragraphs)');
-    assert.match(md, /\| Held-out bits per byte \| 2\.5 \|/);
+    assert.match(md, /\| Held-out bits per byte \| 2\.5 \|\n\| … with the cache, under the fitted prior \| 2\.1 \|/);
+    assert.doesNotMatch(md, /with the document cache/, 'only the figures the bundle has');
     assert.match(md, /\| Active units \| 7 \|/);
     assert.match(md, /\| Mutual information \(nats\) \| 1\.5 \|/);
     assert.match(md, /\| Parameters \| 1,234,567 \|/);

@@ -160,6 +160,10 @@ export interface ModelInfoLike {
 
 const METRIC_LABELS: [key: string, label: string][] = [
   ['bits_per_byte', 'Held-out bits per byte'],
+  // An eval's optional figures (textvae eval --cache on a bundle with prior.json).
+  ['cache_bits_per_byte', '… with the document cache'],
+  ['fitted_bits_per_byte', '… under the fitted prior'],
+  ['fitted_cache_bits_per_byte', '… with the cache, under the fitted prior'],
   ['recon_bits_per_byte', 'Reconstruction bits per byte'],
   ['kl_bits_per_byte', 'KL bits per byte'],
   ['kl_nats', 'KL per example (nats)'],
