@@ -7,6 +7,8 @@
  * compression runs this: the format, and what a decoder does, are unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// The search takes gradients: register them here too, for a compressor that never loads the training code.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { TextVaeModel } from './model';
 import { BOS, PAD } from './tokenizer';
 import { latentBits, latentOf, proposeGridMoves, type LatentFrame } from './lossless/latentPart';
