@@ -47,6 +47,7 @@ async function blockBits(
   blocks: readonly Int32Array[],
   zs: readonly Float64Array[],
   withGradient: boolean,
+  onFraction?: (fraction: number) => void,
 ): Promise<{ bits: Float64Array; gradients: Float32Array[] }> {
   const Z = model.config.latentDim;
   const bits = new Float64Array(blocks.length);
@@ -90,6 +91,7 @@ async function blockBits(
       for (let r = 0; r < B; r++) gradients.push(g.slice(r * Z, (r + 1) * Z).map((x) => x / Math.LN2));
       (grad as tf.Tensor).dispose();
     }
+    onFraction?.(Math.min(1, (i + B) / blocks.length));
   }
   return { bits, gradients };
 }
@@ -104,6 +106,7 @@ export async function searchLatentGrids(
   grids: readonly Int32Array[],
   frame: LatentFrame,
   sweeps: number,
+  onFraction?: (fraction: number) => void,
 ): Promise<GridSearchResult> {
   const current: Int32Array[] = grids.map((q) => Int32Array.from(q));
   const cost = (q: Int32Array, tokenBits: number) => latentBits(q) + tokenBits;
@@ -132,7 +135,9 @@ export async function searchLatentGrids(
       owner.map((b) => blocks[b]),
       candidates.map((c) => latentOf(c, frame)),
       false,
+      onFraction && ((f) => onFraction((done - 1 + f) / sweeps)),
     );
+    onFraction?.(done / sweeps);
     const moved: number[] = [];
     candidates.forEach((c, i) => {
       const b = owner[i];

@@ -100,13 +100,23 @@ export class EditorCommands implements vscode.Disposable {
       },
       async (progress, token) => {
         const out: string[][] = [];
+        const share = 100 / selections.length;
         for (const [i, s] of selections.entries()) {
           if (token.isCancellationRequested) throw cancelled();
-          if (selections.length > 1)
-            progress.report({ message: `${i + 1} of ${selections.length}`, increment: 100 / selections.length });
-          if (kind === 'latent') out.push((await this.engine.request('encode', { text: s.text }, token)).codes);
-          else {
-            const r = await this.engine.request('compressLossless', { text: s.text }, token);
+          const message = selections.length > 1 ? `${i + 1} of ${selections.length}` : undefined;
+          if (kind === 'latent') {
+            if (message) progress.report({ message, increment: share });
+            out.push((await this.engine.request('encode', { text: s.text }, token)).codes);
+          } else {
+            // Lossless compression takes seconds per 10 KB: the bar follows the worker's bytes.
+            let reported = 0;
+            if (message) progress.report({ message });
+            const r = await this.engine.request('compressLossless', { text: s.text }, token, (done, total) => {
+              const now = (share * done) / total;
+              if (now > reported) progress.report({ increment: now - reported });
+              reported = Math.max(reported, now);
+            });
+            if (reported < share) progress.report({ increment: share - reported });
             this.log.line(`lossless code: ${r.bytes} bytes of text in ${r.codeBytes} bytes`);
             out.push([r.code]);
           }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { BackendReport } from '../core/types';
 import type { BackendRequest } from '../core/choices';
 import type { EngineMethod, EngineMethods, EngineNotifications } from '../protocol/engine';
-import { EngineConnection, forkEngineWorker, type LoadedModel } from './logic/engineConnection';
+import { EngineConnection, forkEngineWorker, type LoadedModel, type RequestProgress } from './logic/engineConnection';
 
 export { EngineRequestError, isCancelled } from './logic/engineConnection';
 export type { LoadedModel } from './logic/engineConnection';
@@ -69,13 +69,14 @@ export class EngineClient implements vscode.Disposable {
     method: M,
     params: EngineMethods[M]['params'],
     token?: vscode.CancellationToken,
+    onProgress?: RequestProgress,
   ): Promise<EngineMethods[M]['result']> {
-    if (!token) return this.connection.request(method, params);
+    if (!token) return this.connection.request(method, params, undefined, onProgress);
     const controller = new AbortController();
     if (token.isCancellationRequested) controller.abort();
     const sub = token.onCancellationRequested(() => controller.abort());
     try {
-      return await this.connection.request(method, params, controller.signal);
+      return await this.connection.request(method, params, controller.signal, onProgress);
     } finally {
       sub.dispose();
     }

@@ -66,6 +66,8 @@ export type EngineMethods = { [M in EngineMethod]: { params: EngineParams[M]; re
 export interface EngineNotifications {
   trainMetrics: MetricsLine;
   trainLog: { message: string };
+  /** How far a long request has got (lossless compression): `done` of `total` units (bytes). */
+  requestProgress: { id: number; done: number; total: number };
 }
 
 const messageId = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
@@ -97,7 +99,11 @@ const WorkerToHostSchema = v.variant('kind', [
   ),
   v.object({
     kind: v.literal('notification'),
-    method: v.picklist(['trainMetrics', 'trainLog'] as const satisfies readonly (keyof EngineNotifications)[]),
+    method: v.picklist([
+      'trainMetrics',
+      'trainLog',
+      'requestProgress',
+    ] as const satisfies readonly (keyof EngineNotifications)[]),
     params: plainObject,
   }),
 ]);

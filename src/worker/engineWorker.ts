@@ -95,6 +95,21 @@ const queue: Job[] = [];
 let running: Job | null = null;
 let training: Job | null = null;
 
+/** Reports a job's progress to the host, at most every PROGRESS_MS (and always the end). */
+function progressOf(job: Job, total: number): (done: number) => void {
+  let last = 0;
+  let sent = -1;
+  return (done) => {
+    const now = Date.now();
+    done = Math.min(done, total);
+    if (done === sent || (done < total && now - last < PROGRESS_MS)) return;
+    last = now;
+    sent = done;
+    notify('requestProgress', { id: job.id, done, total });
+  };
+}
+const PROGRESS_MS = 200;
+
 /** The job's cancellation signal (every job gets a controller when it starts). */
 function signalOf(job: Job): AbortSignal {
   return (job.controller ??= new AbortController()).signal;
@@ -180,7 +195,9 @@ const handlers: Handlers = {
     const coder = await losslessCoder();
     // WTF-8: every editor string, lone surrogates included, comes back exactly.
     const bytes = encodeWtf8(p.text);
-    const code = await coder.compressToCode(bytes, undefined, signalOf(job));
+    const progress = progressOf(job, bytes.length);
+    const code = await coder.compressToCode(bytes, progress, signalOf(job));
+    progress(bytes.length); // segments stored or left to brotli report nothing on their way
     const payloadChars = code.length - code.lastIndexOf(':') - 1;
     return { code, bytes: bytes.length, codeBytes: BINARY_HEADER_BYTES + Math.floor((payloadChars * 6) / 8) };
   },

@@ -327,6 +327,32 @@ describe('EngineConnection', () => {
     assert.equal(workers.length, 2);
   });
 
+  test('progress reports reach only the request they name, clamped, and stop once it is answered', async () => {
+    const { connection, workers } = setup();
+    const heard: [string, number, number][] = [];
+    const a = connection.request('compressLossless', { text: 'a' }, undefined, (d, t) => heard.push(['a', d, t]));
+    const b = connection.request('compressLossless', { text: 'b' }, undefined, (d, t) => heard.push(['b', d, t]));
+    await tick();
+    await tick();
+    const [idA, idB] = workers[0].requests('compressLossless').map((r) => r.id);
+    const progress = (params: unknown) => workers[0].emit({ kind: 'notification', method: 'requestProgress', params });
+    progress({ id: idA, done: 10, total: 40 });
+    progress({ id: idB, done: 50, total: 40 });
+    progress({ id: idA, done: 'x', total: 40 });
+    progress({ id: idA, done: 5, total: 0 });
+    progress({ id: 999, done: 1, total: 2 });
+    assert.deepEqual(heard, [
+      ['a', 10, 40],
+      ['b', 40, 40],
+    ]);
+    workers[0].emit({ kind: 'response', id: idA, result: { code: 'tvz2:x', bytes: 1, codeBytes: 1 } });
+    await a;
+    progress({ id: idA, done: 40, total: 40 });
+    assert.equal(heard.length, 2, 'a late report for an answered request is dropped');
+    workers[0].emit({ kind: 'response', id: idB, result: { code: 'tvz2:y', bytes: 1, codeBytes: 1 } });
+    await b;
+  });
+
   test('cancelling sends a cancel for the request id and settles with the worker answer', async () => {
     const { connection, workers } = setup();
     const controller = new AbortController();

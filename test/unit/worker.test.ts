@@ -29,9 +29,16 @@ describe('engine worker', () => {
     const { connection } = handle;
     await connection.request('loadModel', { dir: modelA });
     const text = `${SENTENCES[0]}\r\n\tnaïve 数据 😀 \ud800 end`;
-    const made = await connection.request('compressLossless', { text });
+    const reports: [number, number][] = [];
+    const made = await connection.request('compressLossless', { text }, undefined, (done, total) =>
+      reports.push([done, total]),
+    );
     assert.match(made.code, /^tvz2:[0-9a-f]{8}:/);
     assert.ok(made.bytes > 0 && made.codeBytes > 0);
+    // Progress in the text's bytes, never backwards, ending at all of them.
+    assert.ok(reports.length > 0, 'the worker reports progress');
+    assert.ok(reports.every(([d, t], i) => t === made.bytes && d >= (reports[i - 1]?.[0] ?? 0)));
+    assert.deepEqual(reports.at(-1), [made.bytes, made.bytes]);
     const other = await connection.request('compressLossless', { text: SENTENCES[1] });
     const back = await connection.request('decompressLossless', { codes: [made.code, other.code] });
     assert.deepEqual(back.texts, [text, SENTENCES[1]]);

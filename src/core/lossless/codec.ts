@@ -53,6 +53,7 @@ export type LatentGridSearch = (
   grids: Int32Array[],
   frame: LatentFrame,
   sweeps: number,
+  onFraction?: (fraction: number) => void,
 ) => Promise<Int32Array[]>;
 
 /** Sweeps of the latent grid search a coder runs unless told otherwise (docs/benchmarks.md). */
@@ -370,13 +371,22 @@ export class LosslessCoder {
     const blocks = lengths.length;
     const starts = blockStarts(lengths);
     const qs: (Int32Array | null)[] = new Array<Int32Array | null>(blocks).fill(null);
+    // Progress: a sweep of the search takes about as long as the coding that follows it.
+    const searching = this.latents && this.search && this.searchSweeps > 0 && blocks > 0;
+    const searchShare = searching ? this.searchSweeps / (this.searchSweeps + 1) : 0;
     if (this.latents && blocks > 0) {
       const texts = lengths.map((n, b) => this.tokenizer.decode(tokens.subarray(starts[b], starts[b] + n)));
       const mus = await this.latents(texts);
       mus.forEach((mu, b) => (qs[b] = quantiseLatent(mu, this.frame)));
-      if (this.search && this.searchSweeps > 0) {
+      if (searching) {
         const blockTokens = lengths.map((n, b) => tokens.slice(starts[b], starts[b] + n));
-        const found = await this.search(blockTokens, qs as Int32Array[], this.frame, this.searchSweeps);
+        const found = await this.search!(
+          blockTokens,
+          qs as Int32Array[],
+          this.frame,
+          this.searchSweeps,
+          onProgress && ((f) => onProgress(Math.floor(f * searchShare * raw.length))),
+        );
         found.forEach((q, b) => (qs[b] = q));
       }
     }
@@ -393,7 +403,7 @@ export class LosslessCoder {
       lengths,
       zs,
       this.cacheFor(this.version),
-      onProgress && ((f) => onProgress(Math.floor(f * raw.length))),
+      onProgress && ((f) => onProgress(Math.floor((searchShare + f * (1 - searchShare)) * raw.length))),
       (idx, b, k, cum, base) => {
         const s = tokens[idx] - FIRST_BYTE_ID;
         const start = cum[base + s];

@@ -54,17 +54,39 @@ interface PendingEntry {
   method: EngineMethod;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+  onProgress?: RequestProgress;
 }
+
+/** `done` of `total` units of a request (bytes of a lossless compression). */
+export type RequestProgress = (done: number, total: number) => void;
 
 /** Request ids and the promises waiting for their responses. */
 export class PendingRequests {
   private nextId = 1;
   private readonly entries = new Map<number, PendingEntry>();
 
-  add(method: EngineMethod, resolve: (value: unknown) => void, reject: (err: Error) => void): number {
+  add(
+    method: EngineMethod,
+    resolve: (value: unknown) => void,
+    reject: (err: Error) => void,
+    onProgress?: RequestProgress,
+  ): number {
     const id = this.nextId++;
-    this.entries.set(id, { method, resolve, reject });
+    this.entries.set(id, { method, resolve, reject, onProgress });
     return id;
+  }
+
+  /** Passes a progress report to the request it names; one for no waiting request is dropped. */
+  progress(report: unknown): void {
+    const r = report as Partial<Record<'id' | 'done' | 'total', unknown>>;
+    const numbers = [r.id, r.done, r.total].every((x) => typeof x === 'number' && Number.isFinite(x));
+    if (!numbers || !((r.total as number) > 0)) return;
+    const done = Math.max(0, Math.min(r.done as number, r.total as number));
+    try {
+      this.entries.get(r.id as number)?.onProgress?.(done, r.total as number);
+    } catch {
+      // A listener's failure must not break the connection.
+    }
   }
 
   get size(): number {
@@ -263,17 +285,19 @@ export class EngineConnection {
    * Sends a request, starting the worker first if none runs. Aborting `signal` asks the worker to
    * cancel; the promise still settles with the worker's answer (an error with code 'cancelled',
    * or for training the outcome with cancelled: true), or at once if the request was not sent yet.
+   * `onProgress` hears the worker's progress reports for this request (lossless compression).
    */
   async request<M extends EngineMethod>(
     method: M,
     params: EngineMethods[M]['params'],
     signal?: AbortSignal,
+    onProgress?: RequestProgress,
   ): Promise<EngineMethods[M]['result']> {
     if (this.disposed) throw new EngineRequestError('The TextVAE engine has been shut down.', 'stopped');
     if (signal?.aborted) throw new EngineRequestError('Cancelled.', 'cancelled');
     await this.start();
     if (signal?.aborted) throw new EngineRequestError('Cancelled.', 'cancelled');
-    return this.send(method, params, signal);
+    return this.send(method, params, signal, onProgress);
   }
 
   /** Starts the worker (initialize, then the startup model) unless one runs; resolves when it is ready. */
@@ -378,6 +402,7 @@ export class EngineConnection {
     method: M,
     params: EngineMethods[M]['params'],
     signal?: AbortSignal,
+    onProgress?: RequestProgress,
   ): Promise<EngineMethods[M]['result']> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new EngineRequestError('The TextVAE engine is not running.', 'stopped'));
@@ -400,6 +425,7 @@ export class EngineConnection {
           signal?.removeEventListener('abort', onAbort);
           reject(err);
         },
+        onProgress,
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.post(worker, { kind: 'request', id, method, params }, (err) => {
@@ -442,6 +468,7 @@ export class EngineConnection {
         this.pending.settle(message);
         return;
       case 'notification':
+        if (message.method === 'requestProgress') this.pending.progress(message.params);
         this.notificationEmitters.get((message as NotificationMessage).method)?.fire(message.params);
         return;
     }
