@@ -21,7 +21,7 @@ import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
 import { losslessCoderFor } from '../src/core/lossless/tfMatMul';
-import { DEFAULT_SEARCH_SWEEPS } from '../src/core/lossless/codec';
+import { DEFAULT_SEARCH_SWEEPS } from '../src/core/choices';
 import { BINARY_HEADER_BYTES, summarisePayload } from '../src/core/lossless/format';
 
 const { values } = parseArgs({

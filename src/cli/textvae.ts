@@ -15,7 +15,6 @@ import { sentenceMetrics } from '../core/similarity';
 import { DEFAULT_CACHE, parseCacheParams, type CacheParams } from '../core/documentCache';
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
 import { runCompress, runDecompress } from './lossless';
-import { DEFAULT_SEARCH_SWEEPS } from '../core/lossless/codec';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, findLosslessCodes, formatLosslessCode } from '../core/lossless/format';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
@@ -28,6 +27,7 @@ import {
   DECODE_STRATEGIES,
   EVAL_SPLITS,
   INTERPOLATION_MODES,
+  DEFAULT_SEARCH_SWEEPS,
   LATENT_PRIORS,
   RANGES,
   VARIANTS,

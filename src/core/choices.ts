@@ -69,6 +69,9 @@ export function describeRange(range: NumberRange): string {
 const int = (min: number, max: number): NumberRange => ({ min, max, integer: true });
 const real = (min: number, max: number): NumberRange => ({ min, max, integer: false });
 
+/** Sweeps of the lossless coder's latent grid search unless told otherwise (docs/benchmarks.md). */
+export const DEFAULT_SEARCH_SWEEPS = 1;
+
 /** What the engine accepts from any caller: CLI flags and worker requests alike. */
 export const RANGES = {
   // Decoding.

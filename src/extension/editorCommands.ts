@@ -111,7 +111,8 @@ export class EditorCommands implements vscode.Disposable {
             // Lossless compression takes seconds per 10 KB: the bar follows the worker's bytes.
             let reported = 0;
             if (message) progress.report({ message });
-            const r = await this.engine.request('compressLossless', { text: s.text }, token, (done, total) => {
+            const params = { text: s.text, searchSweeps: setting('lossless.searchSweeps') };
+            const r = await this.engine.request('compressLossless', params, token, (done, total) => {
               const now = (share * done) / total;
               if (now > reported) progress.report({ increment: now - reported });
               reported = Math.max(reported, now);

@@ -97,7 +97,7 @@ export const ENGINE_PARAMS = {
     options,
   }),
   compressLossless: v.pipe(
-    record({ text: text(LIMITS.textChars) }),
+    record({ text: text(LIMITS.textChars), searchSweeps: optionalIn(RANGES.latentSearchSweeps) }),
     v.check((p) => p.text.length > 0, 'the text to compress is empty'),
   ),
   decompressLossless: record({

@@ -39,9 +39,18 @@ describe('engine worker', () => {
     assert.ok(reports.length > 0, 'the worker reports progress');
     assert.ok(reports.every(([d, t], i) => t === made.bytes && d >= (reports[i - 1]?.[0] ?? 0)));
     assert.deepEqual(reports.at(-1), [made.bytes, made.bytes]);
+    // The setting's sweeps of the latent search: any count gives a code that decodes exactly.
+    const searched = await connection.request('compressLossless', { text, searchSweeps: 3 });
+    const rounded = await connection.request('compressLossless', { text, searchSweeps: 0 });
+    await assert.rejects(connection.request('compressLossless', { text, searchSweeps: 17 }), (err: unknown) => {
+      assert.ok(err instanceof EngineRequestError && err.code === 'bad-input', String(err));
+      return true;
+    });
     const other = await connection.request('compressLossless', { text: SENTENCES[1] });
-    const back = await connection.request('decompressLossless', { codes: [made.code, other.code] });
-    assert.deepEqual(back.texts, [text, SENTENCES[1]]);
+    const back = await connection.request('decompressLossless', {
+      codes: [made.code, other.code, searched.code, rounded.code],
+    });
+    assert.deepEqual(back.texts, [text, SENTENCES[1], text, text]);
     await connection.request('loadModel', { dir: modelB });
     await assert.rejects(connection.request('decompressLossless', { codes: [made.code] }), (err: unknown) => {
       assert.ok(err instanceof EngineRequestError && err.code === 'bad-code', String(err));

@@ -16,6 +16,7 @@ import { Q_CUM, latentBits, latentFrame, latentOf, quantiseLatent, type LatentFr
 import { RangeDecoder, RangeEncoder, RangeDecoderError, TOTAL } from './rangeCoder';
 import { DocumentCache } from '../documentCache';
 import { TVZ2_CACHE, mixFrequencies } from './cacheMix';
+import { DEFAULT_SEARCH_SWEEPS } from '../choices';
 import {
   BINARY_HEADER_BYTES,
   LOSSLESS_VERSION,
@@ -55,9 +56,6 @@ export type LatentGridSearch = (
   sweeps: number,
   onFraction?: (fraction: number) => void,
 ) => Promise<Int32Array[]>;
-
-/** Sweeps of the latent grid search a coder runs unless told otherwise (docs/benchmarks.md). */
-export const DEFAULT_SEARCH_SWEEPS = 1;
 
 /** What TextVae offers the coder (kept structural so this module does not load tfjs). */
 export interface ModelSource {
