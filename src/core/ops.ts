@@ -68,7 +68,7 @@ function sumLastAxis(x: tf.Tensor): tf.Tensor {
 
 /**
  * The gradients of Add and Sub as tfjs's own, less the reshape each input's gradient gets even
- * where its shape is the output's: on tensorflow that reshape is a kernel call, 94 of them in a
+ * where its shape is the output's: on tensorflow that reshape is a kernel call, 86 of them in a
  * training step (residual, bias and gradient-accumulation adds). A clone (no kernel) keeps the two
  * inputs' gradients distinct tensors, which tfjs's backpropagation disposes one by one.
  */
@@ -78,6 +78,7 @@ function broadcastGrad(dy: tf.Tensor, shape: number[], outShape: number[], negat
   if (negate) res = tf.neg(res);
   return tf.util.arraysEqual(res.shape, shape) ? (res === dy ? tf.clone(res) : res) : tf.reshape(res, shape);
 }
+
 /**
  * Puts these gradients in tfjs's registry. initBackend calls it once a backend is set, after
  * tfjs-node's copy of tfjs has registered its own (which would replace any registered earlier).
@@ -132,7 +133,7 @@ export function matMulTransposed(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * ReLU whose gradient, dy where y > 0 and 0 elsewhere, is one kernel: TensorFlow's LeakyReluGrad
- * with slope 0 (its ReluGrad, the same values, ran three times slower on [2080, 256], 0.5 against
+ * with slope 0 (its ReluGrad, the same values but for the sign of a zero, ran three times slower on [2080, 256], 0.5 against
  * 1.5 ms). tfjs-node builds the stock gradient's Step from six kernels (isNaN, greater, two fills,
  * two selects), 7 % of a training step (scripts/profile-step.ts); dy · sign(y) took two.
  */
