@@ -21,7 +21,7 @@ import { collectCorpus } from '../src/core/corpus';
 import { splitForTraining } from '../src/core/split';
 import { DEFAULT_VAL_FRACTION } from '../src/core/trainingRun';
 import { losslessCoderFor } from '../src/core/lossless/tfMatMul';
-import { DEFAULT_SEARCH_SWEEPS } from '../src/core/choices';
+import { defaultSearchSweeps } from '../src/core/choices';
 import { BINARY_HEADER_BYTES, summarisePayload } from '../src/core/lossless/format';
 
 const { values } = parseArgs({
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const chosen = values.split === 'val' ? sorted.filter((f) => held.has(f.text)) : sorted;
   const limit = Number(values.kb) * 1000;
   let bytes = 0;
-  const sweepsList = (values.search ?? String(DEFAULT_SEARCH_SWEEPS)).split(',').map(Number);
+  const sweepsList = (values.search ?? String(defaultSearchSweeps(backend.name))).split(',').map(Number);
   if (sweepsList.some((n) => !(Number.isInteger(n) && n >= 0))) throw new Error('--search takes sweep counts: 0,2,4');
   const settings = [
     { label: 'v1', version: 1, sweeps: 0 },

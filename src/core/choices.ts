@@ -69,8 +69,24 @@ export function describeRange(range: NumberRange): string {
 const int = (min: number, max: number): NumberRange => ({ min, max, integer: true });
 const real = (min: number, max: number): NumberRange => ({ min, max, integer: false });
 
-/** Sweeps of the lossless coder's latent grid search unless told otherwise (docs/benchmarks.md). */
-export const DEFAULT_SEARCH_SWEEPS = 1;
+/**
+ * Sweeps of the lossless coder's latent grid search unless told otherwise: one on native TensorFlow
+ * (1-2 % shorter codes for half the compression speed); none on wasm and cpu, whose slow products
+ * would make compression 2-6 times slower (docs/benchmarks.md).
+ */
+export function defaultSearchSweeps(backend: string): number {
+  return backend === 'tensorflow' ? 1 : 0;
+}
+
+/** The extension's textvae.lossless.search: the backend's default, none, or a thorough search. */
+export const LOSSLESS_SEARCHES = ['auto', 'off', 'thorough'] as const;
+export type LosslessSearch = (typeof LOSSLESS_SEARCHES)[number];
+/** Sweeps of each choice; undefined: the worker's backend decides. */
+export const LOSSLESS_SEARCH_SWEEPS: Record<LosslessSearch, number | undefined> = {
+  auto: undefined,
+  off: 0,
+  thorough: 4,
+};
 
 /** What the engine accepts from any caller: CLI flags and worker requests alike. */
 export const RANGES = {

@@ -7,6 +7,7 @@ import { planEdits, type PlannedEdit } from './logic/edits';
 import { codeAt, planCodeRuns, type FoundCode } from './logic/latentCodes';
 import { isLosslessCode, parseLosslessCode, summarisePayload, BINARY_HEADER_BYTES } from '../core/lossless/format';
 import { formatSimilarity, similarity } from '../core/similarity';
+import { LOSSLESS_SEARCH_SWEEPS } from '../core/choices';
 import { escapeMarkdown, markdownCodeBlock, oneLine } from './logic/format';
 import type { Log } from './services';
 import { decodeOptions, setting } from './config';
@@ -111,7 +112,8 @@ export class EditorCommands implements vscode.Disposable {
             // Lossless compression takes seconds per 10 KB: the bar follows the worker's bytes.
             let reported = 0;
             if (message) progress.report({ message });
-            const params = { text: s.text, searchSweeps: setting('lossless.searchSweeps') };
+            const searchSweeps = LOSSLESS_SEARCH_SWEEPS[setting('lossless.search')];
+            const params = { text: s.text, ...(searchSweeps !== undefined && { searchSweeps }) };
             const r = await this.engine.request('compressLossless', params, token, (done, total) => {
               const now = (share * done) / total;
               if (now > reported) progress.report({ increment: now - reported });

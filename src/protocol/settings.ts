@@ -6,7 +6,7 @@
  */
 import {
   BACKEND_REQUESTS,
-  DEFAULT_SEARCH_SWEEPS,
+  LOSSLESS_SEARCHES,
   INTERPOLATION_MODES,
   MODEL_SIZES,
   RANGES,
@@ -83,7 +83,7 @@ export const SETTINGS = {
   'decoding.beamWidth': number(16, SETTING_RANGES.beamWidth),
   'decoding.rerank': number(0.3, SETTING_RANGES.rerank),
   'codes.copyToClipboard': bool(false),
-  'lossless.searchSweeps': number(DEFAULT_SEARCH_SWEEPS, RANGES.latentSearchSweeps),
+  'lossless.search': choice('auto', LOSSLESS_SEARCHES),
   'interpolation.steps': number(5, SETTING_RANGES.interpolationSteps),
   'interpolation.mode': choice('spherical', INTERPOLATION_MODES),
   'hover.enabled': bool(true),

@@ -15,7 +15,7 @@ import { trainOnDocuments } from '../core/trainingRun';
 import { LatentCodeError } from '../core/latentCode';
 import type { LosslessCoder } from '../core/lossless/codec';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
-import { DEFAULT_SEARCH_SWEEPS } from '../core/choices';
+import { defaultSearchSweeps } from '../core/choices';
 import { BINARY_HEADER_BYTES, LosslessCodeError } from '../core/lossless/format';
 import { decodeWtf8, encodeWtf8 } from '../core/wtf8';
 import { BundleError } from '../core/bundle';
@@ -196,7 +196,7 @@ const handlers: Handlers = {
     const coder = await losslessCoder();
     // WTF-8: every editor string, lone surrogates included, comes back exactly.
     const bytes = encodeWtf8(p.text);
-    coder.searchSweeps = p.searchSweeps ?? DEFAULT_SEARCH_SWEEPS;
+    coder.searchSweeps = p.searchSweeps ?? defaultSearchSweeps(activeBackend()?.name ?? '');
     const progress = progressOf(job, bytes.length);
     const code = await coder.compressToCode(bytes, progress, signalOf(job));
     progress(bytes.length); // segments stored or left to brotli report nothing on their way

@@ -16,7 +16,6 @@ import { Q_CUM, latentBits, latentFrame, latentOf, quantiseLatent, type LatentFr
 import { RangeDecoder, RangeEncoder, RangeDecoderError, TOTAL } from './rangeCoder';
 import { DocumentCache } from '../documentCache';
 import { TVZ2_CACHE, mixFrequencies } from './cacheMix';
-import { DEFAULT_SEARCH_SWEEPS } from '../choices';
 import {
   BINARY_HEADER_BYTES,
   LOSSLESS_VERSION,
@@ -73,8 +72,11 @@ export class LosslessCoder {
   private readonly frame: LatentFrame;
   /** The format version `compress` writes (1: without the document cache, as older builds did). */
   version: number = LOSSLESS_VERSION;
-  /** Sweeps of the encoder's search for each block's grid point (0: the posterior mean, rounded). */
-  searchSweeps: number = DEFAULT_SEARCH_SWEEPS;
+  /**
+   * Sweeps of the encoder's search for each block's grid point (0: the posterior mean, rounded).
+   * losslessCoderFor sets the backend's default (choices.ts defaultSearchSweeps).
+   */
+  searchSweeps = 0;
 
   /** Without `latents`, every block is coded at the prior's centre (decoding never needs it). */
   constructor(

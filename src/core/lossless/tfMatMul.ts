@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IntMatMul } from './detDecoder';
 import { LosslessCoder, type ModelSource } from './codec';
+import { defaultSearchSweeps } from '../choices';
 
 export const TF_INT_MATMUL: IntMatMul = {
   prepare: (w, k, m) => tf.keep(tf.tensor2d(w, [k, m], 'float32')),
@@ -19,7 +20,12 @@ export const TF_INT_MATMUL: IntMatMul = {
   release: (handle) => (handle as tf.Tensor).dispose(),
 };
 
-/** The lossless coder of a loaded model, with the model's encoder for z and tfjs for the products. */
-export function losslessCoderFor(source: ModelSource): Promise<LosslessCoder> {
-  return LosslessCoder.fromModel(source, TF_INT_MATMUL);
+/**
+ * The lossless coder of a loaded model, with the model's encoder for z, tfjs for the products, and
+ * the active backend's default search.
+ */
+export async function losslessCoderFor(source: ModelSource): Promise<LosslessCoder> {
+  const coder = await LosslessCoder.fromModel(source, TF_INT_MATMUL);
+  coder.searchSweeps = defaultSearchSweeps(tf.getBackend());
+  return coder;
 }
