@@ -120,16 +120,17 @@ export async function searchLatentGrids(
   const bitsBefore = bits.reduce((a, b) => a + b, 0);
   const gradients = start.gradients;
   let done = 0;
-  while (done < sweeps && blocks.length > 0) {
+  // A block that did not move would propose the same moves again: only the movers are retried.
+  let active = current.map((_, b) => b);
+  while (done < sweeps && active.length > 0) {
     done++;
     const candidates: Int32Array[] = [];
     const owner: number[] = [];
-    current.forEach((q, b) => {
-      for (const c of proposeGridMoves(q, gradients[b], frame, MOVES_PER_SWEEP)) {
+    for (const b of active)
+      for (const c of proposeGridMoves(current[b], gradients[b], frame, MOVES_PER_SWEEP)) {
         candidates.push(c);
         owner.push(b);
       }
-    });
     const scored = await blockBits(
       model,
       owner.map((b) => blocks[b]),
@@ -138,25 +139,26 @@ export async function searchLatentGrids(
       onFraction && ((f) => onFraction((done - 1 + f) / sweeps)),
     );
     onFraction?.(done / sweeps);
-    const moved: number[] = [];
+    const moved = new Set<number>();
     candidates.forEach((c, i) => {
       const b = owner[i];
       const total = cost(c, scored.bits[i]);
       if (total < bits[b] - 1e-9) {
-        if (!moved.includes(b)) moved.push(b);
+        moved.add(b);
         bits[b] = total;
         current[b] = c;
       }
     });
-    if (moved.length === 0 || done === sweeps) break;
+    active = [...moved];
+    if (active.length === 0 || done === sweeps) break;
     // Gradients at the new points of the blocks that moved; the others keep theirs.
     const next = await blockBits(
       model,
-      moved.map((b) => blocks[b]),
-      moved.map((b) => latentOf(current[b], frame)),
+      active.map((b) => blocks[b]),
+      active.map((b) => latentOf(current[b], frame)),
       true,
     );
-    moved.forEach((b, i) => (gradients[b] = next.gradients[i]));
+    active.forEach((b, i) => (gradients[b] = next.gradients[i]));
   }
   return { grids: current, bitsBefore, bitsAfter: bits.reduce((a, b) => a + b, 0), sweeps: done };
 }
