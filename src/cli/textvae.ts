@@ -361,9 +361,11 @@ function cacheParamsFile(o: Opts): CacheParams | undefined {
 
 /** One `name  value` line per field, numbers to 4 decimals: eval's report and info's metrics. */
 function fieldLines(fields: Record<string, unknown>, indent = ''): string[] {
+  // The names' column is as wide as the longest name (fitted_cache_bits_per_byte is 26), at least 25.
+  const width = Math.max(25, ...Object.keys(fields).map((k) => k.length));
   return Object.entries(fields).map(
     ([k, v]) =>
-      `${indent}${k.padEnd(25)} ${typeof v === 'number' ? +v.toFixed(4) : typeof v === 'string' ? v : JSON.stringify(v)}`,
+      `${indent}${k.padEnd(width)} ${typeof v === 'number' ? +v.toFixed(4) : typeof v === 'string' ? v : JSON.stringify(v)}`,
   );
 }
 
