@@ -841,8 +841,14 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       }
       const manifest = await readManifest(vae.dir);
       const metrics = manifest.metrics as Record<string, number> | undefined;
-      if (metrics?.bits_per_byte)
-        out(`\nheld-out bits per byte (from the manifest): ${metrics.bits_per_byte.toFixed(3)}`);
+      if (metrics?.bits_per_byte) {
+        // With the document cache and the fitted prior too, where the bundle's eval has them.
+        const both = metrics.fitted_cache_bits_per_byte;
+        out(
+          `\nheld-out bits per byte (from the manifest): ${metrics.bits_per_byte.toFixed(3)}` +
+            (typeof both === 'number' ? `; ${both.toFixed(3)} with the document cache, under the fitted prior` : ''),
+        );
+      }
       return 0;
     },
   },
