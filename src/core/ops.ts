@@ -154,28 +154,48 @@ export function relu<T extends tf.Tensor>(x: T): T {
 
 const RMS_EPSILON = 1e-5;
 
+/** The reductions an RMS norm needs, which each backend runs with its own kernels. */
+interface RmsReductions {
+  /** mean(x², last axis), kept as size 1. */
+  meanSquares(x: tf.Tensor): tf.Tensor;
+  /** mean(t, last axis), kept as size 1. */
+  rowMean(t: tf.Tensor): tf.Tensor;
+  /** Σ over every row of t [..., D] -> [D]: the gain's gradient. */
+  columnSum(t: tf.Tensor): tf.Tensor;
+}
+
 /**
  * x · rsqrt(mean(x², last axis) + 1e-5) · gain, with a hand-written gradient: autodiff of these
  * ops takes about twice the kernels (mean's gradient alone fills and divides a tensor of x's size).
- * The forward pass is the same ops as ever, so outputs do not change.
  */
-const rmsNormWithGrad = tf.customGrad(((x: tf.Tensor, gain: tf.Tensor, save: tf.GradSaveFunc) => {
-  const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), RMS_EPSILON));
-  const n = tf.mul(x, r);
-  save([n, r, gain]);
-  return {
-    value: tf.mul(n, gain),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sn, sr, sg] = saved;
-      const g = dy as tf.Tensor;
-      const dn = tf.mul(g, sg);
-      // d/dx of x·r: r·(dn − n·mean(dn·n)).
-      const dx = tf.mul(sr, tf.sub(dn, tf.mul(sn, tf.mean(tf.mul(dn, sn), -1, true))));
-      const dGain = tf.sum(tf.reshape(tf.mul(g, sn), [-1, sg.shape[0]]), 0);
-      return [dx, dGain];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T, gain: tf.Tensor1D) => T;
+function rmsNormOp(k: RmsReductions): <T extends tf.Tensor>(x: T, gain: tf.Tensor1D) => T {
+  return tf.customGrad(((x: tf.Tensor, gain: tf.Tensor, save: tf.GradSaveFunc) => {
+    const r = tf.rsqrt(tf.add(k.meanSquares(x), RMS_EPSILON));
+    const n = tf.mul(x, r);
+    save([n, r, gain]);
+    return {
+      value: tf.mul(n, gain),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sn, sr, sg] = saved;
+        const g = dy as tf.Tensor;
+        const dn = tf.mul(g, sg);
+        // d/dx of x·r: r·(dn − n·mean(dn·n)).
+        const dx = tf.mul(sr, tf.sub(dn, tf.mul(sn, k.rowMean(tf.mul(dn, sn)))));
+        return [dx, k.columnSum(tf.mul(g, sn))];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(
+    x: T,
+    gain: tf.Tensor1D,
+  ) => T;
+}
+
+/** Plain tfjs ops: the forward pass is the same ops as ever, so outputs do not change. */
+const rmsNormWithGrad = rmsNormOp({
+  meanSquares: (x) => tf.mean(tf.square(x), -1, true),
+  rowMean: (t) => tf.mean(t, -1, true),
+  columnSum: (t) => tf.sum(tf.reshape(t, [-1, t.shape[t.shape.length - 1]]), 0),
+});
 
 /**
  * The same norm on tensorflow, in fewer and cheaper kernels: mean(x²) from TensorFlow's
@@ -184,25 +204,14 @@ const rmsNormWithGrad = tf.customGrad(((x: tf.Tensor, gain: tf.Tensor, save: tf.
  * gradient (a column sum) by BiasAddGrad, about three times quicker than Sum over rows. Values
  * agree with rmsNormWithGrad up to float rounding (mean(x²) is the square of a rounded root).
  */
-const nativeRmsNorm = tf.customGrad(((x: tf.Tensor, gain: tf.Tensor, save: tf.GradSaveFunc) => {
-  const D = x.shape[x.shape.length - 1];
-  const norm = native('EuclideanNorm', [x, tf.scalar(-1, 'int32')], { Tidx: 'int32', keep_dims: true });
-  const r = tf.rsqrt(tf.add(tf.mul(tf.square(norm), 1 / D), RMS_EPSILON));
-  const n = tf.mul(x, r);
-  save([n, r, gain]);
-  return {
-    value: tf.mul(n, gain),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sn, sr, sg] = saved;
-      const g = dy as tf.Tensor;
-      const dn = tf.mul(g, sg);
-      // d/dx of x·r: r·(dn − n·mean(dn·n)).
-      const dx = tf.mul(sr, tf.sub(dn, tf.mul(sn, tf.mul(sumLastAxis(tf.mul(dn, sn)), 1 / D))));
-      const dGain = native('BiasAddGrad', [tf.mul(g, sn)], { data_format: 'NHWC' });
-      return [dx, dGain];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T, gain: tf.Tensor1D) => T;
+const nativeRmsNorm = rmsNormOp({
+  meanSquares: (x) => {
+    const norm = native('EuclideanNorm', [x, tf.scalar(-1, 'int32')], { Tidx: 'int32', keep_dims: true });
+    return tf.mul(tf.square(norm), 1 / x.shape[x.shape.length - 1]);
+  },
+  rowMean: (t) => tf.mul(sumLastAxis(t), 1 / t.shape[t.shape.length - 1]),
+  columnSum: (t) => native('BiasAddGrad', [t], { data_format: 'NHWC' }),
+});
 
 export function rmsNorm<T extends tf.Tensor>(x: T, gain: tf.Tensor1D): T {
   return tf.getBackend() === 'tensorflow' ? nativeRmsNorm(x, gain) : rmsNormWithGrad(x, gain);
