@@ -48,6 +48,7 @@ async function blockBits(
   zs: readonly Float64Array[],
   withGradient: boolean,
   onFraction?: (fraction: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ bits: Float64Array; gradients: Float32Array[] }> {
   const Z = model.config.latentDim;
   const bits = new Float64Array(blocks.length);
@@ -92,6 +93,8 @@ async function blockBits(
       (grad as tf.Tensor).dispose();
     }
     onFraction?.(Math.min(1, (i + B) / blocks.length));
+    // Each pass awaited its results, so a cancel had the chance to arrive.
+    signal?.throwIfAborted();
   }
   return { bits, gradients };
 }
@@ -107,6 +110,7 @@ export async function searchLatentGrids(
   frame: LatentFrame,
   sweeps: number,
   onFraction?: (fraction: number) => void,
+  signal?: AbortSignal,
 ): Promise<GridSearchResult> {
   const current: Int32Array[] = grids.map((q) => Int32Array.from(q));
   const cost = (q: Int32Array, tokenBits: number) => latentBits(q) + tokenBits;
@@ -115,6 +119,8 @@ export async function searchLatentGrids(
     blocks,
     current.map((q) => latentOf(q, frame)),
     true,
+    undefined,
+    signal,
   );
   const bits = Float64Array.from(current, (q, b) => cost(q, start.bits[b]));
   const bitsBefore = bits.reduce((a, b) => a + b, 0);
@@ -137,6 +143,7 @@ export async function searchLatentGrids(
       candidates.map((c) => latentOf(c, frame)),
       false,
       onFraction && ((f) => onFraction((done - 1 + f) / sweeps)),
+      signal,
     );
     onFraction?.(done / sweeps);
     const moved = new Set<number>();
@@ -157,6 +164,8 @@ export async function searchLatentGrids(
       active.map((b) => blocks[b]),
       active.map((b) => latentOf(current[b], frame)),
       true,
+      undefined,
+      signal,
     );
     active.forEach((b, i) => (gradients[b] = next.gradients[i]));
   }

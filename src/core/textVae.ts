@@ -170,8 +170,10 @@ export class TextVae {
     grids: Int32Array[],
     frame: LatentFrame,
     sweeps: number,
+    onFraction?: (fraction: number) => void,
+    signal?: AbortSignal,
   ): Promise<Int32Array[]> {
-    return (await searchLatentGrids(this.model, blocks, grids, frame, sweeps)).grids;
+    return (await searchLatentGrids(this.model, blocks, grids, frame, sweeps, onFraction, signal)).grids;
   }
 
   async encode(text: string, options: EncodeOptions = {}): Promise<Float32Array[]> {

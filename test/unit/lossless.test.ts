@@ -473,6 +473,21 @@ describe("the encoder's search for each block's grid point", () => {
     assert.deepEqual(plain.decompressCode(code), text);
     searched.searchSweeps = 0;
     assert.deepEqual(plain.decompressCode(await searched.compressToCode(text)), text);
+    // The search reports its share of the progress, and a cancel stops it between its passes.
+    searched.searchSweeps = 2;
+    const reports: number[] = [];
+    await searched.compress(text, (done) => reports.push(done));
+    assert.ok(
+      reports.some((d) => d > 0 && d < (2 / 3) * text.length),
+      `progress during the search: ${reports.join(', ')} of ${text.length}`,
+    );
+    const controller = new AbortController();
+    const seen: number[] = [];
+    await assert.rejects(
+      searched.compress(text, (done) => (seen.push(done), controller.abort()), controller.signal),
+      (err: unknown) => (err as Error).name === 'AbortError',
+    );
+    assert.ok(seen.length > 0 && seen.every((d) => d < (2 / 3) * text.length), 'stopped in the search');
     searched.dispose();
   });
 });

@@ -54,6 +54,7 @@ export type LatentGridSearch = (
   frame: LatentFrame,
   sweeps: number,
   onFraction?: (fraction: number) => void,
+  signal?: AbortSignal,
 ) => Promise<Int32Array[]>;
 
 /** What TextVae offers the coder (kept structural so this module does not load tfjs). */
@@ -126,7 +127,7 @@ export class LosslessCoder {
       const end = segmentEnd(bytes, pos, bytes.length);
       const base = pos;
       parts.push(
-        await this.encodeSegment(bytes.subarray(pos, end), end === bytes.length, (d) => onProgress?.(base + d)),
+        await this.encodeSegment(bytes.subarray(pos, end), end === bytes.length, (d) => onProgress?.(base + d), signal),
       );
       pos = end;
     } while (pos < bytes.length);
@@ -253,7 +254,12 @@ export class LosslessCoder {
   // ---------------------------------------------------------------- segments
 
   /** Wire bytes of one segment, coded by the shortest method. */
-  async encodeSegment(raw: Uint8Array, last: boolean, onProgress?: Progress): Promise<Uint8Array> {
+  async encodeSegment(
+    raw: Uint8Array,
+    last: boolean,
+    onProgress?: Progress,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
     const crc = crc32(raw);
     let method: Method = Method.Stored;
     let body = raw;
@@ -263,7 +269,7 @@ export class LosslessCoder {
         method = Method.Brotli;
         body = brotli;
       }
-      const model = await this.modelEncode(raw, (body.length - 1) * 8, onProgress);
+      const model = await this.modelEncode(raw, (body.length - 1) * 8, onProgress, signal);
       if (model && model.length < body.length) {
         method = Method.Model;
         body = model;
@@ -364,7 +370,12 @@ export class LosslessCoder {
    * encoder when that makes it shorter (z's own bits included), else the prior's centre: both are
    * tried side by side.
    */
-  private async modelEncode(raw: Uint8Array, limitBits: number, onProgress?: Progress): Promise<Uint8Array | null> {
+  private async modelEncode(
+    raw: Uint8Array,
+    limitBits: number,
+    onProgress?: Progress,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array | null> {
     const { tokens, lengths } = this.blocksOf(raw);
     // Binary-looking data (about a token per byte) costs minutes and never wins: skip large ones.
     if (raw.length > 4096 && tokens.length > 0.75 * raw.length) return null;
@@ -386,6 +397,7 @@ export class LosslessCoder {
           this.frame,
           this.searchSweeps,
           onProgress && ((f) => onProgress(Math.floor(f * searchShare * raw.length))),
+          signal,
         );
         found.forEach((q, b) => (qs[b] = q));
       }
