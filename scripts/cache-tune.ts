@@ -11,10 +11,8 @@
  * With --out, a copy of the model bundle is written to DIR (new or empty) with that set as its
  * cache.json, which `textvae eval --cache` then uses; the model and its fingerprint are unchanged.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadBundle, readOptionalFiles, resaveInput, saveBundle } from '../src/core/bundle';
+import { checkNewCopy, loadBundle, readOptionalFiles, resaveInput, saveBundle } from '../src/core/bundle';
 import { weightShapes } from '../src/core/model';
 import { TextVae } from '../src/core/textVae';
 import { makeExamples } from '../src/core/dataset';
@@ -161,8 +159,7 @@ async function main(): Promise<void> {
 
 /** A copy of the bundle at `dir` with `params` as its cache.json, written to `out` (new or empty). */
 async function writeCopy(dir: string, out: string, params: CacheParams): Promise<void> {
-  if (path.resolve(dir) === path.resolve(out)) throw new Error(`--out must differ from ${dir}`);
-  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new Error(`${out} is not empty: choose a new folder`);
+  checkNewCopy(dir, out);
   const raw = await loadBundle(dir, { expectedShapes: weightShapes });
   const extras = { ...(await readOptionalFiles(raw)), 'cache.json': JSON.stringify(params) + '\n' };
   const saved = await saveBundle(out, { ...resaveInput(raw), extras });

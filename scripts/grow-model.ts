@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadBundle, saveBundle, validateModelConfig } from '../src/core/bundle';
+import { checkNewCopy, loadBundle, saveBundle, validateModelConfig } from '../src/core/bundle';
 import { initialWeights, weightShapes } from '../src/core/model';
 import type { ModelConfig, NamedWeights, WeightTensor } from '../src/core/types';
 
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     },
   });
   if (!values.model || !values.out) throw new Error('usage: grow-model.ts --model DIR --out DIR [--latent-dim N] ...');
+  checkNewCopy(values.model, values.out);
   const parent = await loadBundle(values.model);
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const config = validateModelConfig({

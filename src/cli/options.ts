@@ -32,8 +32,8 @@ export interface CommandSpec<Context> {
   options: OptionSet;
   /** Whether the command takes positional arguments (a file, codes); if not, one is a usage error. */
   positionals?: boolean;
-  /** Usage checks that involve several options (required ones, bounds); run before the backend starts. */
-  check?(o: Opts): void;
+  /** Usage checks that involve several options (required ones, bounds, output folders); run before the backend starts. */
+  check?(o: Opts): void | Promise<void>;
   run(o: Opts, context: Context): Promise<number>;
 }
 

@@ -10,7 +10,7 @@ import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
 import { DEFAULT_STEP_FACTOR } from '../core/latentStats';
 import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
-import { WEIGHTS_DTYPES, checkBundleTarget, readManifest, type WeightsDtype } from '../core/bundle';
+import { WEIGHTS_DTYPES, checkBundleTarget, readManifest, samePath, type WeightsDtype } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
 import { DEFAULT_CACHE, parseCacheParams, type CacheParams } from '../core/documentCache';
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
@@ -127,7 +127,11 @@ const CORPUS: OptionSet = {
 };
 const DILATIONS = { range: RANGES.dilation, count: RANGES.dilationLayers } as const;
 const TRAINING: OptionSet = {
-  out: { kind: 'string', arg: 'DIR', help: 'where the bundle is written (required)' },
+  out: { kind: 'string', arg: 'DIR', help: 'where the bundle is written (required): a new or empty folder' },
+  overwrite: {
+    kind: 'flag',
+    help: "replace the model already in --out (it stays as it was until the run's first save)",
+  },
   minutes: { kind: 'number', arg: 'M', range: RANGES.minutes, help: 'wall-clock budget' },
   steps: { kind: 'number', arg: 'N', range: RANGES.maxSteps, help: 'optimiser steps' },
   epochs: { kind: 'number', arg: 'E', range: RANGES.epochs, help: 'passes over the training text' },
@@ -487,8 +491,9 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     synopsis: '--data PATH... --out DIR',
     summary: 'train a model (bound it: --minutes, --steps or --epochs)',
     options: { ...COMMON, ...CORPUS, ...TRAINING },
-    check(o) {
-      if (!o.string('out')) throw new UsageError('--out DIR is required');
+    async check(o) {
+      const out = o.string('out');
+      if (!out) throw new UsageError('--out DIR is required');
       requireData(o);
       // Which kind of run first: the bound's message depends on it.
       if (o.given('from') && o.given('resume'))
@@ -499,10 +504,15 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
             ? 'bound the resumed run with --minutes, --steps or --epochs (the total to reach, counting the checkpoint)'
             : 'bound the run with --minutes, --steps or --epochs',
         );
+      // Never the user's files; a model only when told (or when the run resumed is the one in --out).
+      const resume = o.string('resume');
+      if ((await checkBundleTarget(out)) && !o.flag('overwrite') && !(resume !== undefined && samePath(resume, out)))
+        throw new UsageError(
+          `--out ${out} already holds a model: choose a new folder, or add --overwrite to replace it`,
+        );
     },
     async run(o, { backend, argv }) {
-      // Mistakes that would waste the run, or the user's files, before anything is read.
-      await checkBundleTarget(o.string('out')!);
+      // Mistakes that would waste the run before anything is read.
       const resume = o.string('resume');
       if (resume !== undefined) await checkResumeBound(o, resume);
       const files = await gatherTexts(o);
@@ -913,7 +923,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`TEXTVAE_BACKEND must be one of ${BACKEND_REQUESTS.join(', ')} (got '${envBackend}')`);
   }
   // Every usage error surfaces before paying for backend start-up.
-  spec.check?.(o);
+  await spec.check?.(o);
   const backend = await initBackend(o.choice<BackendRequest>('backend', (envBackend as BackendRequest) || 'auto'));
   return spec.run(o, { backend, argv });
 }

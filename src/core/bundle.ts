@@ -23,6 +23,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { recoverDirAtomic, replaceDirAtomic } from './atomicFs';
@@ -718,8 +719,10 @@ function jsonBytes(what: string, value: unknown, pretty: boolean): Buffer {
  * Refuses an output folder that saving would destroy: only a missing path, an empty folder or a
  * folder that holds a TextVAE bundle (and nothing else) may be replaced. A regular file, a
  * symbolic link or a folder of other files is a BundleError, before anything is written.
+ * Resolves to true when `dir` holds a bundle that saving would replace (callers that must not
+ * replace a model without being told to check it), false when it is missing or empty.
  */
-export async function checkBundleTarget(dir: string): Promise<void> {
+export async function checkBundleTarget(dir: string): Promise<boolean> {
   const refuse = (detail: string): never => {
     throw new BundleError(dir, `${detail}; choose a new or empty folder for the model`);
   };
@@ -727,7 +730,7 @@ export async function checkBundleTarget(dir: string): Promise<void> {
   try {
     st = await fs.lstat(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     return refuse(`cannot check the output folder (${errMessage(err)})`);
   }
   if (st.isSymbolicLink()) refuse('is a symbolic link, not a model folder');
@@ -738,7 +741,7 @@ export async function checkBundleTarget(dir: string): Promise<void> {
   } catch (err) {
     refuse(`cannot read the output folder (${errMessage(err)})`);
   }
-  if (names.length === 0) return;
+  if (names.length === 0) return false;
   const foreign = names.filter((n) => !ALLOWED_FILES.has(n));
   if (foreign.length > 0) {
     const shown = foreign
@@ -755,6 +758,27 @@ export async function checkBundleTarget(dir: string): Promise<void> {
     format = undefined;
   }
   if (format !== BUNDLE_FORMAT) refuse('is not a TextVAE bundle (no valid manifest.json)');
+  return true;
+}
+
+/** Whether two paths name the same file or folder (links resolved where they exist). */
+export function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** A bundle derived from `source` goes to a new or empty folder: never over its source or another model. */
+export function checkNewCopy(source: string, out: string): void {
+  if (samePath(source, out)) throw new Error(`the output folder must differ from ${source}`);
+  const there = lstatSync(out, { throwIfNoEntry: false });
+  if (there && (!there.isDirectory() || readdirSync(out).length > 0))
+    throw new Error(`${out} already exists: choose a new folder`);
 }
 
 /**

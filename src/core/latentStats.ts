@@ -4,14 +4,12 @@
  * sample, and how codes are standardised), and, for models that write tvae2 codes, latent.step:
  * each dimension's quantisation step, the mean posterior std times a factor (latentPrecision.ts).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { TextVaeModel, makeBatch, weightShapes } from './model';
 import { makeExamples, type Example } from './dataset';
 import type { ModelConfig, NamedWeights } from './types';
 import { Random } from './random';
-import { loadBundle, readOptionalFiles, resaveInput, saveBundle } from './bundle';
+import { checkNewCopy, loadBundle, readOptionalFiles, resaveInput, saveBundle } from './bundle';
 import { loadModelBundle } from './textVae';
 import { chunkForTraining } from './chunker';
 import type { Tokenizer } from './tokenizer';
@@ -105,14 +103,6 @@ export function withCodeWeights(config: ModelConfig, weights: NamedWeights): Nam
     ...rest,
     'latent.step': step ?? { shape: [config.latentDim], data: new Float32Array(config.latentDim).fill(1) },
   };
-}
-
-/** A derived bundle goes to a new or empty folder, never over its source. */
-function checkNewCopy(dir: string, out: string): void {
-  if (path.resolve(dir) === path.resolve(out)) throw new Error(`the output folder must differ from ${dir}`);
-  const there = fs.lstatSync(out, { throwIfNoEntry: false });
-  if (there && (!there.isDirectory() || fs.readdirSync(out).length > 0))
-    throw new Error(`${out} already exists: choose a new folder`);
 }
 
 export interface RecodeOptions {

@@ -1,5 +1,4 @@
 /** The training loop: hand-written, tidy, seedable, bounded by time/steps/epochs, cancellable, checkpointed. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered separately from ops in tfjs-core.
@@ -12,7 +11,7 @@ import { objective, type ObjectiveOptions } from './objective';
 import { Adam, learningRateAt } from './optimizer';
 import { evaluate, type EvalMetrics } from './evaluate';
 import { Random } from './random';
-import { checkBundleTarget, readManifest, saveBundle, type WeightsDtype } from './bundle';
+import { checkBundleTarget, readManifest, samePath, saveBundle, type WeightsDtype } from './bundle';
 import { loadModelBundle } from './textVae';
 import { activeBackend } from './backend';
 import {
@@ -452,17 +451,6 @@ async function parentOf(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function samePath(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return fs.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
 }
 
 /**

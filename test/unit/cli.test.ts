@@ -506,6 +506,42 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     assert.deepEqual(fs.readdirSync(root).sort(), ['file.txt', 'notes']);
   });
 
+  test('train --out onto a model refuses unless --overwrite, which replaces it with a whole new bundle', async () => {
+    const { dir, data } = await fixture();
+    const model = path.join(makeTempDir('textvae-overwrite-'), 'model');
+    fs.cpSync(dir, model, { recursive: true });
+    const before = fs.readFileSync(path.join(model, 'manifest.json'), 'utf8');
+    const other = path.join(makeTempDir('textvae-overwrite-'), 'other');
+    fs.cpSync(dir, other, { recursive: true });
+    const [plain, fromElsewhere] = await Promise.all([
+      runCli(['train', '--data', '/no/such/folder', '--out', model, '--steps', '2', ...TINY_TRAIN_ARGS]),
+      runCli(['train', '--data', data, '--out', model, '--resume', other, '--steps', '200']),
+    ]);
+    // Refused before the corpus is read (the data folder does not exist), naming the way out.
+    const refused = /--out .*model already holds a model: choose a new folder, or add --overwrite to replace it$/;
+    assertOneLineError(plain, 2, refused);
+    assertOneLineError(fromElsewhere, 2, refused);
+    assert.equal(fs.readFileSync(path.join(model, 'manifest.json'), 'utf8'), before);
+
+    const replaced = await runCli([
+      'train',
+      '--data',
+      data,
+      '--out',
+      model,
+      '--overwrite',
+      '--steps',
+      '2',
+      ...TINY_TRAIN_ARGS,
+    ]);
+    assert.equal(replaced.code, 0, describeRun(replaced));
+    const facts = JSON.parse(fs.readFileSync(path.join(model, 'manifest.json'), 'utf8'));
+    assert.notEqual(facts.fingerprint, JSON.parse(before).fingerprint);
+    assert.equal(facts.training.step, 2);
+    assert.equal((await runCli(['info', '--model', model])).code, 0);
+    assert.deepEqual(fs.readdirSync(path.dirname(model)), ['model'], 'no temporary folder left beside it');
+  });
+
   test('every number is checked before the corpus is read; a negative value is named, not "ambiguous"', async () => {
     const out = path.join(makeTempDir(), 'm');
     const [lr, minutes, n, missing] = await Promise.all([
