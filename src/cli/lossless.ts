@@ -105,9 +105,10 @@ export async function runCompress(
     process.stdout.write(formatLosslessCode(payload, coder.fingerprint) + '\n');
   }
   progress.done();
-  const bpb = inBytes ? ((8 * outBytes) / inBytes).toFixed(2) : '-';
+  // An empty input has a code too (its header: decompress gives back nothing), but no rate.
+  const rate = inBytes ? `${((8 * outBytes) / inBytes).toFixed(2)} bits/byte, ` : '';
   process.stderr.write(
-    `${inBytes} bytes -> ${outBytes} bytes (${bpb} bits/byte, binary form)${out ? `, written to ${out}` : ''}\n`,
+    `${inBytes} bytes -> ${outBytes} bytes (${rate}binary form)${out ? `, written to ${out}` : ''}\n`,
   );
   return 0;
 }

@@ -618,6 +618,32 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     assert.deepEqual(fs.readdirSync(folder), ['readme.md']);
   });
 
+  test('compress of an empty file: a code that decompresses to nothing, and a summary without a placeholder', async () => {
+    const { dir } = await fixture();
+    const root = makeTempDir('textvae-empty-');
+    const empty = path.join(root, 'empty.txt');
+    fs.writeFileSync(empty, '');
+    const binary = path.join(root, 'empty.tvz');
+    const [asCode, asFile, asText] = await Promise.all([
+      runCli(['compress', '--model', dir, empty]),
+      runCli(['compress', '--model', dir, empty, '--out', binary]),
+      runCli(['compress', '--model', dir, '--text', '']),
+    ]);
+    for (const r of [asCode, asFile, asText]) assert.equal(r.code, 0, describeRun(r));
+    assert.match(asCode.stderr, /^0 bytes -> \d+ bytes \(binary form\)\n$/);
+    assert.match(asFile.stderr, /^0 bytes -> \d+ bytes \(binary form\), written to .*empty\.tvz\n$/);
+    assert.equal(asText.stdout, asCode.stdout);
+    const [fromCode, fromFile] = await Promise.all([
+      runCli(['decompress', '--model', dir, asCode.stdout.trim()]),
+      runCli(['decompress', '--model', dir, binary]),
+    ]);
+    for (const r of [fromCode, fromFile]) {
+      assert.equal(r.code, 0, describeRun(r));
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, '');
+    }
+  });
+
   test('a lossless code given to decode, a latent code to decompress: the message names the other command', async () => {
     const { dir } = await fixture();
     const [enc, comp] = await Promise.all([
