@@ -31,6 +31,9 @@ import {
   RANGES,
   VARIANTS,
   isOneOf,
+  strategiesReading,
+  strategyReads,
+  type StrategyOption,
   type BackendRequest,
   type CodeScheme,
   type DecodeStrategy,
@@ -234,15 +237,18 @@ async function readTextInput(o: Opts): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-function decodeOptions(o: Opts): DecodeOptions {
-  const beam = o.number('beam');
-  const rerank = o.number('rerank');
+/** The strategy decoding runs with: --strategy, else beam where --beam or --rerank asks for it, else `fallback`. */
+function strategyOf(o: Opts, fallback: DecodeStrategy): DecodeStrategy {
+  return o.choice<DecodeStrategy>('strategy', o.number('beam') || o.given('rerank') ? 'beam' : fallback);
+}
+
+function decodeOptions(o: Opts, fallback: DecodeStrategy = 'greedy'): DecodeOptions {
   return {
-    strategy: o.choice<DecodeStrategy>('strategy', beam || rerank !== undefined ? 'beam' : 'greedy'),
+    strategy: strategyOf(o, fallback),
     temperature: o.number('temperature'),
     topP: o.number('top-p'),
-    beamWidth: beam,
-    rerank,
+    beamWidth: o.number('beam'),
+    rerank: o.number('rerank'),
     seed: o.number('seed'),
     maxTokens: o.number('max-tokens'),
     noRepeatNgram: o.number('no-repeat-ngram'),
@@ -251,12 +257,10 @@ function decodeOptions(o: Opts): DecodeOptions {
 
 /** `sample`'s decoding: sampling at temperature 0.8 and top-p 0.95 unless the options say otherwise. */
 function sampleDecoding(o: Opts): SampleRun {
-  const decoding = decodeOptions(o);
   return {
     temperature: 0.8,
     topP: 0.95,
-    ...stripUndefined(decoding),
-    strategy: decoding.strategy === 'greedy' && !o.given('strategy') ? 'sample' : decoding.strategy,
+    ...stripUndefined(decodeOptions(o, 'sample')),
     ...stripUndefined({
       chunks: o.number('chunks'),
       latentPrior: o.given('latent') ? o.choice<LatentPriorChoice>('latent') : undefined,
@@ -430,12 +434,36 @@ async function decodeSource(o: Opts): Promise<string> {
   return parts.join('\n');
 }
 
-/** An option of one strategy given with another would be ignored without a word: bad usage. */
-function checkDecoding(o: Opts): void {
-  const strategy = o.given('strategy') ? o.choice<DecodeStrategy>('strategy') : undefined;
-  for (const flag of ['beam', 'rerank'])
-    if (o.given(flag) && strategy !== undefined && strategy !== 'beam')
-      throw new UsageError(`--${flag} applies to --strategy beam only (got --strategy ${strategy})`);
+/** Each decoding option's field in DecodeOptions, for the strategies that read it. */
+const DECODING_FIELDS: Readonly<Record<string, StrategyOption>> = {
+  temperature: 'temperature',
+  'top-p': 'topP',
+  beam: 'beamWidth',
+  rerank: 'rerank',
+  seed: 'seed',
+  'no-repeat-ngram': 'noRepeatNgram',
+};
+
+/**
+ * An option the strategy ignores would be dropped without a word: bad usage. `fallbacks`: the
+ * strategy of each decoding the command runs when --strategy is not given (eval: none, one or
+ * two); `seedDrawsCodes`: --seed also draws the codes (sampling from the prior), whatever the strategy.
+ */
+function checkDecoding(o: Opts, fallbacks: DecodeStrategy[], seedDrawsCodes = false): void {
+  if (fallbacks.length === 0) {
+    const given = ['strategy', 'max-tokens', ...Object.keys(DECODING_FIELDS)].find((f) => o.given(f));
+    if (given) throw new UsageError(`--${given} applies to --sentences and --samples (--data decodes no text)`);
+    return;
+  }
+  const strategies = [...new Set(fallbacks.map((f) => strategyOf(o, f)))];
+  for (const [flag, field] of Object.entries(DECODING_FIELDS)) {
+    if (!o.given(flag) || (field === 'seed' && seedDrawsCodes)) continue;
+    if (strategies.some((s) => strategyReads(s, field))) continue;
+    const why = o.given('strategy')
+      ? `got --strategy ${strategies[0]}`
+      : `${o.command} uses ${strategies.join(' and ')} unless --strategy says otherwise`;
+    throw new UsageError(`--${flag} applies to --strategy ${strategiesReading(field).join(' or ')} only (${why})`);
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -628,12 +656,18 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       },
     },
     check(o) {
-      checkDecoding(o);
-      if (o.given('reference') && !o.given('samples')) throw new UsageError('--reference applies to --samples N');
-      if (o.flag('cache') && !o.given('data')) throw new UsageError('--cache applies to --data');
-      if (o.given('cache-params') && !o.flag('cache')) throw new UsageError('--cache-params applies to --cache');
       if (!o.given('data') && !o.given('sentences') && !o.given('samples'))
         throw new UsageError('say what to evaluate: --data PATH..., --sentences FILE or --samples N');
+      const samples = o.given('samples');
+      checkDecoding(
+        o,
+        [...(o.given('sentences') ? ['greedy' as const] : []), ...(samples ? ['sample' as const] : [])],
+        samples,
+      );
+      for (const flag of ['reference', ...Object.keys(SAMPLING)])
+        if (o.given(flag) && !samples) throw new UsageError(`--${flag} applies to --samples N`);
+      if (o.flag('cache') && !o.given('data')) throw new UsageError('--cache applies to --data');
+      if (o.given('cache-params') && !o.flag('cache')) throw new UsageError('--cache-params applies to --cache');
     },
     async run(o, { backend }) {
       const fromFile = cacheParamsFile(o);
@@ -709,7 +743,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     summary: 'latent codes -> text',
     options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...CODES_TEXT },
     positionals: true,
-    check: checkDecoding,
+    check: (o) => checkDecoding(o, ['greedy']),
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
       const source = await decodeSource(o);
@@ -729,7 +763,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
     summary: 'text -> codes -> text',
     options: { ...COMMON, ...MODEL, ...JSON_OUTPUT, ...DECODING, ...TEXT },
     positionals: true,
-    check: checkDecoding,
+    check: (o) => checkDecoding(o, ['greedy']),
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
       const text = await readTextInput(o);
@@ -751,7 +785,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       ...SAMPLING,
       n: { kind: 'number', arg: 'N', short: 'n', range: RANGES.sampleCount, default: 3, help: 'how many' },
     },
-    check: checkDecoding,
+    check: (o) => checkDecoding(o, ['sample'], true),
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
       checkLatent(o, vae);
@@ -788,7 +822,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       },
     },
     check(o) {
-      checkDecoding(o);
+      checkDecoding(o, ['greedy']);
       if (!o.given('from') && !o.given('from-file')) throw new UsageError('--from TEXT (or --from-file) is required');
       if (!o.given('to') && !o.given('to-file')) throw new UsageError('--to TEXT (or --to-file) is required');
     },

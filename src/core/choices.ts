@@ -19,6 +19,26 @@ export type CodeScheme = (typeof CODE_SCHEMES)[number];
 
 export const DECODE_STRATEGIES = ['greedy', 'sample', 'beam'] as const;
 export type DecodeStrategy = (typeof DECODE_STRATEGIES)[number];
+/**
+ * The decoding options (fields of DecodeOptions) each strategy reads, besides maxTokens which all
+ * read; it ignores the others, so the CLI and the settings can say so instead of dropping them.
+ */
+export const STRATEGY_OPTIONS = {
+  greedy: ['noRepeatNgram'],
+  sample: ['temperature', 'topP', 'seed', 'noRepeatNgram'],
+  beam: ['beamWidth', 'rerank'],
+} as const satisfies Record<DecodeStrategy, readonly string[]>;
+export type StrategyOption = (typeof STRATEGY_OPTIONS)[DecodeStrategy][number];
+
+/** Whether decoding by `strategy` reads the option `field`. */
+export function strategyReads(strategy: DecodeStrategy, field: StrategyOption): boolean {
+  return (STRATEGY_OPTIONS[strategy] as readonly string[]).includes(field);
+}
+
+/** The strategies that read `field`. */
+export function strategiesReading(field: StrategyOption): DecodeStrategy[] {
+  return DECODE_STRATEGIES.filter((s) => strategyReads(s, field));
+}
 
 /** Where sampled codes come from: the bundle's fitted prior.json, or N(0, I) as trained. */
 export const LATENT_PRIORS = ['fitted', 'standard'] as const;

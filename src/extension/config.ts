@@ -15,6 +15,15 @@ export function setting<K extends SettingKey>(key: K, scope?: vscode.Configurati
   return SETTINGS[key].read(raw) as SettingValue<K>;
 }
 
+/** Those of `keys` that the user set somewhere (user, workspace or folder settings), not left at their defaults. */
+export function setByUser(keys: readonly SettingKey[]): SettingKey[] {
+  const config = vscode.workspace.getConfiguration('textvae');
+  return keys.filter((key) => {
+    const i = config.inspect<unknown>(key);
+    return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined);
+  });
+}
+
 /**
  * Where textvae.modelPath is set, scope by scope (undefined: not set there). In an untrusted
  * workspace `get` hides workspace values of this restricted setting; `inspect` still shows them.

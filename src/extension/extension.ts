@@ -11,7 +11,8 @@ import { EditorCommands, LatentCodeHoverProvider } from './editorCommands';
 import { ReadOnlyDocuments } from './readOnlyDocuments';
 import { createGeneratorHost } from './generatorHost';
 import { Log, reportError } from './services';
-import { onDidChangeSettings, setting } from './config';
+import { onDidChangeSettings, setByUser, setting } from './config';
+import { STRATEGY_SETTING_KEYS, ignoredDecodingSettings } from '../protocol/settings';
 import { GeneratorPanel } from './panels/generatorPanel';
 import { TrainingPanel } from './panels/trainingPanel';
 import { NativeBackend } from './nativeBackend';
@@ -42,6 +43,11 @@ export function activate(context: vscode.ExtensionContext): void {
     await vscode.commands.executeCommand('textvae.restartEngine');
     return true;
   });
+  // Beam settings under greedy decoding would be dropped without a word.
+  const warnIgnoredDecoding = () => {
+    const line = ignoredDecodingSettings(setting('decoding.strategy'), setByUser(STRATEGY_SETTING_KEYS));
+    if (line) log.line(line);
+  };
   const engine = new EngineClient({
     workerPath: path.join(context.extensionPath, 'dist', 'worker.js'),
     log: (line) => log.line(line),
@@ -142,6 +148,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     onDidChangeSettings((changed) => {
       if (changed('modelPath')) void models.settingChanged();
+      if (changed('decoding.strategy') || STRATEGY_SETTING_KEYS.some(changed)) warnIgnoredDecoding();
       if (changed('backend') && engine.running) {
         void vscode.window
           .showInformationMessage('The new TextVAE backend takes effect when the engine restarts.', 'Restart Engine')
@@ -154,6 +161,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidGrantWorkspaceTrust(() => models.updateStatusBar()),
   );
   void vscode.commands.executeCommand('setContext', 'textvae.training', false);
+  warnIgnoredDecoding();
 
   log.line(`activated in ${(performance.now() - started).toFixed(1)} ms`);
 }

@@ -14,6 +14,8 @@ import {
   TRAINING_STARTS,
   VARIANTS,
   isOneOf,
+  strategyReads,
+  type DecodeStrategy,
   type NumberRange,
 } from '../core/choices';
 
@@ -95,4 +97,21 @@ export type SettingValue<K extends SettingKey> = ReturnType<(typeof SETTINGS)[K]
 /** The full name of a setting, as package.json and `affectsConfiguration` spell it. */
 export function settingId(key: SettingKey): string {
   return `textvae.${key}`;
+}
+
+/** The textvae.decoding.* settings that only some strategies read, with the decoding option each sets. */
+const STRATEGY_SETTINGS = { 'decoding.beamWidth': 'beamWidth', 'decoding.rerank': 'rerank' } as const;
+export const STRATEGY_SETTING_KEYS = Object.keys(STRATEGY_SETTINGS) as (keyof typeof STRATEGY_SETTINGS)[];
+
+/**
+ * A line for the output channel when settings the user gave (`userSet`) go unused under
+ * textvae.decoding.strategy (beam width and reranking with greedy decoding); undefined otherwise.
+ */
+export function ignoredDecodingSettings(strategy: DecodeStrategy, userSet: readonly SettingKey[]): string | undefined {
+  const ignored = STRATEGY_SETTING_KEYS.filter(
+    (k) => userSet.includes(k) && !strategyReads(strategy, STRATEGY_SETTINGS[k]),
+  ).map(settingId);
+  if (ignored.length === 0) return undefined;
+  const [verb, pronoun] = ignored.length > 1 ? ['apply', 'they are'] : ['applies', 'it is'];
+  return `${ignored.join(' and ')} ${verb} to beam search only: with textvae.decoding.strategy ${strategy}, ${pronoun} not used`;
 }

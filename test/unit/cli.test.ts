@@ -579,6 +579,42 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     assertOneLineError(word, 2, /--rerank must be a number from 0 to 100 \(got 'lots'\)/);
   });
 
+  test('a decoding option the strategy ignores is a usage error naming the strategies that read it', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['decode', '--strategy', 'beam', '--temperature', '0.5', 'tvae1:x'],
+        /--temperature applies to --strategy sample only \(got --strategy beam\)$/,
+      ],
+      [
+        ['decode', '--top-p', '0.9', 'tvae1:x'],
+        /--top-p applies to --strategy sample only \(decode uses greedy unless --strategy says otherwise\)$/,
+      ],
+      [
+        ['reconstruct', '--beam', '4', '--seed', '3', '--text', 'hi'],
+        /--seed applies to --strategy sample only \(reconstruct uses beam unless --strategy says otherwise\)$/,
+      ],
+      [
+        ['interpolate', '--from', 'a', '--to', 'b', '--strategy', 'beam', '--no-repeat-ngram', '2'],
+        /--no-repeat-ngram applies to --strategy greedy or sample only \(got --strategy beam\)$/,
+      ],
+      [['sample', '--strategy', 'greedy', '--temperature', '0.5'], /--temperature applies to --strategy sample only/],
+      [['eval', '--data', '.', '--temperature', '0.5'], /--temperature applies to --sentences and --samples/],
+      [['eval', '--data', '.', '--chunks', '2'], /--chunks applies to --samples N$/],
+      [['eval', '--sentences', 'x.txt', '--seed', '2'], /--seed applies to --strategy sample only \(eval uses greedy/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runCli(args)));
+    runs.forEach((r, i) => assertOneLineError(r, 2, cases[i][1]));
+    // What a strategy reads is taken; sample's --seed also draws the codes, so any strategy takes it.
+    const { dir } = await fixture();
+    const code = (await runCli(['encode', '--model', dir, '--text', SENTENCES[0]])).stdout.trim();
+    const ok = await Promise.all([
+      runCli(['sample', '--model', dir, '-n', '1', '--strategy', 'greedy', '--seed', '3']),
+      runCli(['decode', '--model', dir, '--strategy', 'sample', '--temperature', '0.5', '--seed', '2', code]),
+      runCli(['decode', '--model', dir, '--beam', '2', '--rerank', '0', code]),
+    ]);
+    for (const r of ok) assert.equal(r.code, 0, describeRun(r));
+  });
+
   test('resuming below the checkpoint, or without a bound, is a usage error and leaves the bundle alone', async () => {
     const { dir, data } = await fixture();
     const before = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');

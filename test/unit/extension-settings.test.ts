@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { SETTINGS, settingId, type SettingKey, type SettingSpec } from '../../src/protocol/settings';
+import {
+  SETTINGS,
+  ignoredDecodingSettings,
+  settingId,
+  type SettingKey,
+  type SettingSpec,
+} from '../../src/protocol/settings';
 
 interface Declared {
   type: string;
@@ -92,4 +98,17 @@ test('only the settings module reads the configuration', () => {
   };
   walk(root);
   assert.deepEqual(offenders, [path.join('extension', 'config.ts')]);
+});
+
+test('beam settings the user gave are named when greedy decoding would not use them', () => {
+  assert.equal(
+    ignoredDecodingSettings('greedy', ['decoding.beamWidth', 'decoding.rerank']),
+    'textvae.decoding.beamWidth and textvae.decoding.rerank apply to beam search only: with textvae.decoding.strategy greedy, they are not used',
+  );
+  assert.equal(
+    ignoredDecodingSettings('greedy', ['decoding.rerank', 'decoding.strategy']),
+    'textvae.decoding.rerank applies to beam search only: with textvae.decoding.strategy greedy, it is not used',
+  );
+  assert.equal(ignoredDecodingSettings('beam', ['decoding.beamWidth', 'decoding.rerank']), undefined);
+  assert.equal(ignoredDecodingSettings('greedy', []), undefined, 'defaults left alone are not the user asking');
 });
