@@ -8,6 +8,7 @@ import {
   markdownCodeBlock,
   modelFolderName,
   modelInfoMarkdown,
+  modelInfoSummary,
   oneLine,
   statusBarText,
   trainingFinishedMessage,
@@ -122,7 +123,7 @@ describe('texts', () => {
     );
     const withPrior = { variant: 'vae', prior: { components: 16, transition: true } };
     assert.equal(sampleSource(withPrior), 'the fitted prior.json (16 components, a transition for paragraphs)');
-    assert.match(md, /\| Held-out bits per byte \| 2\.5 \|\n\| … with the cache, under the fitted prior \| 2\.1 \|/);
+    assert.match(md, /\| Bits per byte \| 2\.5 \|\n\| … with the cache, under the fitted prior \| 2\.1 \|/);
     assert.doesNotMatch(md, /with the document cache/, 'only the figures the bundle has');
     assert.match(md, /\| Active units \| 7 \|/);
     assert.match(md, /\| Mutual information \(nats\) \| 1\.5 \|/);
@@ -131,6 +132,38 @@ describe('texts', () => {
     assert.match(md, /\| Steps \| 300 \|/);
     assert.match(md, /\| Samples from \| N\(0, I\) \(no prior\.json\) \|/);
     assert.doesNotMatch(md, /Token accuracy/);
+    assert.match(md, /\n## Training\n\n\| \| \|/);
+    assert.doesNotMatch(md, /Training metrics|Training facts/);
+  });
+
+  test('model info names the evaluation by the text it was measured on, and so does the summary', () => {
+    const base = {
+      dir: '/m',
+      fingerprint: 'abcdef0123',
+      variant: 'vae',
+      backend: 'wasm',
+      parameters: 1000,
+      sizeBytes: 1000,
+      vocabSize: 512,
+      config: { latentDim: 16, modelDim: 64, maxTokens: 64, vocabSize: 512, decoderDilations: [1], encoderLayers: 2 },
+    };
+    const md = (metrics: unknown) => modelInfoMarkdown({ ...base, metrics }, 'm');
+    const heading = (metrics: unknown) =>
+      /\n## ([^\n]+)\n\n([^\n]+)\n\n\| \| \|\n\|---\|---\|\n\| Bits per byte/.exec(md(metrics))?.slice(1);
+    assert.deepEqual(heading({ bits_per_byte: 2, split: 'val' }), [
+      'Held-out evaluation',
+      'On held-out documents, which the model did not train on.',
+    ]);
+    assert.deepEqual(heading({ bits_per_byte: 2, evaluated_on: 'held-out' })?.[0], 'Held-out evaluation');
+    assert.deepEqual(heading({ bits_per_byte: 2, evaluated_on: 'training' }), [
+      'Evaluation on training text',
+      'On text the model was trained on: no documents were held out.',
+    ]);
+    assert.deepEqual(heading({ bits_per_byte: 2, split: 'all' })?.[0], 'Evaluation');
+    assert.match(md(undefined), /\n## Evaluation\n\nNo metrics recorded in this bundle\./);
+    const summary = (metrics: unknown) => modelInfoSummary({ ...base, metrics }, 'm');
+    assert.match(summary({ bits_per_byte: 2, split: 'val' }), /, held-out 2\.000 bits\/byte\.$/);
+    assert.match(summary({ bits_per_byte: 2, evaluated_on: 'training' }), /, 2\.000 bits\/byte on training text\.$/);
   });
 });
 

@@ -159,7 +159,7 @@ export interface ModelInfoLike {
 }
 
 const METRIC_LABELS: [key: string, label: string][] = [
-  ['bits_per_byte', 'Held-out bits per byte'],
+  ['bits_per_byte', 'Bits per byte'],
   // An eval's optional figures (textvae eval --cache on a bundle with prior.json).
   ['cache_bits_per_byte', '… with the document cache'],
   ['fitted_bits_per_byte', '… under the fitted prior'],
@@ -188,6 +188,28 @@ const TRAINING_LABELS: [key: string, label: string][] = [
   ['splitMethod', 'Held out by'],
   ['command', 'Command'],
 ];
+
+/**
+ * What a bundle's recorded figures were measured on: a training run's final evaluation says
+ * `evaluated_on`, a `textvae eval` record its `split` (all: held-out and training files together).
+ */
+function evaluatedOn(metrics: Record<string, unknown>): 'held-out' | 'training' | 'all' | undefined {
+  const on = metrics.evaluated_on ?? metrics.split;
+  return on === 'held-out' || on === 'val'
+    ? 'held-out'
+    : on === 'training' || on === 'train'
+      ? 'training'
+      : on === 'all'
+        ? 'all'
+        : undefined;
+}
+
+const EVALUATION_HEADINGS = {
+  'held-out': ['Held-out evaluation', 'On held-out documents, which the model did not train on.'],
+  training: ['Evaluation on training text', 'On text the model was trained on: no documents were held out.'],
+  all: ['Evaluation', 'On held-out and training documents together.'],
+  unknown: ['Evaluation', 'The bundle does not record which text these figures were measured on.'],
+} as const;
 
 /** Every fact about the active model as Markdown (for the preview and the output channel). */
 export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDetail?: string): string {
@@ -218,14 +240,15 @@ export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDeta
   own('Samples from', sampleSource(info));
   const metrics = isDict(info.metrics) ? info.metrics : {};
   const mRows = METRIC_LABELS.filter(([k]) => k in metrics);
-  lines.push('', '## Training metrics', '');
+  const [heading, note] = EVALUATION_HEADINGS[evaluatedOn(metrics) ?? 'unknown'];
+  lines.push('', `## ${heading}`, '');
   if (mRows.length) {
-    lines.push('| | |', '|---|---|');
+    lines.push(note, '', '| | |', '|---|---|');
     for (const [k, label] of mRows) row(label, metrics[k]);
   } else lines.push('No metrics recorded in this bundle.');
   const training = isDict(info.training) ? info.training : {};
   const tRows = TRAINING_LABELS.filter(([k]) => k in training);
-  lines.push('', '## Training facts', '');
+  lines.push('', '## Training', '');
   if (tRows.length) {
     lines.push('| | |', '|---|---|');
     for (const [k, label] of tRows) row(label, training[k]);
@@ -236,8 +259,11 @@ export function modelInfoMarkdown(info: ModelInfoLike, name: string, backendDeta
 /** One line for a notification. */
 export function modelInfoSummary(info: ModelInfoLike, name: string): string {
   const metrics = isDict(info.metrics) ? info.metrics : {};
+  const on = evaluatedOn(metrics);
   const bpb =
-    typeof metrics.bits_per_byte === 'number' ? `, held-out ${metrics.bits_per_byte.toFixed(3)} bits/byte` : '';
+    typeof metrics.bits_per_byte === 'number'
+      ? `, ${on === 'held-out' ? 'held-out ' : ''}${metrics.bits_per_byte.toFixed(3)} bits/byte${on === 'training' ? ' on training text' : ''}`
+      : '';
   return `Model ${name} (${info.fingerprint.slice(0, 8)}, ${info.variant}) on ${info.backend}: ${info.parameters.toLocaleString('en')} parameters, ${formatBytes(info.sizeBytes)}${bpb}.`;
 }
 
