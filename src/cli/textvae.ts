@@ -21,6 +21,7 @@ import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
 import { readInputText, statInputFile } from './files';
 import { sampleSource } from '../core/latentPrior';
+import { formatBytes } from '../core/units';
 import {
   BACKEND_REQUESTS,
   CODE_SCHEMES,
@@ -66,29 +67,33 @@ const MODEL: OptionSet = {
 const JSON_OUTPUT: OptionSet = { json: { kind: 'flag', help: 'machine-readable output' } };
 const TEXT: OptionSet = { text: { kind: 'string', arg: 'T', help: 'the input text (instead of a file or stdin)' } };
 const CODES_TEXT: OptionSet = { text: { kind: 'string', arg: 'T', help: 'the codes (instead of a file or stdin)' } };
-const SEED: OptionSet = { seed: { kind: 'number', arg: 'S', range: RANGES.seed, help: 'random seed' } };
 const DECODING: OptionSet = {
   strategy: {
     kind: 'choice',
     choices: DECODE_STRATEGIES,
     help: 'how codes become text (default greedy, beam with --beam or --rerank, sample for `sample`)',
   },
-  temperature: { kind: 'number', arg: 'T', range: RANGES.temperature, help: 'sampling temperature' },
-  'top-p': { kind: 'number', arg: 'P', range: RANGES.topP, help: 'nucleus sampling: probability mass kept' },
-  beam: { kind: 'number', arg: 'N', range: RANGES.beamWidth, help: 'beam width' },
+  temperature: { kind: 'number', arg: 'T', range: RANGES.temperature, help: 'sample: sampling temperature' },
+  'top-p': { kind: 'number', arg: 'P', range: RANGES.topP, help: 'sample: nucleus sampling, probability mass kept' },
+  beam: { kind: 'number', arg: 'N', range: RANGES.beamWidth, help: 'beam: beam width' },
   rerank: {
     kind: 'number',
     arg: 'L',
     range: RANGES.rerank,
     help: 'beam: re-encode the candidates, pick the best beam score + L·log q(z|candidate) (0 = off)',
   },
-  ...SEED,
+  seed: {
+    kind: 'number',
+    arg: 'S',
+    range: RANGES.seed,
+    help: 'sample: random seed (`sample` and `eval --samples` also draw their codes with it)',
+  },
   'max-tokens': { kind: 'number', arg: 'N', range: RANGES.decodeMaxTokens, help: 'most tokens decoded per code' },
   'no-repeat-ngram': {
     kind: 'number',
     arg: 'N',
     range: RANGES.noRepeatNgram,
-    help: 'never repeat an N-token sequence (sampling uses 3, 0 turns it off)',
+    help: 'greedy and sample: never repeat an N-token sequence (sampling uses 3, 0 turns it off)',
   },
 };
 /** How `sample` and `eval --samples` draw codes (docs/benchmarks.md, "Samples (target 3)"). */
@@ -504,7 +509,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
           `model:       ${dir}`,
           `fingerprint: ${vae.fingerprint}`,
           `variant:     ${vae.config.variant}, latent ${vae.config.latentDim}, width ${vae.config.modelDim}, ${vae.config.decoderDilations.length} decoder layers, ${vae.config.maxTokens} tokens per code`,
-          `parameters:  ${info.parameters.toLocaleString('en')} (${(info.sizeBytes / 1e6).toFixed(1)} MB on disk)`,
+          `parameters:  ${info.parameters.toLocaleString('en')} (${formatBytes(info.sizeBytes)} on disk)`,
           `vocabulary:  ${vae.tokenizer.vocabSize} byte-level BPE tokens`,
           `codes:       ${vae.config.codeScheme === 'precision' ? 'tvae2 (steps follow the posterior, range-coded)' : 'tvae1 (int8 per dimension)'}`,
           `samples:     from ${sampleSource(info)}`,
@@ -614,7 +619,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
 
   eval: {
     synopsis: '--data PATH... | --sentences F | --samples N',
-    summary: 'held-out bits per byte, KL, active units; sentences back from codes; sample quality',
+    summary: 'bits per byte, KL, active units of --data; sentences back from codes; sample quality',
     options: {
       ...COMMON,
       ...MODEL,
@@ -724,12 +729,20 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       ...MODEL,
       ...JSON_OUTPUT,
       ...TEXT,
-      sample: { kind: 'flag', help: 'draw codes from the posterior instead of taking its mean' },
-      ...SEED,
+      sample: { kind: 'flag', help: 'vae: draw codes from the posterior instead of taking its mean' },
+      seed: { kind: 'number', arg: 'S', range: RANGES.seed, help: 'with --sample: random seed' },
     },
     positionals: true,
+    check(o) {
+      if (o.given('seed') && !o.flag('sample')) throw new UsageError('--seed applies to --sample');
+    },
     async run(o, { backend }) {
       const vae = await TextVae.load(modelDir(o));
+      // Only a vae has a posterior spread to draw from: the others' codes are the mean anyway.
+      if (o.flag('sample') && vae.config.variant !== 'vae')
+        throw new UsageError(
+          `--sample draws from a vae's posterior; the model in ${vae.dir} is variant ${vae.config.variant}`,
+        );
       const text = await readTextInput(o);
       if (text.length === 0) throw new Error('the input text is empty');
       const codes = await vae.encodeToCodes(text, { sample: o.flag('sample'), seed: o.number('seed') });
@@ -818,7 +831,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
         kind: 'choice',
         choices: INTERPOLATION_MODES,
         default: 'spherical',
-        help: 'great circle or straight line',
+        help: 'straight line or great circle',
       },
     },
     check(o) {

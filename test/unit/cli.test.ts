@@ -333,6 +333,21 @@ describe('with a tiny trained model', () => {
     assert.doesNotMatch(r.stdout, /[{}]/);
   });
 
+  test('info gives the size on disk in the units Show Model Info uses', async () => {
+    const { dir } = await fixture();
+    const [text, json] = await Promise.all([
+      runCli(['info', '--model', dir]),
+      runCli(['info', '--json', '--model', dir]),
+    ]);
+    const { parameters, sizeBytes } = JSON.parse(json.stdout);
+    assert.ok(sizeBytes > 1024 * 1024 * 0.1, 'the fixture is big enough to show a rounding');
+    const kib = (sizeBytes / 1024).toFixed(1);
+    assert.match(
+      text.stdout,
+      new RegExp(`^parameters: +${parameters.toLocaleString('en')} \\(${kib.replace('.', '\\.')} KB on disk\\)$`, 'm'),
+    );
+  });
+
   test('eval --json prints one JSON object whose bits per byte are recon + KL', async () => {
     const { dir, data } = await fixture();
     const r = await runCli(['eval', '--json', '--model', dir, '--data', data]);
@@ -613,6 +628,16 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
       runCli(['decode', '--model', dir, '--beam', '2', '--rerank', '0', code]),
     ]);
     for (const r of ok) assert.equal(r.code, 0, describeRun(r));
+  });
+
+  test('encode: --seed without --sample, and --sample on a model without a posterior spread, are named', async () => {
+    const { dir } = await fixture();
+    const [seed, notVae] = await Promise.all([
+      runCli(['encode', '--model', dir, '--seed', '3', '--text', SENTENCES[0]]),
+      runCli(['encode', '--model', dir, '--sample', '--text', SENTENCES[0]]),
+    ]);
+    assertOneLineError(seed, 2, /--seed applies to --sample$/);
+    assertOneLineError(notVae, 2, /--sample draws from a vae's posterior; .* is variant ae$/);
   });
 
   test('resuming below the checkpoint, or without a bound, is a usage error and leaves the bundle alone', async () => {

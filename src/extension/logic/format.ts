@@ -1,6 +1,7 @@
 /** User-visible texts and small computations behind them; vscode-free so that they can be tested. */
 import type { MetricsLine } from '../../core/types';
 import { sampleSource } from '../../core/latentPrior';
+import { formatBytes } from '../../core/units';
 import type { TrainOutcome } from '../../protocol/engine';
 
 /** Status-bar text shows `$(name)` as an icon: a user's string (a model folder) must show as typed. */
@@ -62,20 +63,6 @@ export function uniqueName(base: string, exists: (name: string) => boolean, maxT
     if (!exists(name)) return name;
   }
   throw new Error(`could not find a free folder name next to ${base}`);
-}
-
-/** A number of bytes as "1.2 MB". */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return 'unknown';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
 }
 
 export interface LagStats {
