@@ -538,6 +538,9 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
             : 'bound the run with --minutes, --steps or --epochs',
         );
       // Never the user's files; a model only when told (or when the run resumed is the one in --out).
+      const from = o.string('from');
+      if (from !== undefined && samePath(from, out))
+        throw new UsageError(`--out must differ from --from ${from} (the model fine-tuned from is only read)`);
       const resume = o.string('resume');
       if ((await checkBundleTarget(out)) && !o.flag('overwrite') && !(resume !== undefined && samePath(resume, out)))
         throw new UsageError(

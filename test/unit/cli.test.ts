@@ -528,10 +528,16 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     const before = fs.readFileSync(path.join(model, 'manifest.json'), 'utf8');
     const other = path.join(makeTempDir('textvae-overwrite-'), 'other');
     fs.cpSync(dir, other, { recursive: true });
-    const [plain, fromElsewhere] = await Promise.all([
+    const [plain, fromElsewhere, fineTuneInPlace] = await Promise.all([
       runCli(['train', '--data', '/no/such/folder', '--out', model, '--steps', '2', ...TINY_TRAIN_ARGS]),
       runCli(['train', '--data', data, '--out', model, '--resume', other, '--steps', '200']),
+      runCli(['train', '--data', data, '--out', model, '--from', model, '--overwrite', '--steps', '2']),
     ]);
+    assertOneLineError(
+      fineTuneInPlace,
+      2,
+      /--out must differ from --from .*model \(the model fine-tuned from is only read\)$/,
+    );
     // Refused before the corpus is read (the data folder does not exist), naming the way out.
     const refused = /--out .*model already holds a model: choose a new folder, or add --overwrite to replace it$/;
     assertOneLineError(plain, 2, refused);
