@@ -773,12 +773,17 @@ export function samePath(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
-/** A bundle derived from `source` goes to a new or empty folder: never over its source or another model. */
-export function checkNewCopy(source: string, out: string): void {
-  if (samePath(source, out)) throw new Error(`the output folder must differ from ${source}`);
+/** A new model goes to a new or empty folder: a model, other files or a file there is refused. */
+export function checkNewFolder(out: string): void {
   const there = lstatSync(out, { throwIfNoEntry: false });
   if (there && (!there.isDirectory() || readdirSync(out).length > 0))
     throw new Error(`${out} already exists: choose a new folder`);
+}
+
+/** A bundle derived from `source` goes to a new or empty folder: never over its source or another model. */
+export function checkNewCopy(source: string, out: string): void {
+  if (samePath(source, out)) throw new Error(`the output folder must differ from ${source}`);
+  checkNewFolder(out);
 }
 
 /**

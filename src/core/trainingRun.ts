@@ -3,12 +3,12 @@
  * from the caller's choices, the held-out split, and the provenance record kept in the bundle.
  * The callers only gather the files and report progress.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { train, type TrainOptions, type TrainResult } from './train';
 import { splitForTraining, type SplitResult } from './split';
 import { CorpusError, collectDocuments, type CorpusFile, type CorpusOptions, type SkippedFile } from './corpus';
 import { describeSplit, type RunProvenance } from './provenance';
+import { checkNewFolder } from './bundle';
 import { activeBackend } from './backend';
 import type { ModelConfig, Variant } from './types';
 import type { CodeScheme } from './choices';
@@ -115,10 +115,11 @@ export interface DocumentsRunOptions extends Omit<CorpusRunOptions, 'files' | 's
  */
 export async function trainOnDocuments(o: DocumentsRunOptions): Promise<CorpusRunResult & { skipped: SkippedFile[] }> {
   const { paths, include, exclude, maxFileBytes, maxTotalBytes, ...run } = o;
-  // lstat: a file or a link there is "something", never read as a folder (readdir would throw).
-  const there = fs.lstatSync(o.out, { throwIfNoEntry: false });
-  if (there && (!there.isDirectory() || fs.readdirSync(o.out).length > 0))
-    throw new CorpusError(`${path.resolve(o.out)} already exists: choose a new folder for the model`);
+  try {
+    checkNewFolder(path.resolve(o.out));
+  } catch (err) {
+    throw new CorpusError(`${(err as Error).message} for the model`);
+  }
   const { files, skipped } = await collectDocuments(paths, {
     include,
     exclude,
