@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
 import { loadBundle, saveBundle, validateModelConfig } from '../../src/core/bundle';
+import { checkModelOut } from '../../src/cli/files';
 import { TextVaeModel, makeBatch, parameterCount, weightShapes } from '../../src/core/model';
 import { elboOptions, objective } from '../../src/core/objective';
 import { readRunWeights } from './runWeights';
@@ -66,10 +67,14 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       out: { type: 'string' },
       command: { type: 'string' },
+      overwrite: { type: 'boolean', default: false },
     },
   });
   if (!values.run || !values.data || !values.out)
-    throw new Error('usage: import-model.ts --run RUN_DIR --data DATASET_DIR --out BUNDLE_DIR [--command "..."]');
+    throw new Error(
+      'usage: import-model.ts --run RUN_DIR --data DATASET_DIR --out BUNDLE_DIR [--overwrite] [--command "..."]',
+    );
+  await checkModelOut(values.out, values.overwrite);
   const backend = await initBackend('auto');
   const result = readJson(path.join(values.run, 'result.json')) as RunResult;
   const dataset = readJson(path.join(values.data, 'dataset.json')) as Record<string, unknown>;

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkBundleTarget } from '../core/bundle';
 
 /** The stats of an input file; throws `no such file: F` or `not a file: F`. */
 export function statInputFile(file: string): fs.Stats {
@@ -31,4 +32,14 @@ export function checkOutputFile(file: string): void {
   const folder = path.dirname(file);
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory())
     throw new Error(`--out ${file}: no such folder ${folder}`);
+}
+
+/**
+ * Before work that ends by saving a model to `--out DIR`: refuses what saving would destroy (a
+ * file, a folder of other files), and a model already there unless `replace` (--overwrite, or a
+ * run resumed in place). The old model stays whole until a complete new one is swapped in.
+ */
+export async function checkModelOut(out: string, replace: boolean): Promise<void> {
+  if ((await checkBundleTarget(out)) && !replace)
+    throw new Error(`--out ${out} already holds a model: choose a new folder, or add --overwrite to replace it`);
 }

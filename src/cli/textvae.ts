@@ -10,7 +10,7 @@ import { DEFAULT_VAL_FRACTION, trainOnCorpus } from '../core/trainingRun';
 import { DEFAULT_STEP_FACTOR } from '../core/latentStats';
 import type { EvalMetrics, MetricsLine } from '../core/types';
 import { findLatentCodes } from '../core/latentCode';
-import { WEIGHTS_DTYPES, checkBundleTarget, readManifest, samePath, type WeightsDtype } from '../core/bundle';
+import { WEIGHTS_DTYPES, readManifest, samePath, type WeightsDtype } from '../core/bundle';
 import { sentenceMetrics } from '../core/similarity';
 import { DEFAULT_CACHE, parseCacheParams, type CacheParams } from '../core/documentCache';
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
@@ -19,7 +19,7 @@ import { losslessCoderFor } from '../core/lossless/tfMatMul';
 import { BINARY_HEADER_BYTES, findLosslessCodes, formatLosslessCode } from '../core/lossless/format';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
-import { readInputText, statInputFile } from './files';
+import { checkModelOut, readInputText, statInputFile } from './files';
 import { sampleSource } from '../core/latentPrior';
 import { formatBytes } from '../core/units';
 import {
@@ -542,10 +542,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       if (from !== undefined && samePath(from, out))
         throw new UsageError(`--out must differ from --from ${from} (the model fine-tuned from is only read)`);
       const resume = o.string('resume');
-      if ((await checkBundleTarget(out)) && !o.flag('overwrite') && !(resume !== undefined && samePath(resume, out)))
-        throw new UsageError(
-          `--out ${out} already holds a model: choose a new folder, or add --overwrite to replace it`,
-        );
+      await checkModelOut(out, o.flag('overwrite') || (resume !== undefined && samePath(resume, out)));
     },
     async run(o, { backend, argv }) {
       // Mistakes that would waste the run before anything is read.

@@ -540,8 +540,8 @@ describe('bad input and mistakes found by the hardening run (issue 11)', () => {
     );
     // Refused before the corpus is read (the data folder does not exist), naming the way out.
     const refused = /--out .*model already holds a model: choose a new folder, or add --overwrite to replace it$/;
-    assertOneLineError(plain, 2, refused);
-    assertOneLineError(fromElsewhere, 2, refused);
+    assertOneLineError(plain, 1, refused);
+    assertOneLineError(fromElsewhere, 1, refused);
     assert.equal(fs.readFileSync(path.join(model, 'manifest.json'), 'utf8'), before);
 
     const replaced = await runCli([

@@ -155,6 +155,7 @@ describe('texts', () => {
       'On held-out documents, which the model did not train on.',
     ]);
     assert.deepEqual(heading({ bits_per_byte: 2, evaluated_on: 'held-out' })?.[0], 'Held-out evaluation');
+    assert.deepEqual(heading({ bits_per_byte: 2, evaluated_on: 'held-out sample' })?.[0], 'Held-out evaluation');
     assert.deepEqual(heading({ bits_per_byte: 2, evaluated_on: 'training' }), [
       'Evaluation on training text',
       'On text the model was trained on: no documents were held out.',

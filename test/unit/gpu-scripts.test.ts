@@ -142,8 +142,15 @@ test('import writes a loadable bundle when the engine reproduces the trainer los
   assert.equal(bundle.config.encoderPositions, true);
   const fingerprint = bundle.fingerprint;
 
+  const again = runGpuScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out]);
+  assert.equal(again.status, 1);
+  assert.match(
+    again.stderr,
+    /--out .*model already holds a model: choose a new folder, or add --overwrite to replace it/,
+  );
+
   writeResult(recon * 1.01);
-  const bad = runGpuScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out]);
+  const bad = runGpuScript('import-model.ts', ['--run', runDir, '--data', dataDir, '--out', out, '--overwrite']);
   assert.equal(bad.status, 1);
   assert.match(
     bad.stderr,

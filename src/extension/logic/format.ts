@@ -182,7 +182,8 @@ const TRAINING_LABELS: [key: string, label: string][] = [
  */
 function evaluatedOn(metrics: Record<string, unknown>): 'held-out' | 'training' | 'all' | undefined {
   const on = metrics.evaluated_on ?? metrics.split;
-  return on === 'held-out' || on === 'val'
+  // scripts/gpu/import-model.ts writes 'held-out sample'.
+  return (typeof on === 'string' && on.startsWith('held-out')) || on === 'val'
     ? 'held-out'
     : on === 'training' || on === 'train'
       ? 'training'
