@@ -5,6 +5,7 @@ import type { EngineClient } from './engineClient';
 import { EngineRequestError, isCancelled } from './logic/engineConnection';
 import { planEdits, type PlannedEdit } from './logic/edits';
 import { codeAt, planCodeRuns, type FoundCode } from './logic/latentCodes';
+import { fidelityNotice, placedRanges, planReplaceBack, type Replaced } from './logic/fidelity';
 import { isLosslessCode, parseLosslessCode, summarisePayload, BINARY_HEADER_BYTES } from '../core/lossless/format';
 import { formatSimilarity, similarity } from '../core/similarity';
 import { LOSSLESS_SEARCH_SWEEPS } from '../core/choices';
@@ -15,6 +16,10 @@ import { RECONSTRUCTION_SCHEME, type ReadOnlyDocuments } from './readOnlyDocumen
 import { rememberActive, targetEditor } from './logic/targetEditor';
 
 const NO_CODE = 'No code (tvae2:… or tvz2:…) under the cursor or in the selection.';
+const CODES_MOVED =
+  'The latent codes are no longer where TextVAE wrote them (the document changed), so nothing was replaced. Edit › Undo still steps back through your edits.';
+const UNDO = 'Undo';
+const USE_LOSSLESS = 'Use Lossless Code';
 const CHANGED_WHILE_WORKING =
   'The document changed while TextVAE was working, so nothing was replaced. Run the command again.';
 
@@ -109,19 +114,8 @@ export class EditorCommands implements vscode.Disposable {
             if (message) progress.report({ message, increment: share });
             out.push((await this.engine.request('encode', { text: s.text }, token)).codes);
           } else {
-            // Lossless compression takes seconds per 10 KB: the bar follows the worker's bytes.
-            let reported = 0;
             if (message) progress.report({ message });
-            const searchSweeps = LOSSLESS_SEARCH_SWEEPS[setting('lossless.search')];
-            const params = { text: s.text, ...(searchSweeps !== undefined && { searchSweeps }) };
-            const r = await this.engine.request('compressLossless', params, token, (done, total) => {
-              const now = (share * done) / total;
-              if (now > reported) progress.report({ increment: now - reported });
-              reported = Math.max(reported, now);
-            });
-            if (reported < share) progress.report({ increment: share - reported });
-            this.log.line(`lossless code: ${r.bytes} bytes of text in ${r.codeBytes} bytes`);
-            out.push([r.code]);
+            out.push([await this.losslessCode(s.text, share, progress, token)]);
           }
         }
         return out;
@@ -139,12 +133,122 @@ export class EditorCommands implements vscode.Disposable {
       selections,
       codes.map((c) => c.join(' ')),
     );
-    if (await this.applyEdits(editor, version, edits)) {
-      vscode.window.setStatusBarMessage(
-        `TextVAE: compressed ${selections.length} selection${selections.length === 1 ? '' : 's'} into ${total} code${total === 1 ? '' : 's'}`,
-        5000,
-      );
+    if (!(await this.applyEdits(editor, version, edits))) return;
+    vscode.window.setStatusBarMessage(
+      `TextVAE: compressed ${selections.length} selection${selections.length === 1 ? '' : 's'} into ${total} code${total === 1 ? '' : 's'}`,
+      5000,
+    );
+    if (kind === 'latent' && setting('codes.fidelityNotice')) {
+      // Each edit's text and codes (planEdits sorts, and merges a range selected twice).
+      const at = new Map(selections.map((s, i) => [`${s.start}:${s.end}`, { original: s.text, codes: codes[i] }]));
+      const replaced = edits.map((e) => at.get(`${e.start}:${e.end}`) ?? { original: '', codes: [] });
+      // After the edit, so that measuring never delays it; the command ends here.
+      void this.fidelityNotice(doc.uri, placedRanges(edits), replaced);
     }
+  }
+
+  /** One lossless code; its share of the bar follows the worker's bytes (seconds per 10 KB). */
+  private async losslessCode(
+    text: string,
+    share: number,
+    progress: vscode.Progress<{ increment?: number }>,
+    token: vscode.CancellationToken,
+  ): Promise<string> {
+    let reported = 0;
+    const searchSweeps = LOSSLESS_SEARCH_SWEEPS[setting('lossless.search')];
+    const params = { text, ...(searchSweeps !== undefined && { searchSweeps }) };
+    const r = await this.engine.request('compressLossless', params, token, (done, total) => {
+      const now = (share * done) / total;
+      if (now > reported) progress.report({ increment: now - reported });
+      reported = Math.max(reported, now);
+    });
+    if (reported < share) progress.report({ increment: share - reported });
+    this.log.line(`lossless code: ${r.bytes} bytes of text in ${r.codeBytes} bytes`);
+    return r.code;
+  }
+
+  /**
+   * Decodes the new latent codes as Reconstruct from Code would, says how close they come to the
+   * text they replaced, and offers to put the text back or to swap in lossless codes instead.
+   */
+  private async fidelityNotice(uri: vscode.Uri, placed: PlannedEdit[], replaced: Replaced[]): Promise<void> {
+    let decoded: string[] | Error;
+    try {
+      const codes = replaced.flatMap((r) => r.codes);
+      const texts = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'TextVAE: checking the latent codes' },
+        async () => (await this.engine.request('decode', { codes, options: decodeOptions() })).texts,
+      );
+      if (texts.length !== codes.length)
+        throw new Error(`the engine decoded ${texts.length} codes out of ${codes.length}`);
+      let k = 0;
+      decoded = replaced.map((r) => r.codes.map(() => texts[k++]).join(''));
+    } catch (err) {
+      const message = oneLine(err instanceof Error ? err.message : String(err));
+      this.log.line(`checking the latent codes: ${message}`);
+      decoded = new Error(message);
+    }
+    const choice = await vscode.window.showInformationMessage(fidelityNotice(replaced, decoded), UNDO, USE_LOSSLESS);
+    try {
+      if (choice === UNDO) {
+        if (await this.replaceBack(uri, placed, () => replaced.map((r) => r.original)))
+          vscode.window.setStatusBarMessage('TextVAE: the original text is back', 5000);
+      } else if (choice === USE_LOSSLESS) {
+        await this.replaceBack(uri, placed, () => this.losslessCodes(replaced.map((r) => r.original)));
+      }
+    } catch (err) {
+      if (isCancelled(err)) return;
+      const message = oneLine(err instanceof Error ? err.message : String(err));
+      this.log.line(`replacing the latent codes: ${message}`);
+      void vscode.window.showErrorMessage(`TextVAE could not replace the latent codes: ${message}`);
+    }
+  }
+
+  /** Lossless codes of `texts`, under one cancellable progress notification. */
+  private losslessCodes(texts: string[]): Thenable<string[]> {
+    return vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'TextVAE: Compressing the original text losslessly…',
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const out: string[] = [];
+        for (const t of texts) {
+          if (token.isCancellationRequested) throw cancelled();
+          out.push(await this.losslessCode(t, 100 / texts.length, progress, token));
+        }
+        return out;
+      },
+    );
+  }
+
+  /**
+   * Puts `replacements()` where the codes were written (one undoable edit), provided the document still
+   * holds them there, before and after working out the replacements; else says so and changes nothing.
+   */
+  private async replaceBack(
+    uri: vscode.Uri,
+    placed: PlannedEdit[],
+    replacements: () => string[] | Thenable<string[]>,
+  ): Promise<boolean> {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const textAt = (start: number, end: number) =>
+      doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end)));
+    const plan = (texts: string[]) => (doc.isClosed ? undefined : planReplaceBack(textAt, placed, texts));
+    // Checked before the work (lossless codes take a while) and again after it.
+    const edits = plan(placed.map((p) => p.text)) && plan(await replacements());
+    if (!edits) {
+      void vscode.window.showWarningMessage(CODES_MOVED);
+      return false;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    for (const e of edits) edit.replace(uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.text);
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      void vscode.window.showErrorMessage('TextVAE could not edit the document. Nothing was replaced.');
+      return false;
+    }
+    return true;
   }
 
   async reconstructFromCode(): Promise<void> {

@@ -85,6 +85,7 @@ export const SETTINGS = {
   'decoding.beamWidth': number(16, SETTING_RANGES.beamWidth),
   'decoding.rerank': number(0.3, SETTING_RANGES.rerank),
   'codes.copyToClipboard': bool(false),
+  'codes.fidelityNotice': bool(true),
   'lossless.search': choice('auto', LOSSLESS_SEARCHES),
   'interpolation.steps': number(5, SETTING_RANGES.interpolationSteps),
   'interpolation.mode': choice('spherical', INTERPOLATION_MODES),

@@ -1,4 +1,4 @@
-/** DOM-free formatting helpers shared by both webviews. */
+/** DOM-free formatting helpers shared by both webviews (and the extension host's notices). */
 
 /** A number with at most `digits` decimals; an en dash for missing values. */
 export function formatNumber(x: number | null | undefined, digits = 3): string {
