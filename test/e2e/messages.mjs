@@ -22,6 +22,13 @@ export const MSG = {
   emptySelection: /Select some text to compress\./,
   noCode: /No code \(tvae2:… or tvz2:…\) under the cursor or in the selection\./,
   reconstructEmptySelection: /Select some text to reconstruct\./,
+  // src/extension/logic/fidelity.ts fidelityNotice, after Compress Selection to Latent Code: "Replaced 1 selection
+  // with a latent code. Latent codes are approximate: it reconstructs as “…” (36% of characters match)."
+  fidelityNotice:
+    /Replaced 1 selection with (a latent code|\d+ latent codes)\. (Latent codes are approximate: (it reconstructs|they reconstruct) as “[^”]*” \(\d+% of characters match\)|(It reconstructs|They reconstruct) exactly as written)\./,
+  fidelityUnchecked: /could not check how (this one reconstructs|these reconstruct)/,
+  // src/extension/editorCommands.ts CODES_MOVED, when Undo or Use Lossless Code finds the document changed
+  codesMoved: /The latent codes are no longer where TextVAE wrote them/,
   // src/core/latentCode.ts, through the engine: "latent code is corrupt: checksum mismatch (…)"
   corruptCode: /corrupt.*checksum|checksum.*corrupt/i,
   // src/extension/models.ts + src/core/bundle.ts: "Could not load the model: <dir>: no manifest.json: not a TextVAE

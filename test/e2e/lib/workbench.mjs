@@ -318,6 +318,27 @@ export class Workbench {
     return texts.map((t) => t.replace(/\s+/g, ' ').trim());
   }
 
+  /**
+   * Clicks a button of the notification matching `re`: in its toast, or where the workbench shows no
+   * toast for it (a long progress goes to the status bar; toasts are limited or hide), in the notification center.
+   */
+  async clickNotificationButton(re, label) {
+    const toast = this.toasts().filter({ hasText: re }).first();
+    const visible = await toast
+      .waitFor({ state: 'visible', timeout: 5000 })
+      .then(() => true)
+      .catch(() => false);
+    if (visible) {
+      await toast.locator('.monaco-button', { hasText: label }).first().click({ timeout: 15_000 });
+      return;
+    }
+    await this.runCommand('Notifications: Show Notifications');
+    const item = this.page.locator('.notifications-center .notification-list-item').filter({ hasText: re }).first();
+    await item.locator('.monaco-button', { hasText: label }).first().click({ timeout: 15_000 });
+    // With the center open, new notifications would not show as toasts.
+    await this.hideNotificationCenter();
+  }
+
   /** Clears every notification (toasts and the center). */
   async clearNotifications() {
     await this.runCommand('Notifications: Clear All Notifications').catch(() => {});

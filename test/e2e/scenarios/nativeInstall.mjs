@@ -45,27 +45,6 @@ async function waitForLog(outputChannelText, re, timeout, failOn) {
   }
 }
 
-/**
- * Clicks a button of the notification matching `re`: in its toast, or where the workbench shows no
- * toast for it (a long progress goes to the status bar; toasts are limited), in the notification center.
- */
-async function clickNotificationButton(wb, re, label) {
-  const toast = wb.toasts().filter({ hasText: re }).first();
-  const visible = await toast
-    .waitFor({ state: 'visible', timeout: 5000 })
-    .then(() => true)
-    .catch(() => false);
-  if (visible) {
-    await toast.locator('.monaco-button', { hasText: label }).first().click({ timeout: 15_000 });
-    return;
-  }
-  await wb.runCommand('Notifications: Show Notifications');
-  const item = wb.page.locator('.notifications-center .notification-list-item').filter({ hasText: re }).first();
-  await item.locator('.monaco-button', { hasText: label }).first().click({ timeout: 15_000 });
-  // With the center open, new notifications would not show as toasts.
-  await wb.hideNotificationCenter();
-}
-
 /** A screenshot with the notification matching `re` in view (as a toast, else in the center). */
 async function screenshotWith(wb, re, name) {
   const shown = await wb
@@ -103,7 +82,7 @@ export default {
     await wb.runCommand(TITLES.installNative);
     await waitForLog(outputChannelText, /native backend: installing into/, 30_000);
     await sleep(1500);
-    await clickNotificationButton(wb, MSG.nativeProgress, 'Cancel');
+    await wb.clickNotificationButton(MSG.nativeProgress, 'Cancel');
     await waitForLog(outputChannelText, /native backend: install cancelled; nothing was kept/, 30_000, failed);
     check(native().length === 0, `a cancelled install left ${JSON.stringify(native())} in ${nativeRoot}`);
     await wb.clearNotifications();
@@ -113,7 +92,7 @@ export default {
     await wb.runCommand(TITLES.train);
     await waitForLog(outputChannelText, /offering to install the native backend/, 90_000);
     await screenshotWith(wb, MSG.nativeOffer, 'native-offer');
-    await clickNotificationButton(wb, MSG.nativeOffer, 'Install Native Backend');
+    await wb.clickNotificationButton(MSG.nativeOffer, 'Install Native Backend');
     // A later step of the install, for the screenshot of the progress notification.
     await waitForLog(outputChannelText, /setup-native: ==> (Populating|Compiling|Building)/, 240_000, failed).catch(
       (e) => note(`no later install step seen: ${e.message}`),
@@ -139,7 +118,7 @@ export default {
     );
 
     // 4. "Installed … Restart Engine" (the 15 s training run ended long before): tensorflow.
-    await clickNotificationButton(wb, MSG.nativeInstalled, 'Restart Engine');
+    await wb.clickNotificationButton(MSG.nativeInstalled, 'Restart Engine');
     await waitForStatusBackend(wb, 'tensorflow', 120_000);
     await wb.screenshot('native-installed-statusbar');
     const restarted = outputChannelText().match(/^\[[\d:]+\] backend: tensorflow \(([^)]*)\)/m);
