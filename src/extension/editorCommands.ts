@@ -5,7 +5,7 @@ import type { EngineClient } from './engineClient';
 import { EngineRequestError, isCancelled } from './logic/engineConnection';
 import { planEdits, type PlannedEdit } from './logic/edits';
 import { codeAt, planCodeRuns, type FoundCode } from './logic/latentCodes';
-import { fidelityNotice, placedRanges, planReplaceBack, type Replaced } from './logic/fidelity';
+import { fidelityNotice, placedRanges, planReplaceBack, tooManyToCheck, type Replaced } from './logic/fidelity';
 import { isLosslessCode, parseLosslessCode, summarisePayload, BINARY_HEADER_BYTES } from '../core/lossless/format';
 import { formatSimilarity, similarity } from '../core/similarity';
 import { LOSSLESS_SEARCH_SWEEPS } from '../core/choices';
@@ -175,6 +175,8 @@ export class EditorCommands implements vscode.Disposable {
     let decoded: string[] | Error;
     try {
       const codes = replaced.flatMap((r) => r.codes);
+      const tooMany = tooManyToCheck(codes.length);
+      if (tooMany) throw tooMany;
       const texts = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: 'TextVAE: checking the latent codes' },
         async () => (await this.engine.request('decode', { codes, options: decodeOptions() })).texts,

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { applyEdits, planEdits } from '../../src/extension/logic/edits';
-import { fidelityNotice, placedRanges, planReplaceBack, PREVIEW_CHARS } from '../../src/extension/logic/fidelity';
+import {
+  fidelityNotice,
+  MAX_CHECKED_CODES,
+  placedRanges,
+  planReplaceBack,
+  PREVIEW_CHARS,
+  tooManyToCheck,
+} from '../../src/extension/logic/fidelity';
 
 const CODE_A = 'tvae2:1a2b3c4d:AAAA';
 const CODE_B = 'tvae2:1a2b3c4d:BBBBBB';
@@ -138,6 +145,17 @@ describe('fidelityNotice', () => {
     assert.equal(
       msg,
       'Replaced 1 selection with a latent code. Latent codes are approximate, and TextVAE could not check how this one reconstructs: the engine stopped.',
+    );
+  });
+
+  test('too many codes to decode: not checked, and the notice says why', () => {
+    assert.equal(tooManyToCheck(MAX_CHECKED_CODES), undefined);
+    const n = MAX_CHECKED_CODES + 1;
+    const codes = Array.from({ length: n }, () => CODE_A);
+    const msg = fidelityNotice([{ original, codes }], tooManyToCheck(n)!);
+    assert.equal(
+      msg,
+      `Replaced 1 selection with ${n} latent codes. Latent codes are approximate, and TextVAE could not check how these reconstruct: ${n} codes are more than the ${MAX_CHECKED_CODES} TextVAE decodes for this notice.`,
     );
   });
 });
