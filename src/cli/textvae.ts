@@ -661,18 +661,19 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       },
     },
     check(o) {
-      if (!o.given('data') && !o.given('sentences') && !o.given('samples'))
-        throw new UsageError('say what to evaluate: --data PATH..., --sentences FILE or --samples N');
       const samples = o.given('samples');
+      // A flag that belongs to a missing input names that input, before the general complaint.
+      for (const flag of ['reference', ...Object.keys(SAMPLING)])
+        if (o.given(flag) && !samples) throw new UsageError(`--${flag} applies to --samples N`);
+      if (o.flag('cache') && !o.given('data')) throw new UsageError('--cache applies to --data');
+      if (o.given('cache-params') && !o.flag('cache')) throw new UsageError('--cache-params applies to --cache');
+      if (!o.given('data') && !o.given('sentences') && !samples)
+        throw new UsageError('say what to evaluate: --data PATH..., --sentences FILE or --samples N');
       checkDecoding(
         o,
         [...(o.given('sentences') ? ['greedy' as const] : []), ...(samples ? ['sample' as const] : [])],
         samples,
       );
-      for (const flag of ['reference', ...Object.keys(SAMPLING)])
-        if (o.given(flag) && !samples) throw new UsageError(`--${flag} applies to --samples N`);
-      if (o.flag('cache') && !o.given('data')) throw new UsageError('--cache applies to --data');
-      if (o.given('cache-params') && !o.flag('cache')) throw new UsageError('--cache-params applies to --cache');
     },
     async run(o, { backend }) {
       const fromFile = cacheParamsFile(o);
