@@ -1,15 +1,17 @@
 /**
- * Whole files coded losslessly, each on its own, in format version 1 (no document cache) and 2
- * (the cache mixed in), next to brotli -q 11 on the same files alone. Every code is decoded and
- * compared. Sizes are the binary form's bytes (header, segment heads, CRCs included).
+ * Whole files coded losslessly, each on its own, in format version 1 (no document cache), 2 (the
+ * cache mixed in, fresh in each 32 KiB segment) and 3 (the cache carried across segments), next to
+ * brotli -q 11 on the same files alone. Every code is decoded and compared. Sizes are the binary
+ * form's bytes (header, segment heads, CRCs included).
  *
  *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR|FILE [--split val|all] [--kb 200]
- *     [--cut 65536 [--snippets 4]] [--search 0,2,4]
+ *     [--cut 65536 [--snippets 4]] [--search 0,2,4] [--versions 1,2,3] [--min-kb 32] [--each]
  *
- * --search: the sweeps of the encoder's latent grid search (latentSearch.ts) to code version 2 with,
- * each a setting of its own (default: the coder's default alone).
+ * --search: the sweeps of the encoder's latent grid search (latentSearch.ts) to code versions 2 and 3
+ * with, each a setting of its own (default: the coder's default alone). --min-kb: only files of at
+ * least this many KiB. --each: also one JSON line per input (its bytes and code bytes per setting).
  *
- * Prints one JSON line: bits/byte per setting (v1; v2/sN, N sweeps) and brotli, the coding methods
+ * Prints one JSON line: bits/byte per setting (v1; vV/sN, version V, N sweeps) and brotli, the coding methods
  * the codes used (a version 1 code that fell back to brotli decodes at brotli's pace), compression
  * and decoding speeds.
  */
@@ -36,6 +38,9 @@ const { values } = parseArgs({
     /** With --cut N: code this many pieces of N bytes per file instead, starting at line starts spread evenly. */
     snippets: { type: 'string', default: '0' },
     search: { type: 'string' },
+    versions: { type: 'string', default: '1,2,3' },
+    'min-kb': { type: 'string', default: '0' },
+    each: { type: 'boolean', default: false },
   },
 });
 
@@ -63,15 +68,22 @@ async function main(): Promise<void> {
   const { files } = await collectCorpus([values.data]);
   const sorted = files.slice().sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
   const held = new Set(splitForTraining(sorted, DEFAULT_VAL_FRACTION).val);
-  const chosen = values.split === 'val' ? sorted.filter((f) => held.has(f.text)) : sorted;
+  const minBytes = Number(values['min-kb']) * 1024;
+  const chosen = (values.split === 'val' ? sorted.filter((f) => held.has(f.text)) : sorted).filter(
+    (f) => f.bytes >= minBytes,
+  );
   const limit = Number(values.kb) * 1000;
   let bytes = 0;
   const sweepsList = (values.search ?? String(defaultSearchSweeps(backend.name))).split(',').map(Number);
   if (sweepsList.some((n) => !(Number.isInteger(n) && n >= 0))) throw new Error('--search takes sweep counts: 0,2,4');
-  const settings = [
-    { label: 'v1', version: 1, sweeps: 0 },
-    ...sweepsList.map((sweeps) => ({ label: `v2/s${sweeps}`, version: 2, sweeps })),
-  ];
+  const settings = values
+    .versions!.split(',')
+    .map(Number)
+    .flatMap((version) =>
+      version === 1
+        ? [{ label: 'v1', version, sweeps: 0 }]
+        : sweepsList.map((sweeps) => ({ label: `v${version}/s${sweeps}`, version, sweeps })),
+    );
   const zero = () => Object.fromEntries(settings.map((x) => [x.label, 0])) as Record<string, number>;
   const sizes = zero();
   const compressSeconds = zero();
@@ -86,6 +98,7 @@ async function main(): Promise<void> {
       bytes += raw.length;
       count++;
       brotliBytes += brotli(raw);
+      const each: Record<string, number> = {};
       for (const { label, version, sweeps } of settings) {
         coder.version = version;
         coder.searchSweeps = sweeps;
@@ -93,6 +106,7 @@ async function main(): Promise<void> {
         const code = await coder.compressToBinary(raw);
         compressSeconds[label] += (performance.now() - t0) / 1000;
         sizes[label] += code.length;
+        each[label] = code.length;
         const payload = code.subarray(BINARY_HEADER_BYTES);
         for (const m of summarisePayload({ fingerprint8: '', version, payload }, code.length).methods)
           methods[label].add(m);
@@ -102,6 +116,7 @@ async function main(): Promise<void> {
         if (Buffer.compare(Buffer.from(back), Buffer.from(raw)) !== 0)
           throw new Error(`${f.relativePath}: decoded wrong (${label})`);
       }
+      if (values.each) console.log(JSON.stringify({ file: f.relativePath, bytes: raw.length, code_bytes: each }));
     }
   }
   coder.dispose();

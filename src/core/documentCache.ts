@@ -104,6 +104,8 @@ export class DocumentCache {
   private total = 0;
   private increment = 1;
   private history: number[] = [];
+  /** Tokens observed since the last reset. */
+  seen = 0;
   /** The empty context; the node k levels down holds the context of the last k tokens. */
   private root: Context = newContext();
 
@@ -129,6 +131,7 @@ export class DocumentCache {
     this.total = 0;
     this.increment = 1;
     this.history = [];
+    this.seen = 0;
     this.root = newContext();
   }
 
@@ -214,6 +217,7 @@ export class DocumentCache {
   observe(token: number, context?: readonly number[]): void {
     if (token < 0 || token >= this.vocabSize) throw new Error(`token ${token} is outside the vocabulary`);
     const h = context ?? this.history;
+    this.seen++;
     let c = this.root;
     for (let k = 1; k <= this.params.order && k <= h.length; k++) {
       let next = c.earlier.get(h[h.length - k]);

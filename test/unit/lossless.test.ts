@@ -24,7 +24,9 @@ import { DocumentCache } from '../../src/core/documentCache';
 import {
   BINARY_HEADER_BYTES,
   LosslessCodeError,
+  Method,
   findLosslessCodes,
+  readSegment,
   formatLosslessCode,
   parseLosslessCode,
   summarisePayload,
@@ -48,6 +50,8 @@ async function plainCoderFrom(dir: string): Promise<LosslessCoder> {
 }
 
 let plain: LosslessCoder;
+/** Writes version 2: the cache starts afresh in each segment. */
+let v2Coder: LosslessCoder;
 let onTfjs: LosslessCoder;
 let vae: TextVae;
 /** A tiny model with attention pooling and z as decoder memory. */
@@ -61,6 +65,8 @@ before(async () => {
   coder = await LosslessCoder.fromModel(vae);
   onTfjs = await losslessCoderFor(vae);
   plain = await plainCoderFrom(dir);
+  v2Coder = await LosslessCoder.fromModel(vae);
+  v2Coder.version = 2;
   other = await plainCoderFrom((await sharedTiny({ maxSteps: 10, seed: 3 })).dir);
 });
 
@@ -173,15 +179,16 @@ describe('format versions and the document cache', () => {
   const repetitive = utf8(`${TINY_DOC}\n\n${TINY_DOC}`);
 
   test('version 2 codes mix in the cache and are shorter on repetitive text; version 1 codes still decode', async () => {
-    assert.match(await roundTrip(repetitive), /^tvz2:/);
+    assert.match(await roundTrip(repetitive), /^tvz3:/);
     const v2 = await coder.compress(repetitive);
+    assert.deepEqual(v2, await v2Coder.compress(repetitive), 'one segment: versions 2 and 3 write the same payload');
     const old = await LosslessCoder.fromModel(vae);
     old.version = 1;
     const code1 = await old.compressToCode(repetitive);
     assert.match(code1, /^tvz1:/);
     const file1 = await old.compressToBinary(repetitive);
     assert.equal(file1[0], 0xf5, 'the version 1 magic byte');
-    // Decoded by coders that write version 2, as a newer build would.
+    // Decoded by coders that write version 3, as a newer build would.
     assert.deepEqual(coder.decompressCode(code1), repetitive);
     assert.deepEqual(plain.decompressBinary(file1), repetitive);
     const v1 = parseLosslessCode(code1).payload;
@@ -217,6 +224,123 @@ describe('format versions and the document cache', () => {
     const zero = new DocumentCache(V, { ...TVZ2_CACHE, lambdas: TVZ2_CACHE.lambdas.map(() => 0) });
     zero.observe(FIRST_BYTE_ID + 3);
     assert.equal(mixFrequencies(model, 0, S, zero, context, zero.distribution(probs, context), out, 0), false);
+  });
+});
+
+describe('version 3: the cache carried from segment to segment', () => {
+  /** The training text three times (the model codes it): later segments repeat earlier ones. */
+  const lines = utf8([TINY_DOC, TINY_DOC, TINY_DOC].join('\n\n'));
+  const SMALL = 200;
+  const small = (c: LosslessCoder): LosslessCoder => Object.assign(c, { segmentBytes: SMALL });
+
+  /** Segments of a payload: method and where each ends. */
+  function segments(payload: Uint8Array): { method: number; rawLength: number; end: number }[] {
+    const out: { method: number; rawLength: number; end: number }[] = [];
+    for (let pos = 0; ;) {
+      const { segment, next } = readSegment(payload, pos);
+      out.push({ method: segment.method, rawLength: segment.rawLength, end: next });
+      pos = next;
+      if (segment.last) return out;
+    }
+  }
+
+  async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  async function streamed(parts: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+    const out: Uint8Array[] = [];
+    for await (const p of parts) out.push(p);
+    return new Uint8Array(Buffer.concat(out));
+  }
+
+  let c3: LosslessCoder;
+  before(async () => {
+    c3 = small(await LosslessCoder.fromModel(vae));
+  });
+
+  test('multi-segment inputs round-trip in both forms, in memory and streamed, and the stream is the same code', async () => {
+    const file = await c3.compressToBinary(lines);
+    assert.equal(file[0], 0xf7, 'the version 3 magic byte');
+    const segs = segments(file.subarray(BINARY_HEADER_BYTES));
+    assert.ok(segs.length >= 5, `${segs.length} segments`);
+    assert.ok(
+      segs.every((s) => s.method === Method.Model),
+      'every segment model-coded',
+    );
+    const code = await c3.compressToCode(lines);
+    assert.match(code, /^tvz3:/);
+    // Decoders need no particular segment size or encoder.
+    assert.deepEqual(coder.decompressCode(code), lines);
+    assert.deepEqual(plain.decompressCode(code), lines);
+    assert.deepEqual(plain.decompressBinary(file), lines);
+    const fromStream = await streamed(c3.compressStream(chunks(lines, 333)));
+    assert.deepEqual(fromStream, file);
+    assert.deepEqual(await streamed(plain.decompressStream(chunks(file, 101))), lines);
+  });
+
+  test('carrying the cache makes later segments shorter than version 2; version 2 codes still decode', async () => {
+    // Segments of 500 bytes: version 2 codes them with the model too, rather than brotli over the whole.
+    const [w3, w2] = [await LosslessCoder.fromModel(vae), await LosslessCoder.fromModel(vae)];
+    Object.assign(w3, { segmentBytes: 500 });
+    Object.assign(w2, { segmentBytes: 500, version: 2 });
+    const [v3, v2] = [await w3.compress(lines), await w2.compress(lines)];
+    assert.equal(segments(v2).length, 2);
+    assert.ok(v3.length < v2.length, `version 3 ${v3.length} bytes, version 2 ${v2.length}`);
+    // The first segment has nothing to carry: the same bytes in both versions.
+    const first = segments(v2)[0].end;
+    assert.deepEqual(v3.subarray(0, first), v2.subarray(0, first));
+    const code2 = await w2.compressToCode(lines);
+    assert.match(code2, /^tvz2:/);
+    assert.deepEqual(plain.decompressCode(code2), lines);
+    const file2 = await w2.compressToBinary(lines);
+    assert.equal(file2[0], 0xf6);
+    assert.deepEqual(plain.decompressBinary(file2), lines);
+    assert.deepEqual(await streamed(plain.decompressStream(chunks(file2, 64))), lines);
+    // Read as the other version, the second segment fails its checks instead of giving other text.
+    assert.throws(() => plain.decompressPayload(v2, undefined, 3), LosslessCodeError);
+    assert.throws(() => plain.decompressPayload(v3, undefined, 2), LosslessCodeError);
+  });
+
+  test('segments coded by brotli or stored bytes between model-coded ones decode in both paths', async () => {
+    const rng = new Random(17);
+    const noise = Uint8Array.from({ length: 2 * SMALL }, () => Math.floor(rng.next() * 256));
+    const runs = utf8('abcabcabcabc '.repeat(60));
+    const mixed = new Uint8Array(Buffer.concat([lines.subarray(0, 600), noise, runs, lines.subarray(600)]));
+    // The stream has no brotli over the whole input to fall back to: its segments are as cut.
+    const file = await streamed(c3.compressStream(chunks(mixed, 256)));
+    const methods = segments(file.subarray(BINARY_HEADER_BYTES)).map((s) => s.method);
+    for (const m of [Method.Stored, Method.Brotli])
+      assert.ok(methods.includes(m), JSON.stringify(segments(file.subarray(BINARY_HEADER_BYTES))));
+    assert.equal(methods[0], Method.Model);
+    assert.equal(methods.at(-1), Method.Model);
+    assert.deepEqual(plain.decompressBinary(file), mixed);
+    assert.deepEqual(await streamed(plain.decompressStream(chunks(file, 999))), mixed);
+    assert.deepEqual(plain.decompressBinary(await c3.compressToBinary(mixed)), mixed);
+  });
+
+  test('a code damaged in its second segment is an error, never other text', async () => {
+    const file = await c3.compressToBinary(lines);
+    const payload = file.subarray(BINARY_HEADER_BYTES);
+    const segs = segments(payload);
+    const [start, end] = [segs[0].end, segs[1].end];
+    const firstBytes = segs[0].rawLength;
+    const damaged: Uint8Array[] = [file.subarray(0, BINARY_HEADER_BYTES + start + 3)];
+    for (let i = start + 2; i < end; i += 7) {
+      const bad = file.slice();
+      bad[BINARY_HEADER_BYTES + i] ^= 0x10;
+      damaged.push(bad);
+    }
+    for (const bad of damaged) {
+      assert.throws(() => plain.decompressBinary(bad), LosslessCodeError);
+      // Streamed: the first segment (checked) may come out, then the error; nothing else.
+      const out: Uint8Array[] = [];
+      await assert.rejects(async () => {
+        for await (const p of plain.decompressStream(chunks(bad, 50))) out.push(p);
+      }, LosslessCodeError);
+      const got = Buffer.concat(out);
+      assert.ok(got.length <= firstBytes, `${got.length} bytes given out`);
+      assert.deepEqual(new Uint8Array(got), lines.subarray(0, got.length));
+    }
   });
 });
 
@@ -403,7 +527,11 @@ describe('rejections', () => {
 
   test('other versions and non-codes are refused by name', async () => {
     const code = await coder.compressToCode(sentence);
-    expectReason(() => coder.decompressCode(code.replace('tvz2', 'tvz7')), 'unsupported-version', /supports 1 and 2/);
+    expectReason(
+      () => coder.decompressCode(code.replace('tvz3', 'tvz7')),
+      'unsupported-version',
+      /supports 1, 2 and 3/,
+    );
     expectReason(() => coder.decompressCode('hello'), 'not-a-code');
     const file = await coder.compressToBinary(sentence);
     expectReason(() => coder.decompressBinary(utf8('plain text')), 'not-a-code');

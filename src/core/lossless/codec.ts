@@ -37,6 +37,11 @@ import {
 
 /** Raw bytes per segment: bounds memory (the lockstep state of ~130 blocks) and the output's granularity. */
 export const SEGMENT_BYTES = 32 * 1024;
+/**
+ * Version 3 carries the document cache from segment to segment, but starts it afresh at a segment
+ * boundary once it has seen this many tokens (~300 KB of text, ~150 MB of cache): bounds memory.
+ */
+export const CARRY_TOKENS = 1 << 17;
 
 /** Called with the number of original bytes handled so far. */
 export type Progress = (doneBytes: number) => void;
@@ -78,6 +83,8 @@ export class LosslessCoder {
    * losslessCoderFor sets the backend's default (choices.ts defaultSearchSweeps).
    */
   searchSweeps = 0;
+  /** Raw bytes per segment `compress` writes (tests set fewer; decoders take any up to MAX_SEGMENT_BYTES). */
+  segmentBytes = SEGMENT_BYTES;
 
   /** Without `latents`, every block is coded at the prior's centre (decoding never needs it). */
   constructor(
@@ -117,6 +124,7 @@ export class LosslessCoder {
   /** The payload (shared by the string and binary forms) of `bytes`. */
   async compress(bytes: Uint8Array, onProgress?: Progress, signal?: AbortSignal): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
+    const carried = carryCache(this.version, this.tokenizer.vocabSize);
     let pos = 0;
     do {
       if (signal) {
@@ -124,16 +132,22 @@ export class LosslessCoder {
         await new Promise((resolve) => setImmediate(resolve));
         signal.throwIfAborted();
       }
-      const end = segmentEnd(bytes, pos, bytes.length);
+      const end = segmentEnd(bytes, pos, bytes.length, this.segmentBytes);
       const base = pos;
       parts.push(
-        await this.encodeSegment(bytes.subarray(pos, end), end === bytes.length, (d) => onProgress?.(base + d), signal),
+        await this.encodeSegment(
+          bytes.subarray(pos, end),
+          end === bytes.length,
+          (d) => onProgress?.(base + d),
+          signal,
+          carried,
+        ),
       );
       pos = end;
     } while (pos < bytes.length);
     const segmented = concat(parts);
     // Brotli over the whole input sees repeats across segments: never fall behind it.
-    if (bytes.length > SEGMENT_BYTES && bytes.length <= MAX_BROTLI_SEGMENT_BYTES) {
+    if (parts.length > 1 && bytes.length <= MAX_BROTLI_SEGMENT_BYTES) {
       const whole = writeSegment(
         { method: Method.Brotli, rawLength: bytes.length, last: true },
         brotliCompress(bytes),
@@ -156,12 +170,13 @@ export class LosslessCoder {
   /** Decodes a whole payload of the given format version; every segment is checked before its bytes are kept. */
   decompressPayload(payload: Uint8Array, onProgress?: Progress, version = LOSSLESS_VERSION): Uint8Array {
     const parts: Uint8Array[] = [];
+    const carried = carryCache(version, this.tokenizer.vocabSize);
     let pos = 0;
     let done = 0;
     for (;;) {
       const { segment, next } = readSegment(payload, pos);
       const base = done;
-      parts.push(this.decodeSegment(segment, (d) => onProgress?.(base + d), version));
+      parts.push(this.decodeSegment(segment, (d) => onProgress?.(base + d), version, carried));
       done += segment.rawLength;
       pos = next;
       if (segment.last) break;
@@ -175,7 +190,7 @@ export class LosslessCoder {
     return concat(parts);
   }
 
-  /** A `tvz1:` or `tvz2:` string code -> the original bytes. */
+  /** A `tvz1:`, `tvz2:` or `tvz3:` string code -> the original bytes. */
   decompressCode(code: string, onProgress?: Progress): Uint8Array {
     const { fingerprint8, payload, version } = parseLosslessCode(code);
     checkModel(fingerprint8, this.fingerprint);
@@ -195,9 +210,17 @@ export class LosslessCoder {
     yield binaryHeader(this.fingerprint, this.version);
     let buf: Uint8Array = new Uint8Array(0);
     let done = 0;
+    const size = this.segmentBytes;
+    const carried = carryCache(this.version, this.tokenizer.vocabSize);
     const emit = async (end: number, last: boolean): Promise<Uint8Array> => {
       const base = done;
-      const out = await this.encodeSegment(buf.subarray(0, end), last, (d) => onProgress?.(base + d));
+      const out = await this.encodeSegment(
+        buf.subarray(0, end),
+        last,
+        (d) => onProgress?.(base + d),
+        undefined,
+        carried,
+      );
       done += end;
       buf = buf.slice(end);
       return out;
@@ -205,9 +228,9 @@ export class LosslessCoder {
     for await (const chunk of source) {
       buf = concat([buf, chunk]);
       // A segment is cut only when more bytes follow it, so that the last one is flagged.
-      while (buf.length > SEGMENT_BYTES + 4) yield await emit(segmentEnd(buf, 0, buf.length), false);
+      while (buf.length > size + 4) yield await emit(segmentEnd(buf, 0, buf.length, size), false);
     }
-    while (buf.length > SEGMENT_BYTES) yield await emit(segmentEnd(buf, 0, buf.length), false);
+    while (buf.length > size) yield await emit(segmentEnd(buf, 0, buf.length, size), false);
     yield await emit(buf.length, true);
   }
 
@@ -218,6 +241,7 @@ export class LosslessCoder {
     checkModel(parseBinaryHeader(reader.peek(BINARY_HEADER_BYTES)), this.fingerprint);
     const version = binaryVersion(reader.peek(BINARY_HEADER_BYTES));
     reader.skip(BINARY_HEADER_BYTES);
+    const carried = carryCache(version, this.tokenizer.vocabSize);
     let done = 0;
     for (;;) {
       await reader.fill(20);
@@ -237,7 +261,7 @@ export class LosslessCoder {
       const { segment } = readSegment(reader.peek(segBytes), 0);
       reader.skip(segBytes);
       const base = done;
-      yield this.decodeSegment(segment, (d) => onProgress?.(base + d), version);
+      yield this.decodeSegment(segment, (d) => onProgress?.(base + d), version, carried);
       done += segment.rawLength;
       if (segment.last) break;
       await reader.fill(1);
@@ -253,12 +277,16 @@ export class LosslessCoder {
 
   // ---------------------------------------------------------------- segments
 
-  /** Wire bytes of one segment, coded by the shortest method. */
+  /**
+   * Wire bytes of one segment, coded by the shortest method. `carried`: the code's cache in version 3
+   * (carryCache), which this segment's model code reads and extends; afterSegment then keeps or resets it.
+   */
   async encodeSegment(
     raw: Uint8Array,
     last: boolean,
     onProgress?: Progress,
     signal?: AbortSignal,
+    carried: DocumentCache | null = null,
   ): Promise<Uint8Array> {
     const crc = crc32(raw);
     let method: Method = Method.Stored;
@@ -269,22 +297,32 @@ export class LosslessCoder {
         method = Method.Brotli;
         body = brotli;
       }
-      const model = await this.modelEncode(raw, (body.length - 1) * 8, onProgress, signal);
+      const cache = carried ?? this.cacheFor(this.version);
+      const model = await this.modelEncode(raw, (body.length - 1) * 8, cache, onProgress, signal);
       if (model && model.length < body.length) {
         method = Method.Model;
         body = model;
       }
     }
+    if (carried) afterSegment(carried, method);
     onProgress?.(raw.length);
     return writeSegment({ method, rawLength: raw.length, last }, body, crc);
   }
 
-  /** A segment's original bytes; throws LosslessCodeError unless they match its checksum. */
-  decodeSegment(segment: Segment, onProgress?: Progress, version = LOSSLESS_VERSION): Uint8Array {
+  /**
+   * A segment's original bytes; throws LosslessCodeError unless they match its checksum. Version 3
+   * passes the code's `carried` cache (carryCache), as the encoder did.
+   */
+  decodeSegment(
+    segment: Segment,
+    onProgress?: Progress,
+    version = LOSSLESS_VERSION,
+    carried: DocumentCache | null = null,
+  ): Uint8Array {
     let raw: Uint8Array;
     if (segment.method === Method.Stored) raw = segment.body;
     else if (segment.method === Method.Brotli) raw = brotliDecompress(segment.body, segment.rawLength);
-    else raw = this.modelDecode(segment.body, segment.rawLength, onProgress, version);
+    else raw = this.modelDecode(segment.body, segment.rawLength, onProgress, carried ?? this.cacheFor(version));
     if (raw.length !== segment.rawLength) {
       throw new LosslessCodeError(
         'truncated',
@@ -298,6 +336,7 @@ export class LosslessCoder {
           'made by a TextVAE build whose coder differs from this one). Nothing was written.',
       );
     }
+    if (carried) afterSegment(carried, segment.method);
     return raw;
   }
 
@@ -373,6 +412,7 @@ export class LosslessCoder {
   private async modelEncode(
     raw: Uint8Array,
     limitBits: number,
+    cache: DocumentCache | null,
     onProgress?: Progress,
     signal?: AbortSignal,
   ): Promise<Uint8Array | null> {
@@ -414,7 +454,7 @@ export class LosslessCoder {
     const ok = this.lockstep(
       lengths,
       zs,
-      this.cacheFor(this.version),
+      cache,
       onProgress && ((f) => onProgress(Math.floor((searchShare + f * (1 - searchShare)) * raw.length))),
       (idx, b, k, cum, base) => {
         const s = tokens[idx] - FIRST_BYTE_ID;
@@ -471,7 +511,7 @@ export class LosslessCoder {
     body: Uint8Array,
     rawLength: number,
     onProgress: Progress | undefined,
-    version: number,
+    cache: DocumentCache | null,
   ): Uint8Array {
     const S = this.lm.symbols;
     const L = this.lm.maxTokens;
@@ -527,7 +567,7 @@ export class LosslessCoder {
       this.lockstep(
         lengths,
         zs,
-        this.cacheFor(version),
+        cache,
         onProgress && ((f) => onProgress(Math.floor(f * rawLength))),
         (idx, _b, _k, cum, base) => {
           const s = find(cum, S - 1, base, dec.target());
@@ -566,7 +606,7 @@ export class LosslessCoder {
     return out;
   }
 
-  /** A segment's document cache: version 2 codes mix one in, version 1 codes do not. */
+  /** A segment's own document cache: version 2 codes mix a fresh one in, version 1 codes none (3: carryCache). */
   private cacheFor(version: number): DocumentCache | null {
     return version >= 2 ? new DocumentCache(this.tokenizer.vocabSize, TVZ2_CACHE) : null;
   }
@@ -701,11 +741,30 @@ function find(cum: Int32Array, last: number, base: number, target: number): numb
 
 const TOTAL_BITS_F = Math.log2(TOTAL);
 
-/** Where the segment starting at `pos` ends: at most SEGMENT_BYTES on, after a line end or at least at a character boundary. */
-function segmentEnd(bytes: Uint8Array, pos: number, end: number): number {
-  const limit = pos + SEGMENT_BYTES;
+/**
+ * Version 3's cache, one for a whole code: each model-coded segment reads it and adds its tokens;
+ * null for older versions (a fresh cache per segment, or none).
+ */
+function carryCache(version: number, vocabSize: number): DocumentCache | null {
+  return version >= 3 ? new DocumentCache(vocabSize, TVZ2_CACHE) : null;
+}
+
+/**
+ * The rule both sides apply after each segment of a version 3 code: the cache goes on to the next
+ * segment only after a model-coded one (it then holds exactly that segment's tokens, added as they
+ * were coded) and while it holds fewer than CARRY_TOKENS tokens; otherwise it starts empty. So a
+ * segment coded by brotli or stored bytes (whose model attempt may have stopped halfway on the
+ * encoder) leaves the decoder nothing to mirror.
+ */
+function afterSegment(cache: DocumentCache, method: Method): void {
+  if (method !== Method.Model || cache.seen >= CARRY_TOKENS) cache.reset();
+}
+
+/** Where the segment starting at `pos` ends: at most `size` bytes on, after a line end or at least at a character boundary. */
+function segmentEnd(bytes: Uint8Array, pos: number, end: number, size: number): number {
+  const limit = pos + size;
   if (end <= limit) return end;
-  for (let i = limit; i > limit - 2048; i--) if (bytes[i - 1] === 0x0a) return i;
+  for (let i = limit; i > limit - Math.min(2048, size >> 1); i--) if (bytes[i - 1] === 0x0a) return i;
   for (let i = limit; i > limit - 4; i--) if ((bytes[i] & 0xc0) !== 0x80) return i;
   return limit;
 }

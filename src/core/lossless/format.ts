@@ -3,9 +3,10 @@
  * and describe a code (hover) without the engine.
  *
  * String form:  tvz<version>:<fingerprint8>:<base64url payload>
- * Binary form:  one magic byte 0xF4 + version (0xF5 for version 1, 0xF6 for 2: bytes 0xF5..0xFF
- *               never occur in UTF-8 text), the first 4 bytes of the model fingerprint, payload.
- * Version 2 codes model segments with a document cache mixed in (cacheMix.ts); version 1 without.
+ * Binary form:  one magic byte 0xF4 + version (0xF5 for version 1, 0xF6 for 2, 0xF7 for 3: bytes
+ *               0xF5..0xFF never occur in UTF-8 text), the first 4 bytes of the model fingerprint, payload.
+ * Version 2 codes model segments with a document cache mixed in (cacheMix.ts), fresh in each segment;
+ * version 3 carries the cache from segment to segment (codec.ts carryCache); version 1 has none.
  *
  * Payload: one or more segments, each
  *     varint head = rawLength * 8 + last * 4 + method   (method: 0 stored, 1 brotli, 2 model)
@@ -21,9 +22,9 @@ import { codePattern, type FoundCode } from '../codePattern';
 import { base64urlDecode, base64urlEncode } from '../latentCode';
 
 /** The version codes are written in. */
-export const LOSSLESS_VERSION = 2;
+export const LOSSLESS_VERSION = 3;
 /** The versions this build decodes. */
-export const LOSSLESS_VERSIONS: readonly number[] = [1, 2];
+export const LOSSLESS_VERSIONS: readonly number[] = [1, 2, 3];
 /** The magic byte of version v is LOSSLESS_MAGIC_BASE + v. */
 export const LOSSLESS_MAGIC_BASE = 0xf4;
 const FP_LEN = 8;
@@ -94,7 +95,7 @@ function checkVersion(version: number): void {
   if (!LOSSLESS_VERSIONS.includes(version)) {
     throw new LosslessCodeError(
       'unsupported-version',
-      `lossless code version ${version} is not supported by this version of TextVAE (supports ${LOSSLESS_VERSIONS.join(' and ')})`,
+      `lossless code version ${version} is not supported by this version of TextVAE (supports ${LOSSLESS_VERSIONS.slice(0, -1).join(', ')} and ${LOSSLESS_VERSIONS.at(-1)})`,
     );
   }
 }
