@@ -159,12 +159,22 @@ export class LosslessCoder {
   }
 
   async compressToCode(bytes: Uint8Array, onProgress?: Progress, signal?: AbortSignal): Promise<string> {
-    return formatLosslessCode(await this.compress(bytes, onProgress, signal), this.fingerprint, this.version);
+    const payload = await this.compress(bytes, onProgress, signal);
+    return formatLosslessCode(payload, this.fingerprint, this.versionFor(readSegment(payload, 0).segment.last));
   }
 
   /** The binary form: header and payload. */
   async compressToBinary(bytes: Uint8Array, onProgress?: Progress): Promise<Uint8Array> {
-    return concat([binaryHeader(this.fingerprint, this.version), await this.compress(bytes, onProgress)]);
+    const payload = await this.compress(bytes, onProgress);
+    return concat([binaryHeader(this.fingerprint, this.versionFor(readSegment(payload, 0).segment.last)), payload]);
+  }
+
+  /**
+   * The version a code is labelled with: a payload of one segment decodes the same in versions 2
+   * and 3 (the cache starts empty either way), so it keeps version 2, which older builds read.
+   */
+  private versionFor(oneSegment: boolean): number {
+    return this.version === 3 && oneSegment ? 2 : this.version;
   }
 
   /** Decodes a whole payload of the given format version; every segment is checked before its bytes are kept. */
@@ -205,9 +215,12 @@ export class LosslessCoder {
 
   // ---------------------------------------------------------------- streams (binary form)
 
-  /** Binary form of a byte stream, produced segment by segment (memory: one segment). */
+  /**
+   * Binary form of a byte stream, produced segment by segment (memory: one segment, and version 3's
+   * cache). The header comes with the first segment, once it is known whether more follow (versionFor).
+   */
   async *compressStream(source: AsyncIterable<Uint8Array>, onProgress?: Progress): AsyncGenerator<Uint8Array> {
-    yield binaryHeader(this.fingerprint, this.version);
+    let header = true;
     let buf: Uint8Array = new Uint8Array(0);
     let done = 0;
     const size = this.segmentBytes;
@@ -223,7 +236,9 @@ export class LosslessCoder {
       );
       done += end;
       buf = buf.slice(end);
-      return out;
+      if (!header) return out;
+      header = false;
+      return concat([binaryHeader(this.fingerprint, this.versionFor(last)), out]);
     };
     for await (const chunk of source) {
       buf = concat([buf, chunk]);
