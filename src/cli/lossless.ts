@@ -5,6 +5,7 @@ import { LosslessCoder, type Progress } from '../core/lossless/codec';
 import { TF_INT_MATMUL, losslessCoderFor } from '../core/lossless/tfMatMul';
 import {
   BINARY_HEADER_BYTES,
+  binaryVersion,
   LosslessCodeError,
   formatLosslessCode,
   isLosslessCode,
@@ -101,8 +102,9 @@ export async function runCompress(
   } else {
     const parts: Uint8Array[] = [];
     for await (const p of measured) parts.push(p);
-    const payload = Buffer.concat(parts).subarray(BINARY_HEADER_BYTES);
-    process.stdout.write(formatLosslessCode(payload, coder.fingerprint) + '\n');
+    const binary = Buffer.concat(parts);
+    const code = formatLosslessCode(binary.subarray(BINARY_HEADER_BYTES), coder.fingerprint, binaryVersion(binary));
+    process.stdout.write(code + '\n');
   }
   progress.done();
   // An empty input has a code too (its header: decompress gives back nothing), but no rate.
@@ -137,7 +139,7 @@ async function* once(make: () => Uint8Array): AsyncGenerator<Uint8Array> {
   yield make();
 }
 
-/** Binary codes are streamed; anything else must be a text file holding one `tvz1:` or `tvz2:` code. */
+/** Binary codes are streamed; anything else must be a text file holding one `tvz1:`, `tvz2:` or `tvz3:` code. */
 async function sniff(
   coder: LosslessCoder,
   stream: AsyncIterable<Uint8Array>,

@@ -936,7 +936,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
 
   decompress: {
     synopsis: '[CODE|FILE|-] [--out FILE]',
-    summary: 'the exact original bytes of a lossless code (a tvz1: or tvz2: code, or a file in either form)',
+    summary: 'the exact original bytes of a lossless code (a tvz1:, tvz2: or tvz3: code, or a file in either form)',
     options: {
       ...COMMON,
       ...MODEL,
