@@ -5,11 +5,11 @@
  * form's bytes (header, segment heads, CRCs included).
  *
  *   node --import tsx scripts/lossless-files.ts --model models/default --data DIR|FILE [--split val|all] [--kb 200]
- *     [--cut 65536 [--snippets 4]] [--search 0,2,4] [--versions 1,2,3] [--min-kb 32] [--each]
+ *     [--cut 65536 [--snippets 4]] [--search 0,2,4] [--versions 1,2,3] [--min-kb 32] [--max-kb 1024] [--each]
  *
  * --search: the sweeps of the encoder's latent grid search (latentSearch.ts) to code versions 2 and 3
- * with, each a setting of its own (default: the coder's default alone). --min-kb: only files of at
- * least this many KiB. --each: also one JSON line per input (its bytes and code bytes per setting).
+ * with, each a setting of its own (default: the coder's default alone). --min-kb, --max-kb: only
+ * files of at least, at most this many KiB. --data may be given more than once. --each: also one JSON line per input (its bytes and code bytes per setting).
  *
  * Prints one JSON line: bits/byte per setting (v1; vV/sN, version V, N sweeps) and brotli, the coding methods
  * the codes used (a version 1 code that fell back to brotli decodes at brotli's pace), compression
@@ -29,7 +29,7 @@ import { BINARY_HEADER_BYTES, summarisePayload } from '../src/core/lossless/form
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/default' },
-    data: { type: 'string' },
+    data: { type: 'string', multiple: true },
     split: { type: 'string', default: 'all' },
     /** Files in path order until this many kB (0: all). */
     kb: { type: 'string', default: '0' },
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     search: { type: 'string' },
     versions: { type: 'string', default: '1,2,3' },
     'min-kb': { type: 'string', default: '0' },
+    'max-kb': { type: 'string', default: '0' },
     each: { type: 'boolean', default: false },
   },
 });
@@ -61,16 +62,17 @@ function pieces(whole: Uint8Array, cut: number, n: number): Uint8Array[] {
 }
 
 async function main(): Promise<void> {
-  if (!values.data) throw new Error('--data DIR is required');
+  if (!values.data?.length) throw new Error('--data DIR is required');
   const backend = await initBackend('auto');
   const vae = await TextVae.load(values.model!);
   const coder = await losslessCoderFor(vae);
-  const { files } = await collectCorpus([values.data]);
+  const { files } = await collectCorpus(values.data);
   const sorted = files.slice().sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
   const held = new Set(splitForTraining(sorted, DEFAULT_VAL_FRACTION).val);
   const minBytes = Number(values['min-kb']) * 1024;
+  const maxBytes = Number(values['max-kb']) * 1024 || Infinity;
   const chosen = (values.split === 'val' ? sorted.filter((f) => held.has(f.text)) : sorted).filter(
-    (f) => f.bytes >= minBytes,
+    (f) => f.bytes >= minBytes && f.bytes <= maxBytes,
   );
   const limit = Number(values.kb) * 1000;
   let bytes = 0;
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       model: vae.fingerprint.slice(0, 8),
-      data: values.data,
+      data: values.data.join(' '),
       split: values.split,
       inputs: count,
       bytes,
