@@ -3,14 +3,7 @@ import * as fs from 'node:fs';
 import { TextVae } from '../core/textVae';
 import { LosslessCoder, type Progress } from '../core/lossless/codec';
 import { TF_INT_MATMUL, losslessCoderFor } from '../core/lossless/tfMatMul';
-import {
-  BINARY_HEADER_BYTES,
-  binaryVersion,
-  LosslessCodeError,
-  formatLosslessCode,
-  isLosslessCode,
-  looksLikeLosslessBinary,
-} from '../core/lossless/format';
+import { LosslessCodeError, binaryToCode, isLosslessCode, looksLikeLosslessBinary } from '../core/lossless/format';
 import { writeFileAtomic } from '../core/atomicFs';
 import { isLatentCode } from '../core/latentCode';
 import { UsageError } from './options';
@@ -102,9 +95,7 @@ export async function runCompress(
   } else {
     const parts: Uint8Array[] = [];
     for await (const p of measured) parts.push(p);
-    const binary = Buffer.concat(parts);
-    const code = formatLosslessCode(binary.subarray(BINARY_HEADER_BYTES), coder.fingerprint, binaryVersion(binary));
-    process.stdout.write(code + '\n');
+    process.stdout.write(binaryToCode(Buffer.concat(parts), coder.fingerprint) + '\n');
   }
   progress.done();
   // An empty input has a code too (its header: decompress gives back nothing), but no rate.

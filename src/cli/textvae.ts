@@ -16,7 +16,7 @@ import { DEFAULT_CACHE, parseCacheParams, type CacheParams } from '../core/docum
 import { referenceFor, scoreSamples, type SampleQuality } from '../core/sampleQuality';
 import { runCompress, runDecompress } from './lossless';
 import { losslessCoderFor } from '../core/lossless/tfMatMul';
-import { BINARY_HEADER_BYTES, findLosslessCodes, formatLosslessCode } from '../core/lossless/format';
+import { binaryToCode, findLosslessCodes } from '../core/lossless/format';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { writeText } from './terminal';
 import { checkModelOut, readInputText, statInputFile } from './files';
@@ -886,7 +886,7 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
       try {
         const bytes = new TextEncoder().encode(sentences[1]);
         const binary = await coder.compressToBinary(bytes);
-        const code = formatLosslessCode(binary.subarray(BINARY_HEADER_BYTES), coder.fingerprint);
+        const code = binaryToCode(binary, coder.fingerprint);
         const exact = Buffer.from(coder.decompressCode(code)).equals(Buffer.from(bytes));
         const brotli = brotliCompressSync(bytes, {
           params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_MODE]: 1 },

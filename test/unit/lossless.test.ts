@@ -25,6 +25,7 @@ import {
   BINARY_HEADER_BYTES,
   LosslessCodeError,
   Method,
+  binaryToCode,
   findLosslessCodes,
   readSegment,
   formatLosslessCode,
@@ -271,6 +272,7 @@ describe('version 3: the cache carried from segment to segment', () => {
     );
     const code = await c3.compressToCode(lines);
     assert.match(code, /^tvz3:/);
+    assert.equal(binaryToCode(file, c3.fingerprint), code);
     // Decoders need no particular segment size or encoder.
     assert.deepEqual(coder.decompressCode(code), lines);
     assert.deepEqual(plain.decompressCode(code), lines);
@@ -282,6 +284,7 @@ describe('version 3: the cache carried from segment to segment', () => {
     for (const short of [utf8(SENTENCES[0]), new Uint8Array(0)]) {
       const one = await streamed(c3.compressStream(chunks(short, 7)));
       assert.equal(one[0], 0xf6);
+      assert.match(binaryToCode(one, c3.fingerprint), /^tvz2:/);
       assert.deepEqual(one, await c3.compressToBinary(short));
     }
   });

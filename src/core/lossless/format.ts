@@ -72,6 +72,11 @@ export function formatLosslessCode(payload: Uint8Array, fingerprint: string, ver
   return `tvz${version}:${fingerprint.slice(0, FP_LEN).toLowerCase()}:${base64urlEncode(payload)}`;
 }
 
+/** The string form of a whole binary code (its header says the version). */
+export function binaryToCode(binary: Uint8Array, fingerprint: string): string {
+  return formatLosslessCode(binary.subarray(BINARY_HEADER_BYTES), fingerprint, binaryVersion(binary));
+}
+
 export function parseLosslessCode(code: string): LosslessContainer {
   const text = code.trim();
   const m = WHOLE_CODE.exec(text);
