@@ -16,7 +16,14 @@ import { BOS, FIRST_BYTE_ID, Tokenizer } from '../../src/core/tokenizer';
 import { DeterministicDecoder } from '../../src/core/lossless/detDecoder';
 import { encodeWtf8 } from '../../src/core/wtf8';
 import { Random } from '../../src/core/random';
-import { LosslessCoder, SEGMENT_BYTES, decodeUniform, encodeUniform } from '../../src/core/lossless/codec';
+import {
+  CARRY_TOKENS,
+  LosslessCoder,
+  SEGMENT_BYTES,
+  afterSegment,
+  decodeUniform,
+  encodeUniform,
+} from '../../src/core/lossless/codec';
 import { RangeDecoder, RangeEncoder, TOTAL } from '../../src/core/lossless/rangeCoder';
 import { expNeg } from '../../src/core/lossless/detMath';
 import { TVZ2_CACHE, mixFrequencies } from '../../src/core/lossless/cacheMix';
@@ -327,6 +334,25 @@ describe('version 3: the cache carried from segment to segment', () => {
     assert.deepEqual(plain.decompressBinary(file), mixed);
     assert.deepEqual(await streamed(plain.decompressStream(chunks(file, 999))), mixed);
     assert.deepEqual(plain.decompressBinary(await c3.compressToBinary(mixed)), mixed);
+  });
+
+  test('the carried cache goes on after a model-coded segment, and starts afresh after any other or when full', () => {
+    const cache = new DocumentCache(vae.config.vocabSize, TVZ2_CACHE);
+    const fill = (n: number) => {
+      for (let i = 0; i < n; i++) cache.observe(FIRST_BYTE_ID + (i % 200));
+    };
+    fill(100);
+    afterSegment(cache, Method.Model);
+    assert.equal(cache.seen, 100);
+    for (const method of [Method.Brotli, Method.Stored]) {
+      afterSegment(cache, method);
+      assert.equal(cache.seen, 0);
+      assert.equal(cache.lambda(), 0, 'an empty cache mixes nothing in');
+      fill(100);
+    }
+    fill(CARRY_TOKENS);
+    afterSegment(cache, Method.Model);
+    assert.equal(cache.seen, 0);
   });
 
   test('a code damaged in its second segment is an error, never other text', async () => {

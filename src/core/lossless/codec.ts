@@ -771,7 +771,7 @@ function carryCache(version: number, vocabSize: number): DocumentCache | null {
  * segment coded by brotli or stored bytes (whose model attempt may have stopped halfway on the
  * encoder) leaves the decoder nothing to mirror.
  */
-function afterSegment(cache: DocumentCache, method: Method): void {
+export function afterSegment(cache: DocumentCache, method: Method): void {
   if (method !== Method.Model || cache.seen >= CARRY_TOKENS) cache.reset();
 }
 
