@@ -913,7 +913,8 @@ const COMMANDS: Record<string, CommandSpec<Context>> = {
 
   compress: {
     synopsis: '[FILE|-|--text T] [--out FILE]',
-    summary: 'lossless code of a file: prints a tvz2: code, or writes the binary form with --out',
+    summary:
+      'lossless code of a file: prints a tvz2: code (tvz3: where it takes more than one 32 KiB segment), or writes the binary form with --out',
     options: {
       ...COMMON,
       ...MODEL,

@@ -181,6 +181,9 @@ describe('usage errors exit 2, failures exit 1', () => {
     for (const command of ['info', 'train', 'eval', 'encode', 'decode', 'reconstruct', 'sample', 'interpolate', 'demo'])
       assert.match(all.stdout, new RegExp(`^  ${command} `, 'm'));
     assert.match(all.stdout, /^decoding \(eval, decode, reconstruct, sample, interpolate\):$/m);
+    // compress prints tvz3: codes too (inputs of several segments): its help says so.
+    const compress = await runCli(['compress', '--help']);
+    assert.match(compress.stdout, /prints a tvz2: code \(tvz3: where it takes more than one 32 KiB segment\)/);
   });
 
   test('a bad choice', async () => {
