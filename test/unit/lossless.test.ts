@@ -355,6 +355,24 @@ describe('version 3: the cache carried from segment to segment', () => {
     assert.equal(cache.seen, 0);
   });
 
+  test('around the segment size, in memory and streamed: version 3 exactly where there are several segments', async () => {
+    // The stream cuts a segment only once more than 4 bytes follow; compress cuts wherever more follow.
+    for (const n of [0, 1, SMALL - 1, SMALL, SMALL + 1, SMALL + 4, SMALL + 5, 2 * SMALL + 4]) {
+      const bytes = lines.subarray(0, n);
+      const forms = [await c3.compressToBinary(bytes)];
+      for (const size of [1, SMALL + 4]) forms.push(await streamed(c3.compressStream(chunks(bytes, size))));
+      for (const file of forms) {
+        const several = segments(file.subarray(BINARY_HEADER_BYTES)).length > 1;
+        assert.equal(file[0], several ? 0xf7 : 0xf6, `${n} bytes`);
+        assert.deepEqual(plain.decompressBinary(file), bytes, `${n} bytes`);
+        assert.deepEqual(await streamed(plain.decompressStream(chunks(file, 5))), bytes, `${n} bytes`);
+      }
+      const code = await c3.compressToCode(bytes);
+      assert.equal(code, binaryToCode(forms[0], c3.fingerprint));
+      assert.deepEqual(plain.decompressCode(code), bytes);
+    }
+  });
+
   test('a code damaged in its second segment is an error, never other text', async () => {
     const file = await c3.compressToBinary(lines);
     const payload = file.subarray(BINARY_HEADER_BYTES);
