@@ -347,7 +347,7 @@ describe('with a tiny trained model', () => {
     const kib = (sizeBytes / 1024).toFixed(1);
     assert.match(
       text.stdout,
-      new RegExp(`^parameters: +${parameters.toLocaleString('en')} \\(${kib.replace('.', '\\.')} KB on disk\\)$`, 'm'),
+      new RegExp(`^parameters: +${parameters.toLocaleString('en')} \\(${kib.replace('.', '\\.')} KiB on disk\\)$`, 'm'),
     );
   });
 

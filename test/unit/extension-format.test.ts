@@ -128,7 +128,7 @@ describe('texts', () => {
     assert.match(md, /\| Active units \| 7 \|/);
     assert.match(md, /\| Mutual information \(nats\) \| 1\.5 \|/);
     assert.match(md, /\| Parameters \| 1,234,567 \|/);
-    assert.match(md, /\| Size on disk \| 5\.0 MB \|/);
+    assert.match(md, /\| Size on disk \| 5\.0 MiB \|/);
     assert.match(md, /\| Steps \| 300 \|/);
     assert.match(md, /\| Samples from \| N\(0, I\) \(no prior\.json\) \|/);
     assert.doesNotMatch(md, /Token accuracy/);
