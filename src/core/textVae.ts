@@ -26,7 +26,7 @@ import { lengthNormalised, pickReranked } from './rerank';
 import { LatentPrior } from './latentPrior';
 import { posteriorsOf } from './latentStats';
 import { searchLatentGrids } from './latentSearch';
-import type { LatentFrame } from './lossless/latentPart';
+import type { LatentGridSearch } from './lossless/codec';
 
 export type { DecodeOptions, DecodeStrategy, InterpolationMode, ModelInfo };
 
@@ -164,17 +164,12 @@ export class TextVae {
     );
   }
 
-  /** The lossless coder's grid points for blocks of token ids, searched from `grids` (latentSearch.ts). */
-  async searchLatentGrids(
-    blocks: Int32Array[],
-    grids: Int32Array[],
-    frame: LatentFrame,
-    sweeps: number,
-    onFraction?: (fraction: number) => void,
-    signal?: AbortSignal,
-  ): Promise<Int32Array[]> {
-    return (await searchLatentGrids(this.model, blocks, grids, frame, sweeps, onFraction, signal)).grids;
-  }
+  /**
+   * The lossless coder's grid points for blocks of token ids, searched from `grids` (latentSearch.ts).
+   * Typed by the coder's own signature, so that every argument it passes reaches the search.
+   */
+  readonly searchLatentGrids: LatentGridSearch = async (blocks, grids, frame, sweeps, onFraction, signal) =>
+    (await searchLatentGrids(this.model, blocks, grids, frame, sweeps, onFraction, signal)).grids;
 
   async encode(text: string, options: EncodeOptions = {}): Promise<Float32Array[]> {
     return this.encodeChunks(this.chunk(text), options);

@@ -139,11 +139,12 @@ export class EditorCommands implements vscode.Disposable {
       5000,
     );
     if (kind === 'latent' && setting('codes.fidelityNotice')) {
-      // Each edit's text and codes (planEdits sorts, and merges a range selected twice).
+      // Each edit's text and codes (planEdits sorts, and merges a range selected twice, never others).
       const at = new Map(selections.map((s, i) => [`${s.start}:${s.end}`, { original: s.text, codes: codes[i] }]));
-      const replaced = edits.map((e) => at.get(`${e.start}:${e.end}`) ?? { original: '', codes: [] });
-      // After the edit, so that measuring never delays it; the command ends here.
-      void this.fidelityNotice(doc.uri, placedRanges(edits), replaced);
+      const replaced = edits.map((e) => at.get(`${e.start}:${e.end}`));
+      // After the edit, so that measuring never delays it; the command ends here. Without every
+      // original in hand there is nothing safe to put back, so no notice.
+      if (replaced.every((r) => r !== undefined)) void this.fidelityNotice(doc.uri, placedRanges(edits), replaced);
     }
   }
 
